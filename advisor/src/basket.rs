@@ -1,0 +1,522 @@
+//! Least-cost basket: the cheapest whole bags (or, for comparison, fractional bags) of the
+//! products at hand that supply at least (or exactly) the N, P2O5 and K2O targets.
+//!
+//! minimise Σ_j price_j · n_j  subject to  Σ_j a_ij · bag_kg_j · n_j ≥ T_i  (i = N, P2O5, K2O),
+//! 0 ≤ n_j ≤ stock_j, n_j integer for whole bags; optionally Σ_j a_ij · bag_kg_j · n_j ≤ U_i.
+//!
+//! Solved with good_lp's microlp backend (branch and bound over a simplex). Prices are integer
+//! fen per bag; the solver sees them as f64 (exact for any realistic price), and the reported
+//! cost is recomputed in integer fen from the integer bag counts.
+
+use good_lp::{
+    Expression, ResolutionError, Solution, SolverModel, Variable, constraint, microlp, variable,
+    variables,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::explain::{Note, Step, num, yuan};
+use crate::products::Offer;
+use crate::targets::{MassTargets, NutrientLine, nutrient_lines};
+use crate::units::{Kg, Nutrient, Product};
+
+/// Float slack when checking a solution against a target: 1 mg of nutrient on a field's kg.
+const FEAS_EPS: f64 = 1e-6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Every target met or exceeded.
+    #[default]
+    AtLeast,
+    /// Every target met, exceeded by at most `exact_tolerance_kg`.
+    Exact,
+}
+
+/// How the basket is solved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BasketOptions {
+    pub mode: Mode,
+    /// Integer bag counts (the real problem); `false` gives the continuous relaxation.
+    pub whole_bags: bool,
+    /// At-least mode: allow at most this many per cent above each target.
+    pub max_oversupply_pct: Option<f64>,
+    /// Exact mode: how far above each target (kg) still counts as exact.
+    pub exact_tolerance_kg: f64,
+}
+
+/// Exact mode's default slack: 0.5 kg of nutrient on the field. Whole bags move supply in steps
+/// of several kg, so an exact whole-bag basket usually needs a larger tolerance.
+pub const DEFAULT_EXACT_TOLERANCE_KG: f64 = 0.5;
+
+impl Default for BasketOptions {
+    fn default() -> Self {
+        BasketOptions {
+            mode: Mode::AtLeast,
+            whole_bags: true,
+            max_oversupply_pct: None,
+            exact_tolerance_kg: DEFAULT_EXACT_TOLERANCE_KG,
+        }
+    }
+}
+
+/// Bags of one product: a whole number, or a fraction in the continuous comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Bags {
+    Whole(u32),
+    Fractional(f64),
+}
+
+impl Bags {
+    pub fn value(self) -> f64 {
+        match self {
+            Bags::Whole(n) => f64::from(n),
+            Bags::Fractional(x) => x,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasketLine {
+    pub product: String,
+    pub bags: Bags,
+    pub kg: Kg<Product>,
+    /// Whole bags: exact. Fractional: rounded to the nearest fen.
+    pub cost_fen: i64,
+}
+
+/// A nutrient the stock at hand cannot supply.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Shortfall {
+    pub nutrient: Nutrient,
+    pub target_kg: f64,
+    /// All the stock of every product carrying this nutrient.
+    pub max_available_kg: f64,
+}
+
+/// The continuous answer rounded up bag by bag, to show why that is not optimal.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundedUp {
+    pub bags: Vec<(String, u32)>,
+    pub cost_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BasketOutcome {
+    pub feasible: bool,
+    pub whole_bags: bool,
+    pub mode: Mode,
+    /// Products with a non-zero amount.
+    pub lines: Vec<BasketLine>,
+    /// kg supplied against target (empty when infeasible).
+    pub nutrients: Vec<NutrientLine>,
+    /// Total cost in fen (exact for whole bags; rounded to the nearest fen when fractional).
+    pub cost_fen: Option<i64>,
+    /// Continuous mode only: rounding each fractional bag count up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rounded_up: Option<RoundedUp>,
+    /// When infeasible: the nutrients the stock cannot supply.
+    pub shortfalls: Vec<Shortfall>,
+    /// The solver's objective in fen, unrounded (not reported: money leaves as integers).
+    #[serde(skip)]
+    pub objective_fen: f64,
+    pub steps: Vec<Step>,
+    pub notes: Vec<Note>,
+}
+
+/// Checks the offers; `field` prefixes the JSON path (`products`).
+pub fn check_offers(field: &str, offers: &[Offer]) -> Result<()> {
+    for (j, o) in offers.iter().enumerate() {
+        if o.bag_kg.value() <= 0.0 {
+            return Err(Error::invalid(
+                format!("{field}[{j}].bag_kg"),
+                "a bag must hold more than 0 kg",
+            ));
+        }
+        if o.price_fen_per_bag < 0 {
+            return Err(Error::invalid(
+                format!("{field}[{j}].price_fen_per_bag"),
+                "a price cannot be negative",
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub fn check_options(field: &str, options: &BasketOptions) -> Result<()> {
+    if let Some(p) = options.max_oversupply_pct
+        && (!p.is_finite() || p < 0.0)
+    {
+        return Err(Error::invalid(
+            format!("{field}max_oversupply_pct"),
+            "must be a finite number >= 0",
+        ));
+    }
+    if !options.exact_tolerance_kg.is_finite() || options.exact_tolerance_kg < 0.0 {
+        return Err(Error::invalid(
+            format!("{field}exact_tolerance_kg"),
+            "must be a finite number >= 0",
+        ));
+    }
+    Ok(())
+}
+
+/// Upper bound on each nutrient's supply, if any.
+fn upper_bounds(targets: [f64; 3], options: &BasketOptions) -> [Option<f64>; 3] {
+    targets.map(|t| {
+        let over = options.max_oversupply_pct.map(|p| t * (1.0 + p / 100.0));
+        let exact = (options.mode == Mode::Exact).then_some(t + options.exact_tolerance_kg);
+        match (over, exact) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    })
+}
+
+/// A bound on the bags of one product that keeps an optimum: beyond
+/// max_i ceil(T_i / per_bag_ij) bags the product alone covers every target it touches, so one
+/// bag fewer is still feasible and no dearer. Upper bounds on supply cap it further.
+fn bag_bound(
+    per_bag: [f64; 3],
+    targets: [f64; 3],
+    upper: [Option<f64>; 3],
+    stock: Option<u32>,
+) -> f64 {
+    let mut bound: f64 = 0.0;
+    for i in 0..3 {
+        if per_bag[i] > 0.0 && targets[i] > 0.0 {
+            bound = bound.max((targets[i] / per_bag[i] - 1e-9).ceil());
+        }
+    }
+    for i in 0..3 {
+        if let Some(u) = upper[i]
+            && per_bag[i] > 0.0
+        {
+            bound = bound.min((u / per_bag[i] + 1e-9).floor());
+        }
+    }
+    if let Some(s) = stock {
+        bound = bound.min(f64::from(s));
+    }
+    bound.max(0.0)
+}
+
+/// What all the stock could supply, per nutrient (`INFINITY` when some product is unlimited).
+pub fn max_available(offers: &[Offer]) -> [f64; 3] {
+    let mut max = [0.0; 3];
+    for o in offers {
+        let per_bag = o.nutrient_per_bag();
+        for i in 0..3 {
+            if per_bag[i] > 0.0 {
+                max[i] += match o.stock_bags {
+                    Some(s) => per_bag[i] * f64::from(s),
+                    None => f64::INFINITY,
+                };
+            }
+        }
+    }
+    max
+}
+
+pub fn least_cost_basket(
+    targets: &MassTargets,
+    offers: &[Offer],
+    options: &BasketOptions,
+) -> Result<BasketOutcome> {
+    let t = targets.values();
+    let upper = upper_bounds(t, options);
+    let per_bag: Vec<[f64; 3]> = offers.iter().map(Offer::nutrient_per_bag).collect();
+    let mut steps = Vec::new();
+    let mut notes = Vec::new();
+
+    let available = max_available(offers);
+    let shortfalls: Vec<Shortfall> = Nutrient::ALL
+        .iter()
+        .filter(|n| available[n.index()] < t[n.index()] - FEAS_EPS)
+        .map(|&n| Shortfall {
+            nutrient: n,
+            target_kg: t[n.index()],
+            max_available_kg: available[n.index()],
+        })
+        .collect();
+    if !shortfalls.is_empty() {
+        for s in &shortfalls {
+            steps.push(Step::new(
+                "max available = Σ_j content_ij × bag_kg_j × stock_j",
+                format!(
+                    "{} kg < target {}",
+                    num(s.max_available_kg),
+                    num(s.target_kg)
+                ),
+                format!(
+                    "{} short by {} kg",
+                    s.nutrient,
+                    num(s.target_kg - s.max_available_kg)
+                ),
+                format!(
+                    "现有库存最多只能提供 {} {} kg，低于目标",
+                    s.nutrient.zh(),
+                    num(s.max_available_kg)
+                ),
+                format!(
+                    "all the stock at hand supplies at most {} kg {}, below the target",
+                    num(s.max_available_kg),
+                    s.nutrient
+                ),
+            ));
+        }
+        return Ok(infeasible(options, shortfalls, steps, notes));
+    }
+
+    let mut vars = variables!();
+    let xs: Vec<Variable> = offers
+        .iter()
+        .zip(&per_bag)
+        .map(|(o, pb)| {
+            let ub = bag_bound(*pb, t, upper, o.stock_bags);
+            let def = variable().min(0.0).max(ub);
+            vars.add(if options.whole_bags {
+                def.integer()
+            } else {
+                def
+            })
+        })
+        .collect();
+    let objective: Expression = offers
+        .iter()
+        .zip(&xs)
+        .map(|(o, &x)| o.price_fen_per_bag as f64 * x)
+        .sum();
+    let mut model = vars.minimise(objective).using(microlp);
+    for i in 0..3 {
+        let supply: Expression = per_bag.iter().zip(&xs).map(|(pb, &x)| pb[i] * x).sum();
+        if t[i] > 0.0 {
+            model = model.with(constraint!(supply.clone() >= t[i]));
+        }
+        if let Some(u) = upper[i] {
+            model = model.with(constraint!(supply <= u));
+        }
+    }
+    let solution = match model.solve() {
+        Ok(s) => s,
+        Err(ResolutionError::Infeasible) => {
+            notes.push(Note::new(
+                "bounds_unreachable",
+                "库存足够，但没有任何整袋组合能落在允许的超量/精确范围内；请放宽容差",
+                "the stock is enough, but no combination of bags lands within the over-supply \
+                 or exact tolerance; widen the tolerance",
+            ));
+            return Ok(infeasible(options, Vec::new(), steps, notes));
+        }
+        Err(e) => return Err(Error::Solver(e.to_string())),
+    };
+
+    let amounts: Vec<Bags> = xs
+        .iter()
+        .map(|&x| {
+            let v = solution.value(x).max(0.0);
+            if options.whole_bags {
+                // The solver returns integers up to float noise.
+                Bags::Whole(v.round() as u32)
+            } else {
+                Bags::Fractional(v)
+            }
+        })
+        .collect();
+
+    let mut supplied = [0.0; 3];
+    let mut lines = Vec::new();
+    let mut cost_exact = 0_i64;
+    let mut objective = 0.0;
+    for ((o, pb), &bags) in offers.iter().zip(&per_bag).zip(&amounts) {
+        let n = bags.value();
+        for i in 0..3 {
+            supplied[i] += pb[i] * n;
+        }
+        objective += o.price_fen_per_bag as f64 * n;
+        let line_cost = match bags {
+            Bags::Whole(k) => i64::from(k) * o.price_fen_per_bag,
+            Bags::Fractional(x) => (x * o.price_fen_per_bag as f64).round() as i64,
+        };
+        if let Bags::Whole(k) = bags {
+            cost_exact += i64::from(k) * o.price_fen_per_bag;
+        }
+        if n > 0.0 {
+            lines.push(BasketLine {
+                product: o.name.clone(),
+                bags,
+                kg: o.bag_kg.scale(n),
+                cost_fen: line_cost,
+            });
+        }
+    }
+    let cost_fen = if options.whole_bags {
+        cost_exact
+    } else {
+        objective.round() as i64
+    };
+
+    for n in Nutrient::ALL {
+        let i = n.index();
+        let terms: Vec<String> = offers
+            .iter()
+            .zip(&per_bag)
+            .zip(&amounts)
+            .filter(|((_, pb), b)| pb[i] > 0.0 && b.value() > 0.0)
+            .map(|((o, pb), b)| format!("{} × {}", num(pb[i]), bag_text(*b, &o.name)))
+            .collect();
+        let bound = match upper[i] {
+            Some(u) => format!("{} ≤ supply ≤ {}", num(t[i]), num(u)),
+            None => format!("supply ≥ {}", num(t[i])),
+        };
+        steps.push(Step::new(
+            format!("{n} supply = Σ_j kg {n} per bag_j × bags_j, {bound}"),
+            if terms.is_empty() {
+                "0".to_string()
+            } else {
+                terms.join(" + ")
+            },
+            format!("{} kg {n} (target {})", num(supplied[i]), num(t[i])),
+            format!("{} 供应量（每袋含量 × 袋数）", n.zh()),
+            format!("{n} supplied (kg per bag × bags)"),
+        ));
+    }
+    let cost_terms: Vec<String> = offers
+        .iter()
+        .zip(&amounts)
+        .filter(|(_, b)| b.value() > 0.0)
+        .map(|(o, b)| format!("{} × {}", o.price_fen_per_bag, bag_text(*b, &o.name)))
+        .collect();
+    steps.push(Step::new(
+        "cost = Σ_j price per bag_j × bags_j (fen)",
+        if cost_terms.is_empty() {
+            "0".to_string()
+        } else {
+            cost_terms.join(" + ")
+        },
+        format!("{cost_fen} fen = {} yuan", yuan(cost_fen)),
+        if options.whole_bags {
+            "整袋最低成本"
+        } else {
+            "连续（可拆袋）最低成本，四舍五入到分"
+        },
+        if options.whole_bags {
+            "least cost in whole bags"
+        } else {
+            "least cost with fractional bags, rounded to the fen"
+        },
+    ));
+
+    let rounded_up = (!options.whole_bags).then(|| {
+        let bags: Vec<(String, u32)> = offers
+            .iter()
+            .zip(&amounts)
+            .filter(|(_, b)| b.value() > FEAS_EPS)
+            .map(|(o, b)| (o.name.clone(), (b.value() - 1e-9).ceil() as u32))
+            .collect();
+        let cost_fen = offers
+            .iter()
+            .zip(&amounts)
+            .filter(|(_, b)| b.value() > FEAS_EPS)
+            .map(|(o, b)| i64::from((b.value() - 1e-9).ceil() as u32) * o.price_fen_per_bag)
+            .sum();
+        RoundedUp { bags, cost_fen }
+    });
+    if !options.whole_bags {
+        notes.push(Note::new(
+            "fractional_bags",
+            "连续解允许拆袋，仅供比较；整袋方案请用 whole_bags = true（逐个向上取整并非最优）",
+            "fractional bags are for comparison only; use whole_bags = true for a basket to buy \
+             (rounding each product up is not optimal)",
+        ));
+    }
+
+    Ok(BasketOutcome {
+        feasible: true,
+        whole_bags: options.whole_bags,
+        mode: options.mode,
+        lines,
+        nutrients: nutrient_lines(t, supplied),
+        cost_fen: Some(cost_fen),
+        rounded_up,
+        shortfalls: Vec::new(),
+        objective_fen: objective,
+        steps,
+        notes,
+    })
+}
+
+fn bag_text(b: Bags, name: &str) -> String {
+    match b {
+        Bags::Whole(n) => format!("{n} ({name})"),
+        Bags::Fractional(x) => format!("{} ({name})", num(x)),
+    }
+}
+
+fn infeasible(
+    options: &BasketOptions,
+    shortfalls: Vec<Shortfall>,
+    steps: Vec<Step>,
+    mut notes: Vec<Note>,
+) -> BasketOutcome {
+    for s in &shortfalls {
+        notes.push(Note::new(
+            "nutrient_short",
+            format!(
+                "{} 不足：目标 {} kg，现有库存最多 {} kg",
+                s.nutrient.zh(),
+                num(s.target_kg),
+                num(s.max_available_kg)
+            ),
+            format!(
+                "{} falls short: target {} kg, the stock at hand supplies at most {} kg",
+                s.nutrient,
+                num(s.target_kg),
+                num(s.max_available_kg)
+            ),
+        ));
+    }
+    BasketOutcome {
+        feasible: false,
+        whole_bags: options.whole_bags,
+        mode: options.mode,
+        lines: Vec::new(),
+        nutrients: Vec::new(),
+        cost_fen: None,
+        rounded_up: None,
+        shortfalls,
+        objective_fen: f64::NAN,
+        steps,
+        notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bag_bound_keeps_the_optimum_reachable() {
+        // urea 23 kg N per bag, target 100 kg: 5 bags cover it alone.
+        assert_eq!(
+            bag_bound([23.0, 0.0, 0.0], [100.0, 50.0, 60.0], [None; 3], None),
+            5.0
+        );
+        // exactly divisible target: 2 bags, not 3 from float noise.
+        assert_eq!(
+            bag_bound([25.0, 0.0, 0.0], [50.0, 0.0, 0.0], [None; 3], None),
+            2.0
+        );
+        // stock caps it
+        assert_eq!(
+            bag_bound([23.0, 0.0, 0.0], [100.0, 0.0, 0.0], [None; 3], Some(3)),
+            3.0
+        );
+        // a product that carries nothing targeted is never bought
+        assert_eq!(
+            bag_bound([0.0, 0.0, 30.0], [100.0, 50.0, 0.0], [None; 3], None),
+            0.0
+        );
+    }
+}

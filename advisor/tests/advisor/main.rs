@@ -1,0 +1,7 @@
+//! All integration tests in one binary: one link, shared helpers.
+
+mod api_errors;
+mod docs;
+mod helpers;
+mod properties;
+mod worked_examples;

@@ -1,0 +1,289 @@
+//! The HTTP server: state, routes, the GraphQL handler with token checking, health checks.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::Lang;
+use sea_orm::DatabaseConnection;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::adapters::{EventBus, RateLimiter};
+use crate::auth::Keys;
+use crate::config::{Config, redact_url};
+use crate::db::{self, StatementCounter};
+use crate::graphql::{self, NongziSchema, RequestCtx, Services};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub schema: NongziSchema,
+    pub redis: Option<redis::aio::ConnectionManager>,
+    pub statements: StatementCounter,
+}
+
+impl AppState {
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.services.db
+    }
+
+    /// Connects to the database (migrating it) and to Redis when configured.
+    pub async fn connect(config: Config) -> anyhow::Result<AppState> {
+        let (db, statements) = db::connect(&config).await?;
+        db::migrate(&db).await?;
+        let (limiter, bus, redis) = match &config.redis_url {
+            Some(url) => {
+                let client = redis::Client::open(url.as_str()).map_err(|e| {
+                    anyhow::anyhow!("REDIS_URL {} is not valid: {e}", redact_url(url))
+                })?;
+                let conn = tokio::time::timeout(
+                    Duration::from_secs(10),
+                    redis::aio::ConnectionManager::new(client.clone()),
+                )
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!("timed out connecting to Redis at {}", redact_url(url))
+                })?
+                .map_err(|e| {
+                    anyhow::anyhow!("cannot connect to Redis at {}: {e}", redact_url(url))
+                })?;
+                let bus = EventBus::redis(&client, conn.clone(), &config.redis_prefix).await?;
+                (
+                    RateLimiter::Redis {
+                        conn: conn.clone(),
+                        prefix: config.redis_prefix.clone(),
+                    },
+                    bus,
+                    Some(conn),
+                )
+            }
+            None => (RateLimiter::memory(), EventBus::memory(), None),
+        };
+        let services = Services {
+            db,
+            keys: Arc::new(Keys::new(&config.jwt_secret, config.access_token_ttl)?),
+            config: Arc::new(config),
+            limiter: Arc::new(limiter),
+            bus: Arc::new(bus),
+        };
+        let schema = graphql::build_schema(services.clone());
+        Ok(AppState {
+            services,
+            schema,
+            redis,
+            statements,
+        })
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .with_state(state)
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+            let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .title("Nongzi 农资 GraphQL")
+            .finish(),
+    )
+}
+
+fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+    if state.services.config.trust_forwarded_for
+        && let Some(ip) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .and_then(|v| v.trim().parse().ok())
+    {
+        return ip;
+    }
+    peer.ip()
+}
+
+/// `Authorization: Bearer <jwt>`: absent is anonymous; present and bad is 401.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().unwrap_or("");
+    Some(
+        v.strip_prefix("Bearer ")
+            .or_else(|| v.strip_prefix("bearer "))
+            .unwrap_or("")
+            .trim(),
+    )
+}
+
+pub fn lang_of(headers: &HeaderMap) -> Lang {
+    Lang::from_accept_language(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    )
+}
+
+/// A 401 in GraphQL's response shape, so clients handle it like any other error.
+fn unauthenticated(lang: Lang) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": lang.pick("登录凭证无效或已过期，请重新登录", "the access token is invalid or expired; please log in again"),
+            "extensions": { "code": "UNAUTHENTICATED" }
+        }]
+    });
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Bearer")],
+        Json(body),
+    )
+        .into_response()
+}
+
+async fn graphql_handler(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    req: GraphQLRequest,
+) -> Response {
+    let lang = lang_of(&headers);
+    let actor = match bearer(&headers) {
+        None => None,
+        Some(token) => match state.services.keys.verify(token) {
+            Some(a) => Some(a),
+            None => return unauthenticated(lang),
+        },
+    };
+    let ctx = RequestCtx {
+        actor,
+        lang,
+        client_ip: client_ip(&state, &headers, peer),
+    };
+    let request = req
+        .into_inner()
+        .data(ctx)
+        .data(graphql::loaders::new(state.services.db.clone()));
+    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+}
+
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Ready when the database and (if configured) Redis answer.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let db_ok = state.services.db.ping().await.is_ok();
+    let redis_ok = match &state.redis {
+        Some(conn) => {
+            let mut c = conn.clone();
+            matches!(
+                tokio::time::timeout(
+                    Duration::from_secs(2),
+                    redis::cmd("PING").query_async::<String>(&mut c)
+                )
+                .await,
+                Ok(Ok(_))
+            )
+        }
+        None => true,
+    };
+    let body = serde_json::json!({
+        "database": if db_ok { "ok" } else { "unreachable" },
+        "redis": match (&state.redis, redis_ok) { (None, _) => "not configured", (Some(_), true) => "ok", (Some(_), false) => "unreachable" },
+    });
+    let status = if db_ok && redis_ok {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// A running server.
+pub struct Server {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    handle: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds `addr` (port 0 picks a free port) and serves in the background.
+    pub async fn start(state: AppState, addr: SocketAddr) -> anyhow::Result<Server> {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+        let addr = listener.local_addr()?;
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let handle = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "server stopped");
+            }
+        });
+        Ok(Server {
+            addr,
+            state,
+            handle,
+        })
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub fn abort(&self) {
+        self.handle.abort();
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.handle.abort();
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
+pub async fn serve_until_shutdown(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
+    tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql (GraphiQL in a browser)");
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

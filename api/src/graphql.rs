@@ -1,0 +1,147 @@
+//! The GraphQL API: one schema merged from per-domain query and mutation objects. Resolvers
+//! are thin: read the context, check the role, call one domain service, map the result.
+
+pub mod account;
+pub mod catalog;
+pub mod errors;
+pub mod loaders;
+pub mod region;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use base64::Engine;
+use domain::accounts::{Actor, Role};
+use domain::{Code, Error, Lang};
+use sea_orm::DatabaseConnection;
+
+use crate::adapters::{EventBus, RateLimiter};
+use crate::auth::Keys;
+use crate::config::Config;
+pub use errors::{ApiResult, to_gql};
+
+#[derive(MergedObject, Default)]
+pub struct Query(
+    account::AccountQuery,
+    region::RegionQuery,
+    catalog::CatalogQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    account::AccountMutation,
+    region::RegionMutation,
+    catalog::CatalogMutation,
+);
+
+pub type NongziSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Maximum nesting of a query, and its cost (each field 1, lists times their page size).
+pub const MAX_DEPTH: usize = 15;
+pub const MAX_COMPLEXITY: usize = 20_000;
+
+/// What every resolver can reach, shared by all requests.
+#[derive(Clone)]
+pub struct Services {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub keys: Arc<Keys>,
+    pub limiter: Arc<RateLimiter>,
+    pub bus: Arc<EventBus>,
+}
+
+/// What is known about one request.
+#[derive(Clone, Debug)]
+pub struct RequestCtx {
+    pub actor: Option<Actor>,
+    pub lang: Lang,
+    pub client_ip: IpAddr,
+}
+
+pub fn build_schema(services: Services) -> NongziSchema {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .data(services)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .extension(async_graphql::extensions::Analyzer)
+        .finish()
+}
+
+/// The schema's SDL, as checked in at `api/schema.graphql`.
+pub fn sdl() -> String {
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+        .finish()
+        .sdl()
+}
+
+pub fn services<'a>(ctx: &Context<'a>) -> &'a Services {
+    ctx.data_unchecked::<Services>()
+}
+
+pub fn req<'a>(ctx: &Context<'a>) -> &'a RequestCtx {
+    ctx.data_unchecked::<RequestCtx>()
+}
+
+pub fn lang(ctx: &Context<'_>) -> Lang {
+    ctx.data_opt::<RequestCtx>()
+        .map(|r| r.lang)
+        .unwrap_or_default()
+}
+
+pub fn db<'a>(ctx: &Context<'a>) -> &'a DatabaseConnection {
+    &services(ctx).db
+}
+
+/// The caller, or UNAUTHENTICATED.
+pub fn actor<'a>(ctx: &Context<'a>) -> async_graphql::Result<&'a Actor> {
+    req(ctx)
+        .actor
+        .as_ref()
+        .ok_or_else(|| to_gql(Error::Unauthenticated, lang(ctx)))
+}
+
+/// The caller if their role is one of `roles`; UNAUTHENTICATED or FORBIDDEN otherwise.
+pub fn actor_in<'a>(ctx: &Context<'a>, roles: &[Role]) -> async_graphql::Result<&'a Actor> {
+    let a = actor(ctx)?;
+    if roles.contains(&a.role) {
+        Ok(a)
+    } else {
+        Err(to_gql(domain::accounts::forbidden(), lang(ctx)))
+    }
+}
+
+/// Relay global IDs: base64url of `Type:id`.
+pub fn gid(kind: &str, id: i64) -> ID {
+    ID(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))
+}
+
+/// Decodes a global ID of the expected type; the error names the input field.
+pub fn parse_gid(field: &str, kind: &str, id: &ID) -> domain::Result<i64> {
+    let bad = || {
+        Error::invalid(
+            field,
+            Code::UnknownReference,
+            format!("无效的 {kind} 编号"),
+            format!("not a valid {kind} id"),
+        )
+    };
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(id.as_str().trim_end_matches('='))
+        .map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (k, n) = s.split_once(':').ok_or_else(bad)?;
+    if k != kind {
+        return Err(bad());
+    }
+    n.parse().map_err(|_| bad())
+}
+
+/// Optional global ID.
+pub fn parse_gid_opt(field: &str, kind: &str, id: Option<&ID>) -> domain::Result<Option<i64>> {
+    id.map(|i| parse_gid(field, kind, i)).transpose()
+}
+
+pub fn pick(ctx: &Context<'_>, zh: &str, en: &str) -> String {
+    lang(ctx).pick(zh, en).to_owned()
+}

@@ -1,0 +1,565 @@
+//! Regions, village service stations and dealers (licences, service areas, offers).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::NaiveDate;
+use domain::entities::{dealer, licence, region, service_station};
+use domain::regions::{self, Level, LicenceKind, NewDealer, NewLicence, NewRegion, NewStation};
+
+use super::catalog::Offer;
+use super::errors::{RegionError, split};
+use super::loaders::{AreaOfDealer, LicencesOfDealer, OffersOfDealer, RegionKey, many, one};
+use super::{ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, to_gql};
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "RegionLevel")]
+pub enum LevelGql {
+    Province,
+    County,
+    Township,
+    Village,
+}
+
+impl From<LevelGql> for Level {
+    fn from(l: LevelGql) -> Self {
+        match l {
+            LevelGql::Province => Level::Province,
+            LevelGql::County => Level::County,
+            LevelGql::Township => Level::Township,
+            LevelGql::Village => Level::Village,
+        }
+    }
+}
+
+impl From<Level> for LevelGql {
+    fn from(l: Level) -> Self {
+        match l {
+            Level::Province => LevelGql::Province,
+            Level::County => LevelGql::County,
+            Level::Township => LevelGql::Township,
+            Level::Village => LevelGql::Village,
+        }
+    }
+}
+
+/// A province, county, township or village.
+pub struct Region(pub region::Model);
+
+#[Object]
+impl Region {
+    async fn id(&self) -> ID {
+        gid("Region", self.0.id)
+    }
+    /// Administrative division code, where known.
+    async fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+    async fn level(&self) -> LevelGql {
+        Level::parse(&self.0.level).unwrap_or(Level::Village).into()
+    }
+    /// The name in the caller's language.
+    async fn name(&self, ctx: &Context<'_>) -> String {
+        pick(ctx, &self.0.name_zh, &self.0.name_en)
+    }
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        match self.0.parent_id {
+            Some(p) => Ok(one(ctx, RegionKey(p)).await?.map(Region)),
+            None => Ok(None),
+        }
+    }
+    async fn children(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        let rows = regions::children(db(ctx), Some(self.0.id), None)
+            .await
+            .map_err(|e| to_gql(e, lang(ctx)))?;
+        Ok(rows.into_iter().map(Region).collect())
+    }
+    /// Village service stations (villages only).
+    async fn stations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Station>> {
+        let rows = regions::stations(db(ctx), Some(&[self.0.id]))
+            .await
+            .map_err(|e| to_gql(e, lang(ctx)))?;
+        Ok(rows.into_iter().map(Station).collect())
+    }
+    /// Dealers that deliver to this village.
+    async fn dealers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Dealer>> {
+        let rows = regions::dealers(db(ctx), Some(self.0.id))
+            .await
+            .map_err(|e| to_gql(e, lang(ctx)))?;
+        Ok(rows.into_iter().map(Dealer).collect())
+    }
+}
+
+/// A village service station (村级服务站): a pick-up and advice point run by a local operator.
+pub struct Station(pub service_station::Model);
+
+#[Object]
+impl Station {
+    async fn id(&self) -> ID {
+        gid("Station", self.0.id)
+    }
+    async fn name(&self, ctx: &Context<'_>) -> String {
+        pick(ctx, &self.0.name_zh, &self.0.name_en)
+    }
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn operator_name(&self) -> &str {
+        &self.0.operator_name
+    }
+    async fn phone(&self) -> &str {
+        &self.0.phone
+    }
+    /// Opening hours, e.g. `08:00-18:00`.
+    async fn hours(&self) -> &str {
+        &self.0.hours
+    }
+    async fn village(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        Ok(one(ctx, RegionKey(self.0.village_id)).await?.map(Region))
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+#[graphql(name = "LicenceKind")]
+pub enum LicenceKindGql {
+    /// 农药经营许可证
+    PesticideBusiness,
+    /// 限制使用农药经营许可
+    RestrictedPesticide,
+    /// 农作物种子生产经营许可证
+    SeedBusiness,
+}
+
+impl From<LicenceKindGql> for LicenceKind {
+    fn from(k: LicenceKindGql) -> Self {
+        match k {
+            LicenceKindGql::PesticideBusiness => LicenceKind::PesticideBusiness,
+            LicenceKindGql::RestrictedPesticide => LicenceKind::RestrictedPesticide,
+            LicenceKindGql::SeedBusiness => LicenceKind::SeedBusiness,
+        }
+    }
+}
+
+pub struct Licence(pub licence::Model);
+
+#[Object]
+impl Licence {
+    async fn kind(&self) -> LicenceKindGql {
+        match LicenceKind::parse(&self.0.kind) {
+            Some(LicenceKind::RestrictedPesticide) => LicenceKindGql::RestrictedPesticide,
+            Some(LicenceKind::SeedBusiness) => LicenceKindGql::SeedBusiness,
+            _ => LicenceKindGql::PesticideBusiness,
+        }
+    }
+    async fn number(&self) -> &str {
+        &self.0.number
+    }
+    async fn issuer(&self) -> &str {
+        &self.0.issuer
+    }
+    async fn valid_from(&self) -> NaiveDate {
+        self.0.valid_from
+    }
+    async fn valid_to(&self) -> NaiveDate {
+        self.0.valid_to
+    }
+    /// Valid today (China Standard Time).
+    async fn valid(&self) -> bool {
+        let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+        self.0.valid_from <= today && today <= self.0.valid_to
+    }
+}
+
+/// An input dealer (农资经销商): a store with licences, a service area and priced offers.
+pub struct Dealer(pub dealer::Model);
+
+#[Object]
+impl Dealer {
+    async fn id(&self) -> ID {
+        gid("Dealer", self.0.id)
+    }
+    async fn name(&self, ctx: &Context<'_>) -> String {
+        pick(ctx, &self.0.name_zh, &self.0.name_en)
+    }
+    async fn name_zh(&self) -> &str {
+        &self.0.name_zh
+    }
+    async fn name_en(&self) -> &str {
+        &self.0.name_en
+    }
+    async fn address(&self) -> &str {
+        &self.0.address
+    }
+    async fn phone(&self) -> &str {
+        &self.0.phone
+    }
+    async fn status(&self) -> &str {
+        &self.0.status
+    }
+    /// The township or village the store is in.
+    async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
+        Ok(one(ctx, RegionKey(self.0.region_id)).await?.map(Region))
+    }
+    async fn licences(&self, ctx: &Context<'_>) -> ApiResult<Vec<Licence>> {
+        Ok(many(ctx, LicencesOfDealer(self.0.id))
+            .await?
+            .into_iter()
+            .map(Licence)
+            .collect())
+    }
+    /// Whether the dealer may sell restricted-use pesticides today.
+    async fn restricted_use_licensed(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        let today = (chrono::Utc::now() + chrono::Duration::hours(8)).date_naive();
+        Ok(many(ctx, LicencesOfDealer(self.0.id))
+            .await?
+            .iter()
+            .any(|l| {
+                l.kind == LicenceKind::RestrictedPesticide.as_str()
+                    && l.valid_from <= today
+                    && today <= l.valid_to
+            }))
+    }
+    /// The villages the dealer delivers to.
+    async fn service_area(&self, ctx: &Context<'_>) -> ApiResult<Vec<Region>> {
+        let mut out = Vec::new();
+        for a in many(ctx, AreaOfDealer(self.0.id)).await? {
+            if let Some(r) = one(ctx, RegionKey(a.village_id)).await? {
+                out.push(Region(r));
+            }
+        }
+        Ok(out)
+    }
+    /// The dealer's active offers.
+    async fn offers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Offer>> {
+        Ok(many(ctx, OffersOfDealer(self.0.id))
+            .await?
+            .into_iter()
+            .map(Offer)
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct RegionQuery;
+
+#[Object]
+impl RegionQuery {
+    /// Regions by level and/or parent (top level: provinces).
+    async fn regions(
+        &self,
+        ctx: &Context<'_>,
+        level: Option<LevelGql>,
+        parent_id: Option<ID>,
+    ) -> ApiResult<Vec<Region>> {
+        let l = lang(ctx);
+        let parent =
+            parse_gid_opt("parentId", "Region", parent_id.as_ref()).map_err(|e| to_gql(e, l))?;
+        let rows = regions::children(db(ctx), parent, level.map(Into::into))
+            .await
+            .map_err(|e| to_gql(e, l))?;
+        Ok(rows.into_iter().map(Region).collect())
+    }
+
+    async fn region(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Region> {
+        let l = lang(ctx);
+        let id = parse_gid("id", "Region", &id).map_err(|e| to_gql(e, l))?;
+        regions::region(db(ctx), id)
+            .await
+            .map(Region)
+            .map_err(|e| to_gql(e, l))
+    }
+
+    /// Villages, of one county or all.
+    async fn villages(&self, ctx: &Context<'_>, county_id: Option<ID>) -> ApiResult<Vec<Region>> {
+        let l = lang(ctx);
+        let county =
+            parse_gid_opt("countyId", "Region", county_id.as_ref()).map_err(|e| to_gql(e, l))?;
+        Ok(regions::villages(db(ctx), county)
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .into_iter()
+            .map(Region)
+            .collect())
+    }
+
+    /// Dealers, or those delivering to one village.
+    async fn dealers(&self, ctx: &Context<'_>, village_id: Option<ID>) -> ApiResult<Vec<Dealer>> {
+        let l = lang(ctx);
+        let v =
+            parse_gid_opt("villageId", "Region", village_id.as_ref()).map_err(|e| to_gql(e, l))?;
+        Ok(regions::dealers(db(ctx), v)
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .into_iter()
+            .map(Dealer)
+            .collect())
+    }
+
+    async fn dealer(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Dealer> {
+        let l = lang(ctx);
+        let id = parse_gid("id", "Dealer", &id).map_err(|e| to_gql(e, l))?;
+        regions::dealer(db(ctx), id)
+            .await
+            .map(Dealer)
+            .map_err(|e| to_gql(e, l))
+    }
+
+    /// Village service stations, of one village or all.
+    async fn stations(&self, ctx: &Context<'_>, village_id: Option<ID>) -> ApiResult<Vec<Station>> {
+        let l = lang(ctx);
+        let v =
+            parse_gid_opt("villageId", "Region", village_id.as_ref()).map_err(|e| to_gql(e, l))?;
+        let ids = v.map(|v| vec![v]);
+        Ok(regions::stations(db(ctx), ids.as_deref())
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .into_iter()
+            .map(Station)
+            .collect())
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegionInput {
+    level: LevelGql,
+    parent_id: Option<ID>,
+    code: Option<String>,
+    name_zh: String,
+    name_en: String,
+}
+
+#[derive(InputObject)]
+pub struct StationInput {
+    village_id: ID,
+    name_zh: String,
+    name_en: String,
+    operator_name: String,
+    phone: String,
+    hours: String,
+}
+
+#[derive(InputObject)]
+pub struct LicenceInput {
+    kind: LicenceKindGql,
+    number: String,
+    issuer: String,
+    valid_from: NaiveDate,
+    valid_to: NaiveDate,
+}
+
+impl From<LicenceInput> for NewLicence {
+    fn from(l: LicenceInput) -> Self {
+        NewLicence {
+            kind: l.kind.into(),
+            number: l.number,
+            issuer: l.issuer,
+            valid_from: l.valid_from,
+            valid_to: l.valid_to,
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct DealerInput {
+    name_zh: String,
+    name_en: String,
+    address: String,
+    region_id: ID,
+    phone: String,
+    licences: Vec<LicenceInput>,
+    /// Villages the dealer delivers to.
+    service_area: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct RegionPayload {
+    region: Option<Region>,
+    errors: Vec<RegionError>,
+}
+
+#[derive(SimpleObject)]
+pub struct StationPayload {
+    station: Option<Station>,
+    errors: Vec<RegionError>,
+}
+
+#[derive(SimpleObject)]
+pub struct DealerPayload {
+    dealer: Option<Dealer>,
+    errors: Vec<RegionError>,
+}
+
+fn ids(field: &str, list: &[ID]) -> domain::Result<Vec<i64>> {
+    list.iter()
+        .enumerate()
+        .map(|(i, v)| parse_gid(&format!("{field}.{i}"), "Region", v))
+        .collect()
+}
+
+#[derive(Default)]
+pub struct RegionMutation;
+
+#[Object]
+impl RegionMutation {
+    /// Adds a province, county, township or village (admins).
+    async fn region_create(
+        &self,
+        ctx: &Context<'_>,
+        input: RegionInput,
+    ) -> ApiResult<RegionPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let parent_id = parse_gid_opt("parentId", "Region", input.parent_id.as_ref())?;
+            let new = NewRegion {
+                level: input.level.into(),
+                parent_id,
+                code: input.code,
+                name_zh: input.name_zh,
+                name_en: input.name_en,
+            };
+            regions::create_region(db(ctx), a, new).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(r) => RegionPayload {
+                region: Some(Region(r)),
+                errors: vec![],
+            },
+            Err(e) => RegionPayload {
+                region: None,
+                errors: RegionError::list(e, l),
+            },
+        })
+    }
+
+    /// Adds a village service station (admins).
+    async fn station_create(
+        &self,
+        ctx: &Context<'_>,
+        input: StationInput,
+    ) -> ApiResult<StationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let village_id = parse_gid("villageId", "Region", &input.village_id)?;
+            let new = NewStation {
+                village_id,
+                name_zh: input.name_zh,
+                name_en: input.name_en,
+                operator_name: input.operator_name,
+                phone: input.phone,
+                hours: input.hours,
+            };
+            regions::create_station(db(ctx), a, new).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(s) => StationPayload {
+                station: Some(Station(s)),
+                errors: vec![],
+            },
+            Err(e) => StationPayload {
+                station: None,
+                errors: RegionError::list(e, l),
+            },
+        })
+    }
+
+    /// Registers a dealer with licences and service area (admins).
+    async fn dealer_create(
+        &self,
+        ctx: &Context<'_>,
+        input: DealerInput,
+    ) -> ApiResult<DealerPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let region_id = parse_gid("regionId", "Region", &input.region_id)?;
+            let service_area = ids("serviceArea", &input.service_area)?;
+            let new = NewDealer {
+                name_zh: input.name_zh,
+                name_en: input.name_en,
+                address: input.address,
+                region_id,
+                phone: input.phone,
+                licences: input.licences.into_iter().map(Into::into).collect(),
+                service_area,
+            };
+            regions::create_dealer(db(ctx), a, new).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(d) => DealerPayload {
+                dealer: Some(Dealer(d)),
+                errors: vec![],
+            },
+            Err(e) => DealerPayload {
+                dealer: None,
+                errors: RegionError::list(e, l),
+            },
+        })
+    }
+
+    /// Adds a licence to a dealer (admins).
+    async fn dealer_licence_add(
+        &self,
+        ctx: &Context<'_>,
+        dealer_id: ID,
+        licence: LicenceInput,
+    ) -> ApiResult<DealerPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let id = parse_gid("dealerId", "Dealer", &dealer_id)?;
+            regions::add_licence(db(ctx), a, id, licence.into()).await?;
+            regions::dealer(db(ctx), id).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(d) => DealerPayload {
+                dealer: Some(Dealer(d)),
+                errors: vec![],
+            },
+            Err(e) => DealerPayload {
+                dealer: None,
+                errors: RegionError::list(e, l),
+            },
+        })
+    }
+
+    /// Replaces a dealer's service area (admins, or the dealer's owner).
+    async fn dealer_service_area_set(
+        &self,
+        ctx: &Context<'_>,
+        dealer_id: ID,
+        village_ids: Vec<ID>,
+    ) -> ApiResult<DealerPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let id = parse_gid("dealerId", "Dealer", &dealer_id)?;
+            let villages = ids("villageIds", &village_ids)?;
+            regions::set_service_area(db(ctx), a, id, &villages).await?;
+            regions::dealer(db(ctx), id).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(d) => DealerPayload {
+                dealer: Some(Dealer(d)),
+                errors: vec![],
+            },
+            Err(e) => DealerPayload {
+                dealer: None,
+                errors: RegionError::list(e, l),
+            },
+        })
+    }
+}

@@ -1,0 +1,16 @@
+//! One migration list for SQLite and PostgreSQL. Files are named `mYYYYMMDD_HHMMSS_what.rs`;
+//! a migration is never edited once it has landed: a change is a new file.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261129_000001_foundation;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}

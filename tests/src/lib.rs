@@ -1,0 +1,260 @@
+//! Test helpers: start the real server on port 0 against a fresh database, and talk to it over
+//! HTTP. Every test runs on SQLite; with `NONGZI_TEST_DATABASE_URL` (PostgreSQL) and
+//! `NONGZI_TEST_REDIS_URL` set, on PostgreSQL + Redis instead, with a fresh database and a fresh
+//! Redis key prefix per test. If those servers are unreachable the tests fail: they never skip.
+
+use std::time::Duration;
+
+use nongzi::{AppState, Config, Server};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
+use serde_json::{Value, json};
+
+pub use nongzi;
+
+pub const JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+
+/// The database a test runs on, removed when the test ends.
+enum Backend {
+    Sqlite { path: std::path::PathBuf },
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        match self {
+            Backend::Sqlite { path } => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Backend::Postgres { admin_url, name } => {
+                let (url, name) = (admin_url.clone(), name.clone());
+                // Drop runs outside async: a short-lived runtime on its own thread does it.
+                let _ = std::thread::spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .ok()?;
+                    rt.block_on(async {
+                        let db = Database::connect(&url).await.ok()?;
+                        db.execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await
+                        .ok()
+                    })
+                })
+                .join();
+            }
+        }
+    }
+}
+
+pub struct TestApp {
+    pub server: Server,
+    pub client: reqwest::Client,
+    // Dropped last: the server must stop before its database goes.
+    _backend: Backend,
+}
+
+/// Whether the suite runs on PostgreSQL + Redis.
+pub fn on_postgres() -> bool {
+    std::env::var("NONGZI_TEST_DATABASE_URL").is_ok_and(|v| !v.is_empty())
+}
+
+async fn fresh_config() -> (Config, Backend) {
+    match std::env::var("NONGZI_TEST_DATABASE_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+    {
+        Some(admin_url) => {
+            let name = format!("nongzi_t_{}", uuid::Uuid::new_v4().simple());
+            let admin = Database::connect(&admin_url).await.unwrap_or_else(|e| {
+                panic!("NONGZI_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+            });
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+                .await
+                .expect("create test database");
+            admin.close().await.ok();
+            let base = admin_url
+                .rsplit_once('/')
+                .map(|(b, _)| b.to_owned())
+                .expect("database URL has a database name");
+            let redis = std::env::var("NONGZI_TEST_REDIS_URL")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .expect("NONGZI_TEST_REDIS_URL must be set with NONGZI_TEST_DATABASE_URL");
+            let mut config =
+                Config::for_database(&format!("{base}/{name}"), Some(&redis), JWT_SECRET);
+            config.redis_prefix = format!("nongzi-test:{}:", uuid::Uuid::new_v4().simple());
+            (config, Backend::Postgres { admin_url, name })
+        }
+        None => {
+            let path = std::env::temp_dir()
+                .join(format!("nongzi-test-{}.db", uuid::Uuid::new_v4().simple()));
+            let config = Config::for_database(
+                &format!("sqlite://{}?mode=rwc", path.display()),
+                None,
+                JWT_SECRET,
+            );
+            (config, Backend::Sqlite { path })
+        }
+    }
+}
+
+/// Starts a server on a fresh database with the default test configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts a server after letting the test adjust its configuration.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let (mut config, backend) = fresh_config().await;
+    adjust(&mut config);
+    let state = AppState::connect(config)
+        .await
+        .expect("server state (database and Redis reachable?)");
+    let server = Server::start(state, "127.0.0.1:0".parse().unwrap())
+        .await
+        .expect("server starts");
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    TestApp {
+        server,
+        client,
+        _backend: backend,
+    }
+}
+
+/// A GraphQL response: HTTP status and body.
+#[derive(Debug)]
+pub struct Gql {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl Gql {
+    pub fn data(&self) -> &Value {
+        &self.body["data"]
+    }
+    /// The first top-level error's `extensions.code`, if any.
+    pub fn error_code(&self) -> Option<&str> {
+        self.body["errors"][0]["extensions"]["code"].as_str()
+    }
+    /// Panics with the errors when there are any.
+    pub fn ok(self) -> Value {
+        assert!(
+            self.body.get("errors").is_none() || self.body["errors"].is_null(),
+            "unexpected errors: {:#}",
+            self.body
+        );
+        assert_eq!(
+            self.status, 200,
+            "status {} body {:#}",
+            self.status, self.body
+        );
+        self.body["data"].clone()
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        self.server.url(path)
+    }
+
+    pub fn db(&self) -> &DatabaseConnection {
+        self.server.state.db()
+    }
+
+    /// SQL statements sent so far.
+    pub fn statements(&self) -> u64 {
+        self.server.state.statements.get()
+    }
+
+    pub async fn gql(&self, query: &str, variables: Value, token: Option<&str>) -> Gql {
+        self.gql_with(query, variables, token, &[]).await
+    }
+
+    pub async fn gql_with(
+        &self,
+        query: &str,
+        variables: Value,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Gql {
+        let mut req = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let resp = req.send().await.expect("request reaches the server");
+        let status = resp.status().as_u16();
+        let body = resp.json().await.expect("JSON body");
+        Gql { status, body }
+    }
+
+    /// Logs in and returns (access token, refresh token).
+    pub async fn login(&self, phone: &str, password: &str) -> (String, String) {
+        let d = self
+            .gql(
+                "mutation($p: String!, $w: String!) { login(phone: $p, password: $w) { accessToken refreshToken errors { field code message } } }",
+                json!({ "p": phone, "w": password }),
+                None,
+            )
+            .await
+            .ok();
+        let l = &d["login"];
+        assert!(
+            l["errors"].as_array().unwrap().is_empty(),
+            "login failed: {l:#}"
+        );
+        (
+            l["accessToken"].as_str().unwrap().to_owned(),
+            l["refreshToken"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// Loads the demo county (as `serve --demo` does).
+    pub async fn load_demo(&self) {
+        assert!(nongzi::demo::load(self.db()).await.expect("demo loads"));
+    }
+
+    /// A token for a demo user of `role` (`ADMIN`, `FARMER`, `DEALER (OWNER)`, ...).
+    pub async fn demo_token(&self, role: &str) -> String {
+        let c = nongzi::demo::credentials()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.role == role)
+            .unwrap_or_else(|| panic!("no demo user with role {role}"));
+        self.login(&c.phone, &c.password).await.0
+    }
+
+    /// Registers a farmer and returns (access, refresh).
+    pub async fn register_farmer(&self, phone: &str, password: &str) -> (String, String) {
+        let d = self
+            .gql(
+                "mutation($i: RegisterInput!) { register(input: $i) { accessToken refreshToken errors { field code message } } }",
+                json!({ "i": { "phone": phone, "password": password, "displayName": "测试农户" } }),
+                None,
+            )
+            .await
+            .ok();
+        let r = &d["register"];
+        assert!(
+            r["errors"].as_array().unwrap().is_empty(),
+            "register failed: {r:#}"
+        );
+        (
+            r["accessToken"].as_str().unwrap().to_owned(),
+            r["refreshToken"].as_str().unwrap().to_owned(),
+        )
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: one binary, one module per area. Each test starts a real server on a fresh
+//! database (SQLite, or PostgreSQL + Redis when NONGZI_TEST_DATABASE_URL / NONGZI_TEST_REDIS_URL
+//! are set).
+
+mod e2e {
+    pub mod auth;
+    pub mod catalog;
+    pub mod platform;
+}

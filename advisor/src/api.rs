@@ -151,6 +151,10 @@ fn field_path(path: &str, message: &str) -> String {
         .and_then(|rest| rest.split('`').next());
     match (base, named) {
         ("", Some(name)) => name.to_string(),
+        // An unknown field is already the last segment of the path.
+        (base, Some(name)) if base == name || base.ends_with(&format!(".{name}")) => {
+            base.to_string()
+        }
         (base, Some(name)) => format!("{base}.{name}"),
         ("", None) => "(root)".to_string(),
         (base, None) => base.to_string(),
@@ -271,7 +275,11 @@ mod tests {
     fn field_paths_name_the_field() {
         assert_eq!(field_path(".", "missing field `crop`"), "crop");
         assert_eq!(
-            field_path("soil.soil_test", "unknown field `mgkg`, expected ..."),
+            field_path("soil.soil_test", "missing field `mg_per_kg`"),
+            "soil.soil_test.mg_per_kg"
+        );
+        assert_eq!(
+            field_path("soil.soil_test.mgkg", "unknown field `mgkg`, expected ..."),
             "soil.soil_test.mgkg"
         );
         assert_eq!(

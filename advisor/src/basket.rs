@@ -9,8 +9,8 @@
 //! cost is recomputed in integer fen from the integer bag counts.
 
 use good_lp::{
-    Expression, ResolutionError, Solution, SolverModel, Variable, constraint, microlp, variable,
-    variables,
+    Expression, ResolutionError, Solution, SolverModel, Variable, WithMipGap, constraint, microlp,
+    variable, variables,
 };
 use serde::{Deserialize, Serialize};
 
@@ -95,11 +95,19 @@ pub struct Shortfall {
     pub max_available_kg: f64,
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RoundedLine {
+    pub product: String,
+    pub bags: u32,
+}
+
 /// The continuous answer rounded up bag by bag, to show why that is not optimal.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RoundedUp {
-    pub bags: Vec<(String, u32)>,
+    pub lines: Vec<RoundedLine>,
     pub cost_fen: i64,
+    /// False when rounding up breaks an over-supply or exact bound.
+    pub meets_bounds: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -113,8 +121,10 @@ pub struct BasketOutcome {
     pub nutrients: Vec<NutrientLine>,
     /// Total cost in fen (exact for whole bags; rounded to the nearest fen when fractional).
     pub cost_fen: Option<i64>,
-    /// Continuous mode only: rounding each fractional bag count up.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The continuous (fractional-bag) optimum, rounded to the fen: a lower bound on any
+    /// whole-bag basket.
+    pub continuous_cost_fen: Option<i64>,
+    /// The continuous optimum rounded up bag by bag, for comparison (not optimal).
     pub rounded_up: Option<RoundedUp>,
     /// When infeasible: the nutrients the stock cannot supply.
     pub shortfalls: Vec<Shortfall>,
@@ -269,58 +279,94 @@ pub fn least_cost_basket(
         return Ok(infeasible(options, shortfalls, steps, notes));
     }
 
-    let mut vars = variables!();
-    let xs: Vec<Variable> = offers
+    let bounds: Vec<f64> = offers
         .iter()
         .zip(&per_bag)
-        .map(|(o, pb)| {
-            let ub = bag_bound(*pb, t, upper, o.stock_bags);
-            let def = variable().min(0.0).max(ub);
-            vars.add(if options.whole_bags {
-                def.integer()
-            } else {
-                def
-            })
-        })
+        .map(|(o, pb)| bag_bound(*pb, t, upper, o.stock_bags))
         .collect();
-    let objective: Expression = offers
-        .iter()
-        .zip(&xs)
-        .map(|(o, &x)| o.price_fen_per_bag as f64 * x)
-        .sum();
-    let mut model = vars.minimise(objective).using(microlp);
-    for i in 0..3 {
-        let supply: Expression = per_bag.iter().zip(&xs).map(|(pb, &x)| pb[i] * x).sum();
-        if t[i] > 0.0 {
-            model = model.with(constraint!(supply.clone() >= t[i]));
-        }
-        if let Some(u) = upper[i] {
-            model = model.with(constraint!(supply <= u));
-        }
-    }
-    let solution = match model.solve() {
-        Ok(s) => s,
-        Err(ResolutionError::Infeasible) => {
-            notes.push(Note::new(
-                "bounds_unreachable",
-                "库存足够，但没有任何整袋组合能落在允许的超量/精确范围内；请放宽容差",
-                "the stock is enough, but no combination of bags lands within the over-supply \
-                 or exact tolerance; widen the tolerance",
-            ));
-            return Ok(infeasible(options, Vec::new(), steps, notes));
-        }
-        Err(e) => return Err(Error::Solver(e.to_string())),
+    let problem = Lp {
+        prices: offers.iter().map(|o| o.price_fen_per_bag).collect(),
+        per_bag: &per_bag,
+        targets: t,
+        upper,
+        bounds: &bounds,
     };
 
-    let amounts: Vec<Bags> = xs
+    // The continuous relaxation first: it is the comparison the agronomist sees, its rounding-up
+    // seeds the integer search, and if it is infeasible so is every whole-bag basket.
+    let Some(relaxed) = problem.solve(false, None, 0.0)? else {
+        notes.push(bounds_note());
+        return Ok(infeasible(options, Vec::new(), steps, notes));
+    };
+    let relaxed_cost = problem.cost(&relaxed);
+    // Round each fractional bag count up (never past the bound, which is a whole number).
+    let up: Vec<u32> = relaxed
         .iter()
-        .map(|&x| {
-            let v = solution.value(x).max(0.0);
+        .zip(&bounds)
+        .map(|(x, b)| (x - 1e-9).ceil().clamp(0.0, *b) as u32)
+        .collect();
+    let up_ok = problem.meets(&up);
+    let rounded_up = RoundedUp {
+        lines: offers
+            .iter()
+            .zip(&up)
+            .filter(|(_, n)| **n > 0)
+            .map(|(o, n)| RoundedLine {
+                product: o.name.clone(),
+                bags: *n,
+            })
+            .collect(),
+        cost_fen: problem.whole_cost(&up),
+        meets_bounds: up_ok,
+    };
+
+    let values = if options.whole_bags {
+        // Every basket's cost is a multiple of g = gcd(prices) fen. Once the incumbent is
+        // within g of the proven bound it is optimal, so a relative gap of (g − ½)/U, with U
+        // the seeded incumbent's cost (no later incumbent costs more), stops the search without
+        // giving up optimality.
+        let (warm, gap) = if up_ok && rounded_up.cost_fen > 0 {
+            let g = problem
+                .prices
+                .iter()
+                .copied()
+                .filter(|p| *p > 0)
+                .fold(0, gcd);
+            (
+                Some(up.as_slice()),
+                (g as f64 - 0.5) / rounded_up.cost_fen as f64,
+            )
+        } else {
+            (None, 0.0)
+        };
+        let whole =
+            |v: Vec<f64>| -> Vec<u32> { v.iter().map(|x| x.round().max(0.0) as u32).collect() };
+        let mut found = problem.solve(true, warm, gap)?.map(whole);
+        // The gap argument needs every incumbent to cost at most U, which holds once microlp
+        // adopts the seed. Should it ever drop the seed and stop above U, solve again exactly.
+        if gap > 0.0
+            && let Some(n) = &found
+            && problem.whole_cost(n) > rounded_up.cost_fen
+        {
+            found = problem.solve(true, None, 0.0)?.map(whole);
+        }
+        match found {
+            Some(n) => n.into_iter().map(f64::from).collect::<Vec<f64>>(),
+            None => {
+                notes.push(bounds_note());
+                return Ok(infeasible(options, Vec::new(), steps, notes));
+            }
+        }
+    } else {
+        relaxed.clone()
+    };
+    let amounts: Vec<Bags> = values
+        .iter()
+        .map(|&v| {
             if options.whole_bags {
-                // The solver returns integers up to float noise.
-                Bags::Whole(v.round() as u32)
+                Bags::Whole(v.max(0.0) as u32)
             } else {
-                Bags::Fractional(v)
+                Bags::Fractional(v.max(0.0))
             }
         })
         .collect();
@@ -408,21 +454,39 @@ pub fn least_cost_basket(
         },
     ));
 
-    let rounded_up = (!options.whole_bags).then(|| {
-        let bags: Vec<(String, u32)> = offers
+    if options.whole_bags {
+        steps.push(Step::new(
+            "continuous optimum = the same problem with fractional bags",
+            relaxed
+                .iter()
+                .zip(offers)
+                .filter(|(x, _)| **x > FEAS_EPS)
+                .map(|(x, o)| format!("{} × {} ({})", o.price_fen_per_bag, num(*x), o.name))
+                .collect::<Vec<_>>()
+                .join(" + "),
+            format!("{} fen", relaxed_cost.round()),
+            "对比：可拆袋时的连续最优成本（整袋成本的下限）",
+            "for comparison: the continuous optimum, a lower bound on any whole-bag cost",
+        ));
+    }
+    steps.push(Step::new(
+        "rounded up = Σ_j price_j × ceil(continuous bags_j)",
+        rounded_up
+            .lines
             .iter()
-            .zip(&amounts)
-            .filter(|(_, b)| b.value() > FEAS_EPS)
-            .map(|(o, b)| (o.name.clone(), (b.value() - 1e-9).ceil() as u32))
-            .collect();
-        let cost_fen = offers
-            .iter()
-            .zip(&amounts)
-            .filter(|(_, b)| b.value() > FEAS_EPS)
-            .map(|(o, b)| i64::from((b.value() - 1e-9).ceil() as u32) * o.price_fen_per_bag)
-            .sum();
-        RoundedUp { bags, cost_fen }
-    });
+            .map(|l| {
+                let price = offers
+                    .iter()
+                    .find(|o| o.name == l.product)
+                    .map_or(0, |o| o.price_fen_per_bag);
+                format!("{price} × {} ({})", l.bags, l.product)
+            })
+            .collect::<Vec<_>>()
+            .join(" + "),
+        format!("{} fen", rounded_up.cost_fen),
+        "对比：把连续解逐个向上取整的成本（不是最优）",
+        "for comparison: rounding the continuous answer up bag by bag (not optimal)",
+    ));
     if !options.whole_bags {
         notes.push(Note::new(
             "fractional_bags",
@@ -439,12 +503,109 @@ pub fn least_cost_basket(
         lines,
         nutrients: nutrient_lines(t, supplied),
         cost_fen: Some(cost_fen),
-        rounded_up,
+        continuous_cost_fen: Some(relaxed_cost.round() as i64),
+        rounded_up: Some(rounded_up),
         shortfalls: Vec::new(),
         objective_fen: objective,
         steps,
         notes,
     })
+}
+
+/// The basket problem, solved by microlp through good_lp.
+struct Lp<'a> {
+    prices: Vec<i64>,
+    per_bag: &'a [[f64; 3]],
+    targets: [f64; 3],
+    upper: [Option<f64>; 3],
+    bounds: &'a [f64],
+}
+
+impl Lp<'_> {
+    /// Bags per product, or `None` when no basket satisfies the constraints.
+    fn solve(&self, integer: bool, warm: Option<&[u32]>, gap: f64) -> Result<Option<Vec<f64>>> {
+        let mut vars = variables!();
+        let xs: Vec<Variable> = self
+            .bounds
+            .iter()
+            .enumerate()
+            .map(|(j, &ub)| {
+                let mut def = variable().min(0.0).max(ub);
+                if integer {
+                    def = def.integer();
+                }
+                if let Some(w) = warm {
+                    def = def.initial(f64::from(w[j]));
+                }
+                vars.add(def)
+            })
+            .collect();
+        let objective: Expression = self
+            .prices
+            .iter()
+            .zip(&xs)
+            .map(|(&p, &x)| p as f64 * x)
+            .sum();
+        let mut model = vars.minimise(objective).using(microlp);
+        if gap > 0.0 {
+            // good_lp takes the gap as f32; the ½-fen margin dwarfs its rounding.
+            model = model
+                .with_mip_gap(gap as f32)
+                .map_err(|e| Error::Solver(e.to_string()))?;
+        }
+        for i in 0..3 {
+            let supply: Expression = self.per_bag.iter().zip(&xs).map(|(pb, &x)| pb[i] * x).sum();
+            if self.targets[i] > 0.0 {
+                model = model.with(constraint!(supply.clone() >= self.targets[i]));
+            }
+            if let Some(u) = self.upper[i] {
+                model = model.with(constraint!(supply <= u));
+            }
+        }
+        match model.solve() {
+            Ok(s) => Ok(Some(xs.iter().map(|&x| s.value(x).max(0.0)).collect())),
+            Err(ResolutionError::Infeasible) => Ok(None),
+            Err(e) => Err(Error::Solver(e.to_string())),
+        }
+    }
+
+    fn cost(&self, x: &[f64]) -> f64 {
+        self.prices.iter().zip(x).map(|(&p, &n)| p as f64 * n).sum()
+    }
+
+    fn whole_cost(&self, n: &[u32]) -> i64 {
+        self.prices
+            .iter()
+            .zip(n)
+            .map(|(&p, &k)| p * i64::from(k))
+            .sum()
+    }
+
+    /// Whole bags `n` meet every target and upper bound.
+    fn meets(&self, n: &[u32]) -> bool {
+        (0..3).all(|i| {
+            let s: f64 = self
+                .per_bag
+                .iter()
+                .zip(n)
+                .map(|(pb, &k)| pb[i] * f64::from(k))
+                .sum();
+            s >= self.targets[i] - FEAS_EPS && self.upper[i].is_none_or(|u| s <= u + FEAS_EPS)
+        })
+    }
+}
+
+fn gcd(a: i64, b: i64) -> i64 {
+    if b == 0 { a.abs() } else { gcd(b, a % b) }
+}
+
+fn bounds_note() -> Note {
+    Note::new(
+        "bounds_unreachable",
+        "库存足够，但没有任何整袋组合能落在允许的超量/精确范围内；请放宽容差",
+        "the stock is enough, but no combination of bags lands within the over-supply or exact \
+         tolerance; widen the tolerance",
+    )
 }
 
 fn bag_text(b: Bags, name: &str) -> String {
@@ -484,6 +645,7 @@ fn infeasible(
         lines: Vec::new(),
         nutrients: Vec::new(),
         cost_fen: None,
+        continuous_cost_fen: None,
         rounded_up: None,
         shortfalls,
         objective_fen: f64::NAN,

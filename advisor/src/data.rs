@@ -115,12 +115,6 @@ pub struct Abundance {
     pub class: Vec<AbundanceClass>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct Levels {
-    pub critical_ppm: f64,
-    pub maintenance_ppm: f64,
-}
-
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriStateLevels {

@@ -7,7 +7,6 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -210,7 +209,7 @@ pub async fn create_user(
             && new.dealer_role == Some(DealerRole::Staff)
             && new.dealer_id == actor.dealer_id);
     actor.require(allowed)?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let user = insert_user(&txn, new).await?;
     txn.commit().await?;
     Ok(user)
@@ -469,7 +468,7 @@ async fn insert_refresh(
 #[derive(Debug, PartialEq)]
 pub enum RefreshOutcome {
     Rotated {
-        user: app_user::Model,
+        user: Box<app_user::Model>,
         token: String,
     },
     /// The token was valid once but has been used: its whole family is now revoked.
@@ -484,7 +483,7 @@ pub async fn rotate_refresh_token(
     token: &str,
 ) -> Result<RefreshOutcome> {
     let now = crate::now();
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let Some(row) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(token_hash(token)))
         .one(&txn)
@@ -516,7 +515,10 @@ pub async fn rotate_refresh_token(
     }
     let new = insert_refresh(&txn, row.user_id, row.family_id, now).await?;
     txn.commit().await?;
-    Ok(RefreshOutcome::Rotated { user, token: new })
+    Ok(RefreshOutcome::Rotated {
+        user: Box::new(user),
+        token: new,
+    })
 }
 
 async fn revoke_family(db: &impl ConnectionTrait, family: &str, now: DateTime<Utc>) -> Result<()> {

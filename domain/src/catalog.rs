@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::{Deserialize, Serialize};
 
@@ -559,7 +559,7 @@ pub async fn create_product(
     input: ProductInput,
 ) -> Result<product::Model> {
     actor.require(may_edit_catalog(actor))?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let p = insert_product(
         &txn,
         input,
@@ -730,7 +730,7 @@ pub async fn update_product(
         ));
     }
     producer_exists(db, input.producer_id).await?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let mut am: product::ActiveModel = existing.into();
     am.producer_id = Set(input.producer_id);
     am.name_zh = Set(v.name_zh);
@@ -1226,11 +1226,8 @@ pub async fn search(
                     min_price.to_owned(),
                 )),
             );
-            q.order_by(
-                Func::coalesce([sub, Expr::val(i64::MAX).into()]),
-                Order::Asc,
-            )
-            .order_by_asc(product::Column::Id)
+            q.order_by(Func::coalesce([sub, Expr::val(i64::MAX)]), Order::Asc)
+                .order_by_asc(product::Column::Id)
         }
     };
     let total = product::Entity::find().filter(cond).count(db).await?;

@@ -123,6 +123,7 @@ pub mod location {
         pub station_id: Option<i64>,
         pub name_zh: String,
         pub name_en: String,
+        pub producer_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -391,6 +392,287 @@ pub mod app_setting {
         #[sea_orm(primary_key, auto_increment = false)]
         pub key: String,
         pub value: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod lot {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "lot")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub sku_id: i64,
+        pub lot_no: String,
+        pub producer_id: i64,
+        pub produced_on: Date,
+        pub expires_on: Date,
+        pub gtin: Option<String>,
+        pub trace_code: String,
+        pub inspection_report_no: Option<String>,
+        pub inspection_lab: Option<String>,
+        pub inspection_result: Option<String>,
+        pub inspection_date: Option<Date>,
+        pub status: String,
+        pub status_reason: Option<String>,
+        pub status_at: Option<DateTimeUtc>,
+        pub created_by: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod unit_code {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "unit_code")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub code: String,
+        pub lot_id: i64,
+        pub kind: String,
+        pub status: String,
+        pub sale_id: Option<i64>,
+        pub flagged_at: Option<DateTimeUtc>,
+        pub flag_reason: Option<String>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod stock {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "stock")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub location_id: i64,
+        pub lot_id: i64,
+        pub dealer_id: i64,
+        pub on_hand: i64,
+        pub reserved: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod stock_receipt {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "stock_receipt")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dealer_id: i64,
+        pub location_id: i64,
+        pub lot_id: i64,
+        pub quantity: i64,
+        pub unit_cost_fen: i64,
+        pub supplier_name: String,
+        pub supplier_licence_no: String,
+        pub supplier_contact: String,
+        pub source_document: String,
+        pub actor_id: i64,
+        pub received_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod transfer {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "transfer")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dealer_id: i64,
+        pub lot_id: i64,
+        pub from_location_id: i64,
+        pub to_location_id: i64,
+        pub quantity: i64,
+        pub status: String,
+        pub shipped_by: i64,
+        pub shipped_at: DateTimeUtc,
+        pub received_by: Option<i64>,
+        pub received_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sale {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "sale")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dealer_id: i64,
+        pub location_id: i64,
+        pub channel: String,
+        pub order_id: Option<i64>,
+        pub buyer_user_id: Option<i64>,
+        pub buyer_name: Option<String>,
+        pub buyer_phone: Option<String>,
+        pub buyer_id_number: Option<String>,
+        pub buyer_village_id: Option<i64>,
+        pub crop: Option<String>,
+        pub target: Option<String>,
+        pub total_fen: i64,
+        pub actor_id: i64,
+        pub sold_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod sale_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "sale_line")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub sale_id: i64,
+        pub sku_id: i64,
+        pub lot_id: i64,
+        pub quantity: i64,
+        pub unit_price_fen: i64,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod trace_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "trace_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub lot_id: i64,
+        pub seq: i64,
+        pub biz_step: String,
+        pub disposition: String,
+        pub quantity: i64,
+        pub location_id: Option<i64>,
+        pub from_location_id: Option<i64>,
+        pub to_location_id: Option<i64>,
+        pub dealer_id: Option<i64>,
+        pub actor_id: Option<i64>,
+        pub occurred_at: DateTimeUtc,
+        pub recorded_at: DateTimeUtc,
+        pub ref_kind: Option<String>,
+        pub ref_id: Option<i64>,
+        pub corrects_event_id: Option<i64>,
+        pub unit_codes: Option<Json>,
+        pub note: String,
+        pub prev_hash: String,
+        pub hash: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod ledger_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "ledger_line")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dealer_id: i64,
+        pub kind: String,
+        pub trace_event_id: Option<i64>,
+        pub occurred_on: Date,
+        pub occurred_at: DateTimeUtc,
+        pub product_id: i64,
+        pub product_name_zh: String,
+        pub product_name_en: String,
+        pub spec: String,
+        pub registration_no: String,
+        pub producer_name: String,
+        pub lot_no: String,
+        pub quantity: i64,
+        pub unit_price_fen: i64,
+        pub amount_fen: i64,
+        pub counterparty_name: String,
+        pub counterparty_licence: String,
+        pub counterparty_contact: String,
+        pub counterparty_id_number: String,
+        pub source_document: String,
+        pub corrects_line_id: Option<i64>,
+        pub note: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod notification {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "notification")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub user_id: i64,
+        pub kind: String,
+        pub title_zh: String,
+        pub title_en: String,
+        pub body_zh: String,
+        pub body_en: String,
+        pub payload: Json,
+        pub created_at: DateTimeUtc,
+        pub read_at: Option<DateTimeUtc>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -69,6 +69,16 @@ pub enum Code {
     InvalidPrice,
     // regions
     WrongRegionLevel,
+    // lots, stock, sales
+    InsufficientStock,
+    LotNotSellable,
+    LotRecalled,
+    LicenceRequired,
+    RealNameRequired,
+    UnregisteredUse,
+    CodeMismatch,
+    CodeAlreadySold,
+    InvalidTransition,
 }
 
 impl Code {
@@ -94,6 +104,15 @@ impl Code {
             Code::InvalidGtin => "INVALID_GTIN",
             Code::InvalidPrice => "INVALID_PRICE",
             Code::WrongRegionLevel => "WRONG_REGION_LEVEL",
+            Code::InsufficientStock => "INSUFFICIENT_STOCK",
+            Code::LotNotSellable => "LOT_NOT_SELLABLE",
+            Code::LotRecalled => "LOT_RECALLED",
+            Code::LicenceRequired => "LICENCE_REQUIRED",
+            Code::RealNameRequired => "REAL_NAME_REQUIRED",
+            Code::UnregisteredUse => "UNREGISTERED_USE",
+            Code::CodeMismatch => "CODE_MISMATCH",
+            Code::CodeAlreadySold => "CODE_ALREADY_SOLD",
+            Code::InvalidTransition => "INVALID_TRANSITION",
         }
     }
 }
@@ -222,6 +241,11 @@ fn entity_zh(entity: &str) -> &'static str {
         "village" => "村",
         "station" => "服务站",
         "user" => "用户",
+        "lot" => "批次",
+        "stock" => "库存",
+        "transfer" => "调拨",
+        "sale" => "销售记录",
+        "location" => "库存地点",
         _ => "记录",
     }
 }

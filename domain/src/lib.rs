@@ -6,7 +6,14 @@ pub mod accounts;
 pub mod catalog;
 pub mod entities;
 pub mod error;
+pub mod events;
+pub mod gs1;
+pub mod hooks;
+pub mod ledger;
+pub mod notify;
 pub mod regions;
+pub mod stock;
+pub mod trace;
 pub mod types;
 
 pub use error::{Code, Error, FieldError, Lang, Result};
@@ -14,4 +21,28 @@ pub use error::{Code, Error, FieldError, Lang, Result};
 /// Current time in UTC; every stored time is UTC.
 pub fn now() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc::now()
+}
+
+/// Today's date where the product is used (China Standard Time, UTC+8): expiry, ledger dates
+/// and licence validity are calendar dates there.
+pub fn today() -> chrono::NaiveDate {
+    local_date(now())
+}
+
+/// The China Standard Time date of a UTC instant.
+pub fn local_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
+    (t + chrono::Duration::hours(8)).date_naive()
+}
+
+/// Starts a transaction that will write. On SQLite it takes the write lock at once
+/// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
+/// upgrades a read lock; on PostgreSQL it is a plain `BEGIN` and rows are locked as needed.
+pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
+    use sea_orm::TransactionTrait;
+    Ok(db
+        .begin_with_options(sea_orm::TransactionOptions {
+            sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),
+            ..Default::default()
+        })
+        .await?)
 }

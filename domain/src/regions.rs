@@ -4,7 +4,6 @@
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
 };
 
 use crate::accounts::Actor;
@@ -232,7 +231,7 @@ pub async fn create_station(
     new: NewStation,
 ) -> Result<service_station::Model> {
     actor.require(actor.is_admin())?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let s = insert_station(&txn, new).await?;
     txn.commit().await?;
     Ok(s)
@@ -360,7 +359,7 @@ pub async fn create_dealer(
     new: NewDealer,
 ) -> Result<dealer::Model> {
     actor.require(actor.is_admin())?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     let d = insert_dealer(&txn, new).await?;
     txn.commit().await?;
     Ok(d)
@@ -521,7 +520,7 @@ pub async fn set_service_area(
         .await?;
     }
     errs.finish()?;
-    let txn = db.begin().await?;
+    let txn = crate::begin_write(db).await?;
     dealer_service_area::Entity::delete_many()
         .filter(dealer_service_area::Column::DealerId.eq(dealer_id))
         .exec(&txn)

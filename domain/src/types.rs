@@ -56,7 +56,7 @@ pub struct Password(String);
 impl Password {
     pub fn parse(field: &str, s: &str) -> Parsed<Self> {
         let n = s.chars().count();
-        if n < 8 || n > 128 {
+        if !(8..=128).contains(&n) {
             return Err(err(
                 field,
                 Code::WeakPassword,
@@ -195,11 +195,10 @@ impl PesticideRegNo {
             return Err(bad());
         }
         let suffix = &rest[8..];
-        if !suffix.is_empty()
-            && !(suffix.starts_with('F')
-                && suffix.len() > 1
-                && suffix[1..].bytes().all(|b| b.is_ascii_digit()))
-        {
+        let repack_ok = suffix
+            .strip_prefix('F')
+            .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+        if !suffix.is_empty() && !repack_ok {
             return Err(bad());
         }
         Ok(PesticideRegNo(t))
@@ -518,7 +517,7 @@ impl Fen {
                 "price must be greater than 0 (in fen)",
             ));
         }
-        if v > 100_000_000_00 {
+        if v > 10_000_000_000 {
             return Err(err(
                 field,
                 Code::InvalidPrice,

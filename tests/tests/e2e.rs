@@ -6,4 +6,5 @@ mod e2e {
     pub mod auth;
     pub mod catalog;
     pub mod platform;
+    pub mod roles;
 }

@@ -291,14 +291,17 @@ impl Method for RecommendRequest {
                         "the lime requirement (target_ph) needs the Mehlich buffer pH",
                     )
                 })?;
-                let l = run_lime(&LimeInput {
-                    current_ph: current,
-                    buffer_ph: buffer,
-                    target_ph,
-                    residual_credit: self
-                        .residual_lime_credit_t_per_acre
-                        .unwrap_or(UsTonPerAcre::ZERO),
-                });
+                let l = run_lime(
+                    &LimeInput {
+                        current_ph: current,
+                        buffer_ph: buffer,
+                        target_ph,
+                        residual_credit: self
+                            .residual_lime_credit_t_per_acre
+                            .unwrap_or(UsTonPerAcre::ZERO),
+                    },
+                    crate::data::tables().lime.constants,
+                );
                 Some(RecommendLime {
                     t_per_acre: l.lime_t_per_acre,
                     kg_per_ha: l.lime_kg_per_ha,

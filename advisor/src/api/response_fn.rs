@@ -133,7 +133,11 @@ impl Method for ResponseFunctionRequest {
             },
             other => other,
         })?;
-        let (steps, notes) = response_steps(&input, &out);
+        let area = match self.area_unit {
+            AreaUnit::Mu => "mu",
+            AreaUnit::Ha => "ha",
+        };
+        let (steps, notes) = response_steps(&input, &out, area);
         let xu = input.x_unit_kg.value();
         let yu = input.y_unit_kg.value();
         let unit = self.area_unit;

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Method;
-use crate::data::{QueftsCoefficients, tables};
+use crate::data::{LimeConstants, QueftsCoefficients, tables};
 use crate::error::{Error, Result};
 use crate::explain::{Note, Step, num};
 use crate::methods::classify::{
@@ -15,10 +15,9 @@ use crate::methods::rb209::{SoilIndex, adjust_for_yield, adjustment_step, index_
 use crate::methods::tri_state::{
     Levels, TriStateClass, TriStateParams, tri_state_k, tri_state_p, tri_state_steps,
 };
-use crate::units::Mg;
 use crate::units::{
-    AnyNutrient, K, KgPerHa, KgPerMu, LbPerAcre, Lime, MgPerKg, MgPerLitre, N, Nutrient, P, Ph,
-    Ppm, UsTonPerAcre, Yield,
+    AnyNutrient, K, KgPerHa, KgPerMu, LbPerAcre, Lime, Mg, MgPerKg, MgPerLitre, N, Nutrient, P, Ph,
+    Positive, Ppm, UsTonPerAcre, Yield,
 };
 
 // ---------------------------------------------------------------- classify_china
@@ -241,6 +240,15 @@ pub struct TriStateRequest {
     /// Years to build up P (default 4).
     #[serde(default)]
     pub build_up_years: Option<f64>,
+    /// lb P2O5 that raise soil-test P by 1 ppm (default 20).
+    #[serde(default)]
+    pub p2o5_lb_per_ppm: Option<Positive>,
+    /// K build-up multiplier coefficient in 1 + k × CEC (default 0.05).
+    #[serde(default)]
+    pub k_cec_coefficient: Option<f64>,
+    /// lb K2O added to a K build-up or maintenance rate (default 20).
+    #[serde(default)]
+    pub k2o_extra_lb: Option<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -264,16 +272,30 @@ impl Method for TriStateRequest {
     type Response = TriStateResponse;
     fn run(&self) -> Result<TriStateResponse> {
         let t = &tables().tri_state;
+        for (name, v) in [
+            ("k_cec_coefficient", self.k_cec_coefficient),
+            ("k2o_extra_lb", self.k2o_extra_lb),
+        ] {
+            if let Some(v) = v
+                && !(v.is_finite() && v >= 0.0)
+            {
+                return Err(Error::invalid(name, "must be a finite number >= 0"));
+            }
+        }
         let params = TriStateParams {
-            p2o5_lb_per_ppm: t.build_up.p2o5_lb_per_ppm,
+            p2o5_lb_per_ppm: self
+                .p2o5_lb_per_ppm
+                .map_or(t.build_up.p2o5_lb_per_ppm, Positive::value),
             build_up_years: match self.build_up_years {
                 Some(y) if y.is_finite() && y > 0.0 => y,
                 Some(_) => return Err(Error::invalid("build_up_years", "must be > 0")),
                 None => t.build_up.years,
             },
-            k_cec_coefficient: t.build_up.k_cec_coefficient,
-            k2o_build_up_extra: t.build_up.k2o_extra_lb,
-            k2o_maintenance_extra: t.maintenance.k2o_extra_lb,
+            k_cec_coefficient: self
+                .k_cec_coefficient
+                .unwrap_or(t.build_up.k_cec_coefficient),
+            k2o_build_up_extra: self.k2o_extra_lb.unwrap_or(t.build_up.k2o_extra_lb),
+            k2o_maintenance_extra: self.k2o_extra_lb.unwrap_or(t.maintenance.k2o_extra_lb),
             p2o5_maintenance_extra: t.maintenance.p2o5_extra_lb,
         };
         let table_levels = match self.nutrient {
@@ -672,6 +694,12 @@ pub struct LimeRequest {
     pub target_ph: Ph,
     #[serde(default)]
     pub residual_credit_t_per_acre: Option<UsTonPerAcre<Lime>>,
+    /// Overrides the NCDA reference pH of the buffer (6.6).
+    #[serde(default)]
+    pub reference_ph: Option<Ph>,
+    /// Overrides the meq of acidity per unit of buffer-pH drop (4).
+    #[serde(default)]
+    pub meq_per_ph_unit: Option<Positive>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -685,8 +713,7 @@ pub struct LimeResponse {
     pub notes: Vec<Note>,
 }
 
-pub(crate) fn run_lime(input: &LimeInput) -> LimeResponse {
-    let k = tables().lime.constants;
+pub(crate) fn run_lime(input: &LimeInput, k: LimeConstants) -> LimeResponse {
     let out = lime_requirement(input, &k);
     let (steps, notes) = lime_steps(input, &k, &out);
     let kg_ha = out.lime.to_lb_per_acre().to_kg_per_ha();
@@ -704,13 +731,23 @@ pub(crate) fn run_lime(input: &LimeInput) -> LimeResponse {
 impl Method for LimeRequest {
     type Response = LimeResponse;
     fn run(&self) -> Result<LimeResponse> {
-        Ok(run_lime(&LimeInput {
-            current_ph: self.current_ph,
-            buffer_ph: self.buffer_ph,
-            target_ph: self.target_ph,
-            residual_credit: self
-                .residual_credit_t_per_acre
-                .unwrap_or(UsTonPerAcre::ZERO),
-        }))
+        let table = tables().lime.constants;
+        let constants = LimeConstants {
+            reference_ph: self.reference_ph.map_or(table.reference_ph, Ph::value),
+            meq_per_ph_unit: self
+                .meq_per_ph_unit
+                .map_or(table.meq_per_ph_unit, Positive::value),
+        };
+        Ok(run_lime(
+            &LimeInput {
+                current_ph: self.current_ph,
+                buffer_ph: self.buffer_ph,
+                target_ph: self.target_ph,
+                residual_credit: self
+                    .residual_credit_t_per_acre
+                    .unwrap_or(UsTonPerAcre::ZERO),
+            },
+            constants,
+        ))
     }
 }

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::explain::{Note, Step, num, yuan};
+use crate::explain::{Note, Step, num, term, yuan};
 use crate::units::{AnyNutrient, Content, Positive};
 
 /// A fitted quadratic response curve. `c < 0` is enforced: with `c >= 0` the curve has no
@@ -195,13 +195,18 @@ pub fn round_fen(fen: f64) -> i64 {
     fen.round() as i64
 }
 
-pub fn response_steps(input: &ResponseInput, out: &ResponseOutcome) -> (Vec<Step>, Vec<Note>) {
+/// `area` names the curve's area basis in the profit steps (`mu`, `ha`).
+pub fn response_steps(
+    input: &ResponseInput,
+    out: &ResponseOutcome,
+    area: &str,
+) -> (Vec<Step>, Vec<Note>) {
     let q = input.curve;
     let xu = input.x_unit_kg.value();
     let mut steps = vec![
         Step::new(
             "x_max = −b / (2c)",
-            format!("−{} / (2 × {})", num(q.b), num(q.c)),
+            format!("−{} / (2 × {})", term(q.b), term(q.c)),
             format!(
                 "{} (x units) = {} kg nutrient",
                 num(out.x_max),
@@ -215,9 +220,9 @@ pub fn response_steps(input: &ResponseInput, out: &ResponseOutcome) -> (Vec<Step
             format!(
                 "{} + {} × {} + {} × {}²",
                 num(q.a),
-                num(q.b),
+                term(q.b),
                 num(out.x_max),
-                num(q.c),
+                term(q.c),
                 num(out.x_max)
             ),
             format!("{} (y units)", num(out.y_max)),
@@ -265,8 +270,8 @@ pub fn response_steps(input: &ResponseInput, out: &ResponseOutcome) -> (Vec<Step
             format!(
                 "({} − {}) / (2 × {})",
                 num(e.price_ratio),
-                num(q.b),
-                num(q.c)
+                term(q.b),
+                term(q.c)
             ),
             format!(
                 "{} (x units) = {} kg nutrient",
@@ -289,10 +294,7 @@ pub fn response_steps(input: &ResponseInput, out: &ResponseOutcome) -> (Vec<Step
                 num(xu),
                 num(e.nutrient_fen_per_kg)
             ),
-            format!(
-                "{} yuan per area unit at x_eco",
-                yuan(round_fen(e.profit_eco_fen))
-            ),
+            format!("{} yuan/{area} at x_eco", yuan(round_fen(e.profit_eco_fen))),
             "经济最佳施肥量下的施肥利润",
             "profit of fertilising at the economic optimum",
         ));
@@ -308,10 +310,7 @@ pub fn response_steps(input: &ResponseInput, out: &ResponseOutcome) -> (Vec<Step
                 num(xu),
                 num(e.nutrient_fen_per_kg)
             ),
-            format!(
-                "{} yuan per area unit at x_max",
-                yuan(round_fen(e.profit_max_fen))
-            ),
+            format!("{} yuan/{area} at x_max", yuan(round_fen(e.profit_max_fen))),
             "最高产量施肥量下的施肥利润",
             "profit of fertilising for the maximum yield",
         ));

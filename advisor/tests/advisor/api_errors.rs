@@ -8,7 +8,9 @@ fn field_of(request: serde_json::Value) -> String {
         Ok(v) => panic!("expected an error, got {v}"),
         Err(e) => {
             assert!(e.is_request_error(), "{e}");
-            e.field().unwrap_or_else(|| panic!("no field in {e:?}")).to_string()
+            e.field()
+                .unwrap_or_else(|| panic!("no field in {e:?}"))
+                .to_string()
         }
     }
 }
@@ -84,7 +86,9 @@ fn nested_paths_and_typos() {
         {"name": "urea", "analysis": "46-0-0", "bag_kg": 50, "price_fen_per_bag": 10000},
         {"name": "bad", "analysis": "46-0", "bag_kg": 50, "price_fen_per_bag": 10000}
     ]);
-    let f = field_of(json!({"method": "least_cost_basket", "targets_kg": {"n": 10}, "products": products}));
+    let f = field_of(
+        json!({"method": "least_cost_basket", "targets_kg": {"n": 10}, "products": products}),
+    );
     assert_eq!(f, "products[1].analysis");
     // money is integer fen: a fractional price is rejected
     let f = field_of(json!({
@@ -151,7 +155,10 @@ fn batch_reports_each_line() {
     let lines: Vec<usize> = out.iter().map(|l| l.line).collect();
     assert_eq!(lines, vec![1, 3, 4, 5]);
     assert!(out[0].result.is_ok());
-    assert_eq!(out[1].result.as_ref().unwrap_err().field(), Some("buffer_ph"));
+    assert_eq!(
+        out[1].result.as_ref().unwrap_err().field(),
+        Some("buffer_ph")
+    );
     assert_eq!(out[2].result.as_ref().unwrap_err().code(), "malformed_json");
     assert!(out[3].result.is_ok());
     let printed = out[1].to_json();

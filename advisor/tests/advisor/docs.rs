@@ -39,14 +39,20 @@ fn shows_part_of(doc: &Value, actual: &Value, path: &str) -> Result<(), String> 
     match (doc, actual) {
         (Value::Object(d), Value::Object(a)) => {
             for (k, dv) in d {
-                let av = a.get(k).ok_or_else(|| format!("{path}.{k}: not in the real response"))?;
+                let av = a
+                    .get(k)
+                    .ok_or_else(|| format!("{path}.{k}: not in the real response"))?;
                 shows_part_of(dv, av, &format!("{path}.{k}"))?;
             }
             Ok(())
         }
         (Value::Array(d), Value::Array(a)) => {
             if d.len() > a.len() {
-                return Err(format!("{path}: doc shows {} items, response has {}", d.len(), a.len()));
+                return Err(format!(
+                    "{path}: doc shows {} items, response has {}",
+                    d.len(),
+                    a.len()
+                ));
             }
             for (i, (dv, av)) in d.iter().zip(a).enumerate() {
                 shows_part_of(dv, av, &format!("{path}[{i}]"))?;
@@ -84,9 +90,9 @@ fn every_json_example_in_the_doc_runs() {
             "json response" => {
                 let doc: Value = serde_json::from_str(&body)
                     .unwrap_or_else(|e| panic!("docs/advisor.md line {line}: not JSON: {e}"));
-                let (actual, req_line) = last
-                    .take()
-                    .unwrap_or_else(|| panic!("docs/advisor.md line {line}: response without a request"));
+                let (actual, req_line) = last.take().unwrap_or_else(|| {
+                    panic!("docs/advisor.md line {line}: response without a request")
+                });
                 if let Err(e) = shows_part_of(&doc, &actual, "") {
                     panic!(
                         "docs/advisor.md line {line} (request at line {req_line}): {e}\nreal response:\n{actual:#}"
@@ -95,7 +101,11 @@ fn every_json_example_in_the_doc_runs() {
                 responses += 1;
             }
             "jsonl" => {
-                for (i, l) in body.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+                for (i, l) in body
+                    .lines()
+                    .enumerate()
+                    .filter(|(_, l)| !l.trim().is_empty())
+                {
                     advisor::handle_json(l)
                         .unwrap_or_else(|e| panic!("docs/advisor.md line {}: {e}", line + 1 + i));
                 }
@@ -105,9 +115,15 @@ fn every_json_example_in_the_doc_runs() {
     }
     // Every method is documented with a request that runs.
     for m in advisor::METHODS {
-        assert!(methods.contains(*m), "docs/advisor.md has no runnable example of `{m}`");
+        assert!(
+            methods.contains(*m),
+            "docs/advisor.md has no runnable example of `{m}`"
+        );
     }
-    assert!(responses >= advisor::METHODS.len(), "{responses} response examples for {requests} requests");
+    assert!(
+        responses >= advisor::METHODS.len(),
+        "{responses} response examples for {requests} requests"
+    );
 }
 
 #[test]

@@ -2,13 +2,17 @@
 //! `handle_json`. Where the table marks a value [C] (recomputed because the source slipped), the
 //! recomputed value is asserted.
 
-use advisor::basket::{BasketOptions, Bags, Mode, least_cost_basket};
+use advisor::basket::{Bags, BasketOptions, Mode, least_cost_basket};
 use advisor::data::tables;
 use advisor::methods::balance::{BalanceInput, SoilSupply, nutrient_balance};
 use advisor::methods::quefts::{QueftsInput, quefts};
 use advisor::methods::rb209::{adjust_for_yield, soil_index};
-use advisor::methods::response::{NutrientPrice, Prices, Quadratic, ResponseInput, response_function};
-use advisor::methods::tri_state::{Levels, TriStateClass, TriStateParams, tri_state_k, tri_state_p};
+use advisor::methods::response::{
+    NutrientPrice, Prices, Quadratic, ResponseInput, response_function,
+};
+use advisor::methods::tri_state::{
+    Levels, TriStateClass, TriStateParams, tri_state_k, tri_state_p,
+};
 use advisor::products::{Analysis, Offer};
 use advisor::sizing::{SizingProduct, sequential_sizing};
 use advisor::targets::{MassTargets, RateTargets};
@@ -84,7 +88,11 @@ fn vector_02_nutrient_balance_peanut_table_uptake() {
     close(out.product.unwrap().value(), 67.2, 0.05);
     let mut legume = peanut_input(0.068);
     legume.legume_factor = Some(Share::new(0.40));
-    close(nutrient_balance(&legume).product.unwrap().value(), 26.87, 0.005);
+    close(
+        nutrient_balance(&legume).product.unwrap().value(),
+        26.87,
+        0.005,
+    );
 
     // 0.068 is the table's 6.80 kg per 100 kg: leave the uptake out and the crop supplies it.
     let mut r = peanut_request(0.068, None);
@@ -149,7 +157,9 @@ fn vector_05_response_profit_at_x_max() {
         "nutrient_price": {"per_kg_nutrient": {"fen_per_kg": 100}},
         "crop_price_fen_per_kg": 30
     }));
-    let profit = v["economic"]["profit_at_x_max_fen_per_mu"].as_i64().unwrap();
+    let profit = v["economic"]["profit_at_x_max_fen_per_mu"]
+        .as_i64()
+        .unwrap();
     assert!((1255..=1256).contains(&profit), "profit {profit} fen");
 }
 
@@ -166,7 +176,11 @@ fn maize_ha(prices: Option<Prices>) -> ResponseInput {
 
 #[test]
 fn vector_07_response_maximum_per_ha() {
-    close(response_function(&maize_ha(None)).unwrap().x_max, 292.3, 0.05);
+    close(
+        response_function(&maize_ha(None)).unwrap().x_max,
+        292.3,
+        0.05,
+    );
     let v = run(json!({
         "method": "response_function",
         "a": 4986.675, "b": 9.72224, "c": -0.01663,
@@ -183,7 +197,10 @@ fn vector_08_price_basis_moves_the_optimum() {
         nutrient: NutrientPrice::PerKgNutrient { fen_per_kg: 160 },
         crop_fen_per_kg: 127,
     };
-    let e = response_function(&maize_ha(Some(paper))).unwrap().economic.unwrap();
+    let e = response_function(&maize_ha(Some(paper)))
+        .unwrap()
+        .economic
+        .unwrap();
     close(e.x_eco, 254.4, 0.05);
     // Priced per kg of product, urea 46 % N: p_x = 1.6 / 0.46 per kg N -> 210.0 [C].
     let right = Prices {
@@ -193,7 +210,10 @@ fn vector_08_price_basis_moves_the_optimum() {
         },
         crop_fen_per_kg: 127,
     };
-    let e = response_function(&maize_ha(Some(right))).unwrap().economic.unwrap();
+    let e = response_function(&maize_ha(Some(right)))
+        .unwrap()
+        .economic
+        .unwrap();
     close(e.x_eco, 210.0, 0.05);
 
     let request = |price: Value| {
@@ -207,9 +227,15 @@ fn vector_08_price_basis_moves_the_optimum() {
     };
     let v = run(request(json!({"per_kg_nutrient": {"fen_per_kg": 160}})));
     close(num(&v, "/economic/x_eco_kg_per_ha"), 254.4, 0.05);
-    let v = run(request(json!({"per_kg_product": {"fen_per_kg": 160, "nutrient_pct": 46}})));
+    let v = run(request(
+        json!({"per_kg_product": {"fen_per_kg": 160, "nutrient_pct": 46}}),
+    ));
     close(num(&v, "/economic/x_eco_kg_per_ha"), 210.0, 0.05);
-    close(num(&v, "/economic/nutrient_price_fen_per_kg"), 160.0 / 0.46, 1e-9);
+    close(
+        num(&v, "/economic/nutrient_price_fen_per_kg"),
+        160.0 / 0.46,
+        1e-9,
+    );
 }
 
 // ---------------------------------------------------------------- vectors 11 and 12
@@ -354,7 +380,11 @@ fn vector_20_tri_state_classes() {
         maintenance: t.p.corn_soybean.maintenance_ppm,
     };
     let k_levels = |cec: f64| {
-        let l = if cec <= 5.0 { &t.k.low_cec } else { &t.k.high_cec };
+        let l = if cec <= 5.0 {
+            &t.k.low_cec
+        } else {
+            &t.k.high_cec
+        };
         Levels {
             critical: l.critical_ppm,
             maintenance: l.maintenance_ppm,
@@ -365,8 +395,19 @@ fn vector_20_tri_state_classes() {
     assert_eq!(p15.class, TriStateClass::BuildUp);
     // (20 − 15) × 20 / 4 = 25 lb P2O5/acre
     close(p15.rate.value(), 25.0, 1e-9);
-    assert_eq!(tri_state_p(Ppm::new(35.0), corn_p, removal, &params).class, TriStateClass::Maintenance);
-    let k = |test: f64, cec: f64| tri_state_k(Ppm::<K>::new(test), cec, k_levels(cec), LbPerAcre::new(0.0), &params);
+    assert_eq!(
+        tri_state_p(Ppm::new(35.0), corn_p, removal, &params).class,
+        TriStateClass::Maintenance
+    );
+    let k = |test: f64, cec: f64| {
+        tri_state_k(
+            Ppm::<K>::new(test),
+            cec,
+            k_levels(cec),
+            LbPerAcre::new(0.0),
+            &params,
+        )
+    };
     assert_eq!(k(110.0, 4.0).class, TriStateClass::Maintenance);
     let k_build = k(110.0, 12.0);
     assert_eq!(k_build.class, TriStateClass::BuildUp);
@@ -375,11 +416,26 @@ fn vector_20_tri_state_classes() {
     assert_eq!(k(150.0, 4.0).class, TriStateClass::None);
 
     let cases = [
-        (json!({"nutrient": "P", "soil_test_ppm": 15, "crop_group": "corn_soybean"}), "build_up"),
-        (json!({"nutrient": "P", "soil_test_ppm": 35, "crop_group": "corn_soybean"}), "maintenance"),
-        (json!({"nutrient": "K", "soil_test_ppm": 110, "cec_meq_per_100g": 4}), "maintenance"),
-        (json!({"nutrient": "K", "soil_test_ppm": 110, "cec_meq_per_100g": 12}), "build_up"),
-        (json!({"nutrient": "K", "soil_test_ppm": 150, "cec_meq_per_100g": 4}), "none"),
+        (
+            json!({"nutrient": "P", "soil_test_ppm": 15, "crop_group": "corn_soybean"}),
+            "build_up",
+        ),
+        (
+            json!({"nutrient": "P", "soil_test_ppm": 35, "crop_group": "corn_soybean"}),
+            "maintenance",
+        ),
+        (
+            json!({"nutrient": "K", "soil_test_ppm": 110, "cec_meq_per_100g": 4}),
+            "maintenance",
+        ),
+        (
+            json!({"nutrient": "K", "soil_test_ppm": 110, "cec_meq_per_100g": 12}),
+            "build_up",
+        ),
+        (
+            json!({"nutrient": "K", "soil_test_ppm": 150, "cec_meq_per_100g": 4}),
+            "none",
+        ),
     ];
     for (mut req, class) in cases {
         req["method"] = json!("tri_state");
@@ -437,7 +493,9 @@ fn brute_force_21(offers: &[Offer], t: [f64; 3]) -> (i64, Vec<[u32; 4]>) {
                     if !ok {
                         continue;
                     }
-                    let cost: i64 = (0..4).map(|j| i64::from(n[j]) * offers[j].price_fen_per_bag).sum();
+                    let cost: i64 = (0..4)
+                        .map(|j| i64::from(n[j]) * offers[j].price_fen_per_bag)
+                        .sum();
                     if cost < best {
                         best = cost;
                         argmin.clear();
@@ -496,8 +554,14 @@ fn vector_21_least_cost_basket_crate() {
     let (best, argmin) = brute_force_21(&offers, t.values());
     assert_eq!(best, 115000, "brute force");
     assert_eq!(whole.cost_fen, Some(best), "MIP equals brute force");
-    let bags: Vec<u32> = bags_by_name(&whole, &offers).iter().map(|b| *b as u32).collect();
-    assert!(argmin.contains(&[bags[0], bags[1], bags[2], bags[3]]), "{bags:?} not optimal");
+    let bags: Vec<u32> = bags_by_name(&whole, &offers)
+        .iter()
+        .map(|b| *b as u32)
+        .collect();
+    assert!(
+        argmin.contains(&[bags[0], bags[1], bags[2], bags[3]]),
+        "{bags:?} not optimal"
+    );
     // The optimum is unique, and it is the 4/2/2/1 the brief names: urea 4, DAP 2, MOP 2, NPK 1.
     assert_eq!(argmin, vec![[4, 2, 2, 1]]);
     assert!(whole.lines.iter().all(|l| matches!(l.bags, Bags::Whole(_))));
@@ -531,7 +595,12 @@ fn vector_21_least_cost_basket_json() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|l| (l["product"].as_str().unwrap().to_string(), l["bags"].as_u64().unwrap()))
+        .map(|l| {
+            (
+                l["product"].as_str().unwrap().to_string(),
+                l["bags"].as_u64().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(
         bags,
@@ -615,7 +684,11 @@ fn lime_by_hand() {
     let v = run(json!({"method": "lime", "current_ph": 5.2, "buffer_ph": 6.2, "target_ph": 6.0}));
     close(num(&v, "/acidity_meq_per_100cm3"), 1.6, 1e-9);
     close(num(&v, "/lime_t_per_acre"), 1.6 * 0.8 / 1.4, 1e-9);
-    close(num(&v, "/lime_kg_per_ha"), 1.6 * 0.8 / 1.4 * 2000.0 * 1.12085, 1e-6);
+    close(
+        num(&v, "/lime_kg_per_ha"),
+        1.6 * 0.8 / 1.4 * 2000.0 * 1.12085,
+        1e-6,
+    );
     let v = run(json!({"method": "lime", "current_ph": 6.5, "buffer_ph": 6.5, "target_ph": 6.0}));
     assert_eq!(num(&v, "/lime_t_per_acre"), 0.0);
     assert_eq!(v["notes"][0]["code"], "no_lime_needed");
@@ -627,7 +700,8 @@ fn target_yield_by_hand() {
     // last three: (450 + 500 + 520) / 3 = 490; × 1.10 = 539
     close(num(&v, "/mean_kg_per_mu"), 490.0, 1e-9);
     close(num(&v, "/target_yield_kg_per_mu"), 539.0, 1e-9);
-    let v = run(json!({"method": "target_yield", "yields_kg_per_mu": [450, 500, 520], "factor": 1.15}));
+    let v =
+        run(json!({"method": "target_yield", "yields_kg_per_mu": [450, 500, 520], "factor": 1.15}));
     close(num(&v, "/target_yield_kg_per_mu"), 490.0 * 1.15, 1e-9);
 }
 
@@ -663,7 +737,11 @@ fn fertility_difference_equals_yield_based_balance() {
     }));
     // 2.57/100 × (600 − 400) / 0.35 = 14.686 kg N/mu
     close(num(&fd, "/nutrient_kg_per_mu"), 0.0257 * 200.0 / 0.35, 1e-9);
-    close(num(&fd, "/nutrient_kg_per_mu"), num(&nb, "/nutrient_kg_per_mu"), 1e-9);
+    close(
+        num(&fd, "/nutrient_kg_per_mu"),
+        num(&nb, "/nutrient_kg_per_mu"),
+        1e-9,
+    );
 }
 
 #[test]
@@ -700,4 +778,92 @@ fn recommend_end_to_end() {
     for line in v["basket"]["nutrients"].as_array().unwrap() {
         assert!(line["supplied"].as_f64().unwrap() >= line["target"].as_f64().unwrap() - 1e-6);
     }
+}
+
+#[test]
+fn exact_whole_bags_report_the_tolerance_not_the_stock() {
+    // 50 kg bags move K2O in 30 / 7.5 kg steps and P2O5 in 23 / 7.5 kg steps: no whole-bag basket
+    // lands within 0.5 kg above every target, although the stock is unlimited.
+    let out = least_cost_basket(
+        &vector_21_targets(),
+        &vector_21_offers(),
+        &BasketOptions {
+            mode: Mode::Exact,
+            ..BasketOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(!out.feasible);
+    assert!(out.shortfalls.is_empty());
+    assert!(out.notes.iter().any(|n| n.code == "bounds_unreachable"));
+    // A tolerance of 10 kg makes it feasible, and every nutrient stays inside it.
+    let out = least_cost_basket(
+        &vector_21_targets(),
+        &vector_21_offers(),
+        &BasketOptions {
+            mode: Mode::Exact,
+            exact_tolerance_kg: 10.0,
+            ..BasketOptions::default()
+        },
+    )
+    .unwrap();
+    assert!(out.feasible);
+    for line in &out.nutrients {
+        assert!(
+            line.balance >= -1e-9 && line.balance <= 10.0 + 1e-9,
+            "{line:?}"
+        );
+    }
+    assert!(out.cost_fen.unwrap() >= 115000);
+}
+
+#[test]
+fn nothing_to_supply_costs_nothing() {
+    let out = least_cost_basket(
+        &MassTargets::default(),
+        &vector_21_offers(),
+        &BasketOptions::default(),
+    )
+    .unwrap();
+    assert!(out.feasible);
+    assert_eq!(out.cost_fen, Some(0));
+    assert!(out.lines.is_empty());
+    let out = least_cost_basket(&MassTargets::default(), &[], &BasketOptions::default()).unwrap();
+    assert_eq!(out.cost_fen, Some(0));
+    let out = least_cost_basket(&vector_21_targets(), &[], &BasketOptions::default()).unwrap();
+    assert!(!out.feasible);
+    assert_eq!(out.shortfalls.len(), 3);
+}
+
+#[test]
+fn overrides_change_the_answer() {
+    // NCDA reference pH 6.6 -> 6.8: acidity (6.8 − 6.2) × 4 = 2.4, factor 0.8 / 1.6 = 0.5
+    let v = run(json!({
+        "method": "lime", "current_ph": 5.2, "buffer_ph": 6.2, "target_ph": 6.0, "reference_ph": 6.8
+    }));
+    close(num(&v, "/lime_t_per_acre"), 1.2, 1e-9);
+    // Tri-State: a 3-year P build-up instead of 4: (20 − 15) × 20 / 3
+    let v = run(json!({
+        "method": "tri_state", "nutrient": "P", "soil_test_ppm": 15, "crop_group": "corn_soybean",
+        "build_up_years": 3
+    }));
+    close(num(&v, "/rate_lb_per_acre"), 100.0 / 3.0, 1e-9);
+    // A recovery rate from the request replaces the default and no default note is written.
+    let base = json!({
+        "method": "nutrient_balance", "nutrient": "K2O", "crop": "rice",
+        "target_yield_kg_per_mu": 500,
+        "soil": {"soil_test": {"mg_per_kg": 60, "correction_coefficient": 0.5}}
+    });
+    let d = run(base.clone());
+    close(num(&d, "/recovery_rate"), 0.375, 0.0);
+    assert_eq!(d["notes"][0]["code"], "default_recovery_rate");
+    let mut r = base;
+    r["recovery_rate"] = json!(0.5);
+    let v = run(r);
+    close(
+        num(&v, "/nutrient_kg_per_mu"),
+        num(&d, "/nutrient_kg_per_mu") * 0.375 / 0.5,
+        1e-9,
+    );
+    assert!(v["notes"].as_array().unwrap().is_empty());
 }

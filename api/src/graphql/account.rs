@@ -354,7 +354,7 @@ impl AccountMutation {
             .await
             .map_err(|e| to_gql(e, l))?
         {
-            RefreshOutcome::Rotated { user, token } => tokens_for(ctx, user, token).await,
+            RefreshOutcome::Rotated { user, token } => tokens_for(ctx, *user, token).await,
             RefreshOutcome::ReuseDetected => {
                 tracing::warn!("refresh token reused: token family revoked");
                 Err(reuse_error(l))

@@ -13,7 +13,14 @@ async fn health_and_readiness() {
     assert_eq!(r.status(), 200);
     let body: serde_json::Value = r.json().await.unwrap();
     assert_eq!(body["database"], "ok");
-    assert_eq!(body["redis"], if e2e::on_postgres() { "ok" } else { "not configured" });
+    assert_eq!(
+        body["redis"],
+        if e2e::on_postgres() {
+            "ok"
+        } else {
+            "not configured"
+        }
+    );
     // Every response carries a request id for the logs.
     let r = app.client.get(app.url("/healthz")).send().await.unwrap();
     assert!(r.headers().get("x-request-id").is_some());
@@ -35,23 +42,46 @@ fn checked_in_schema_is_current() {
         std::fs::write(path, &sdl).unwrap();
     }
     let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(on_disk == sdl, "api/schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo test -p e2e checked_in_schema_is_current`");
+    assert!(
+        on_disk == sdl,
+        "api/schema.graphql is stale: run `UPDATE_SCHEMA=1 cargo test -p e2e checked_in_schema_is_current`"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn query_cost_is_reported_and_limits_are_enforced() {
     let app = spawn_app().await;
-    let r = app.gql("{ products(first: 10) { edges { node { id name } } } }", json!({}), None).await;
+    let r = app
+        .gql(
+            "{ products(first: 10) { edges { node { id name } } } }",
+            json!({}),
+            None,
+        )
+        .await;
     let analyzer = &r.body["extensions"]["analyzer"];
-    assert!(analyzer["complexity"].as_u64().unwrap() > 10, "{:#}", r.body);
+    assert!(
+        analyzer["complexity"].as_u64().unwrap() > 10,
+        "{:#}",
+        r.body
+    );
     assert!(analyzer["depth"].as_u64().unwrap() >= 4);
     // Nesting past the depth limit is refused before it runs.
     let mut deep = String::from("id");
     for _ in 0..20 {
         deep = format!("parent {{ {deep} }}");
     }
-    let r = app.gql(&format!("{{ regions {{ {deep} }} }}"), json!({}), None).await;
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().to_lowercase().contains("nested too deep"), "{:#}", r.body);
+    let r = app
+        .gql(&format!("{{ regions {{ {deep} }} }}"), json!({}), None)
+        .await;
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .to_lowercase()
+            .contains("nested too deep"),
+        "{:#}",
+        r.body
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -73,18 +103,51 @@ async fn the_demo_county_loads_once() {
     let products = d["products"]["edges"].as_array().unwrap();
     assert!(d["products"]["totalCount"].as_u64().unwrap() >= 40);
     for cat in ["FERTILISER", "SEED", "PESTICIDE"] {
-        assert!(products.iter().filter(|p| p["node"]["category"] == cat).count() >= 8, "{cat}");
+        assert!(
+            products
+                .iter()
+                .filter(|p| p["node"]["category"] == cat)
+                .count()
+                >= 8,
+            "{cat}"
+        );
     }
-    assert!(products.iter().all(|p| p["node"]["skus"].as_array().unwrap().iter().any(|s| !s["offers"].as_array().unwrap().is_empty())));
+    assert!(products.iter().all(|p| {
+        p["node"]["skus"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| !s["offers"].as_array().unwrap().is_empty())
+    }));
     let villages = d["villages"].as_array().unwrap();
     assert!(villages.len() >= 6);
-    assert!(villages.iter().all(|v| v["stations"].as_array().unwrap().len() == 1 && !v["dealers"].as_array().unwrap().is_empty()));
+    assert!(
+        villages
+            .iter()
+            .all(|v| v["stations"].as_array().unwrap().len() == 1
+                && !v["dealers"].as_array().unwrap().is_empty())
+    );
     let dealers = d["dealers"].as_array().unwrap();
     assert_eq!(dealers.len(), 3);
-    assert_eq!(dealers.iter().filter(|d| d["restrictedUseLicensed"] == true).count(), 1);
+    assert_eq!(
+        dealers
+            .iter()
+            .filter(|d| d["restrictedUseLicensed"] == true)
+            .count(),
+        1
+    );
     // One login per role works.
-    for role in ["ADMIN", "REGULATOR", "AGRONOMIST", "DEALER (OWNER)", "DEALER (STAFF)", "FARMER"] {
+    for role in [
+        "ADMIN",
+        "REGULATOR",
+        "AGRONOMIST",
+        "DEALER (OWNER)",
+        "DEALER (STAFF)",
+        "FARMER",
+    ] {
         let t = app.demo_token(role).await;
-        assert!(app.gql("{ me { role } }", json!({}), Some(&t)).await.ok()["me"]["role"].is_string());
+        assert!(
+            app.gql("{ me { role } }", json!({}), Some(&t)).await.ok()["me"]["role"].is_string()
+        );
     }
 }

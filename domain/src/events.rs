@@ -1,0 +1,39 @@
+//! Domain events: what a committed change means for others. Services return them; the API
+//! publishes them on the event bus (subscriptions, notifications on other nodes).
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum DomainEvent {
+    /// A lot was recalled: every affected dealer and buyer account is listed.
+    LotRecalled {
+        lot_id: i64,
+        lot_no: String,
+        reason: String,
+        dealer_ids: Vec<i64>,
+        user_ids: Vec<i64>,
+    },
+    /// A lot was put on hold or released.
+    LotStatusChanged { lot_id: i64, status: String },
+    /// Stock of a lot at a dealer changed.
+    StockChanged {
+        dealer_id: i64,
+        lot_id: i64,
+        location_id: i64,
+    },
+    /// A notification was stored for a user.
+    Notified { user_id: i64, notification_id: i64 },
+}
+
+impl DomainEvent {
+    /// The bus topic.
+    pub fn topic(&self) -> &'static str {
+        match self {
+            DomainEvent::LotRecalled { .. } => "lot.recalled",
+            DomainEvent::LotStatusChanged { .. } => "lot.status",
+            DomainEvent::StockChanged { .. } => "stock.changed",
+            DomainEvent::Notified { .. } => "notification",
+        }
+    }
+}

@@ -1,0 +1,243 @@
+//! Purchase and sales ledgers (购进台账, 销售台账; Pesticide Regulation arts. 26-27): one line per
+//! receipt or sale of a lot, with snapshots of the product, producer and counterparty, so later
+//! catalog edits never rewrite history. Lines are inserted, never updated or deleted; a
+//! correction is a new line pointing at the wrong one.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+use crate::entities::ledger_line;
+use crate::error::{Code, Error, Lang, Result};
+use crate::types::{Fen, IdNumber};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Purchase,
+    Sale,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Purchase => "PURCHASE",
+            Kind::Sale => "SALE",
+        }
+    }
+}
+
+/// What a ledger line copies from the catalog at the time.
+#[derive(Clone, Debug)]
+pub struct ProductSnapshot {
+    pub product_id: i64,
+    pub name_zh: String,
+    pub name_en: String,
+    pub spec: String,
+    pub registration_no: String,
+    pub producer_name: String,
+    pub lot_no: String,
+}
+
+/// The other side: a supplier (with licence) or a buyer.
+#[derive(Clone, Debug, Default)]
+pub struct Counterparty {
+    pub name: String,
+    pub licence: String,
+    pub contact: String,
+    pub id_number: String,
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn write(
+    db: &impl ConnectionTrait,
+    dealer_id: i64,
+    kind: Kind,
+    trace_event_id: Option<i64>,
+    at: DateTime<Utc>,
+    p: &ProductSnapshot,
+    quantity: i64,
+    unit_price: Fen,
+    party: &Counterparty,
+    source_document: &str,
+    note: &str,
+) -> Result<ledger_line::Model> {
+    Ok(ledger_line::ActiveModel {
+        dealer_id: Set(dealer_id),
+        kind: Set(kind.as_str().into()),
+        trace_event_id: Set(trace_event_id),
+        occurred_on: Set(crate::local_date(at)),
+        occurred_at: Set(at),
+        product_id: Set(p.product_id),
+        product_name_zh: Set(p.name_zh.clone()),
+        product_name_en: Set(p.name_en.clone()),
+        spec: Set(p.spec.clone()),
+        registration_no: Set(p.registration_no.clone()),
+        producer_name: Set(p.producer_name.clone()),
+        lot_no: Set(p.lot_no.clone()),
+        quantity: Set(quantity),
+        unit_price_fen: Set(unit_price.0),
+        amount_fen: Set(unit_price.0 * quantity),
+        counterparty_name: Set(party.name.clone()),
+        counterparty_licence: Set(party.licence.clone()),
+        counterparty_contact: Set(party.contact.clone()),
+        counterparty_id_number: Set(party.id_number.clone()),
+        source_document: Set(source_document.into()),
+        corrects_line_id: Set(None),
+        note: Set(note.into()),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?)
+}
+
+/// A dealer's ledger lines of `kind` with `from <= date <= to` (local dates), oldest first.
+pub async fn lines(
+    db: &impl ConnectionTrait,
+    dealer_id: i64,
+    kind: Kind,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ledger_line::Model>> {
+    if to < from {
+        return Err(Error::invalid(
+            "to",
+            Code::OutOfRange,
+            "结束日期不能早于开始日期",
+            "the end date is before the start date",
+        ));
+    }
+    Ok(ledger_line::Entity::find()
+        .filter(ledger_line::Column::DealerId.eq(dealer_id))
+        .filter(ledger_line::Column::Kind.eq(kind.as_str()))
+        .filter(ledger_line::Column::OccurredOn.gte(from))
+        .filter(ledger_line::Column::OccurredOn.lte(to))
+        .order_by_asc(ledger_line::Column::OccurredAt)
+        .order_by_asc(ledger_line::Column::Id)
+        .all(db)
+        .await?)
+}
+
+fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    format!(
+        "{sign}{}.{:02}",
+        fen.unsigned_abs() / 100,
+        fen.unsigned_abs() % 100
+    )
+}
+
+/// The ledger as CSV: UTF-8 with a BOM so Excel opens it, Chinese column names unless `lang`
+/// is English. ID numbers are masked unless `show_id_numbers`.
+pub fn to_csv(
+    rows: &[ledger_line::Model],
+    kind: Kind,
+    lang: Lang,
+    show_id_numbers: bool,
+) -> String {
+    let header: Vec<&str> = match (kind, lang) {
+        (Kind::Purchase, Lang::Zh) => vec![
+            "日期",
+            "产品名称",
+            "规格",
+            "登记证号",
+            "生产企业",
+            "批号",
+            "数量",
+            "单价(元)",
+            "金额(元)",
+            "供货单位",
+            "供货单位许可证号",
+            "联系方式",
+            "来源单据",
+            "备注",
+        ],
+        (Kind::Purchase, Lang::En) => vec![
+            "date",
+            "product",
+            "spec",
+            "registration no.",
+            "producer",
+            "lot",
+            "quantity",
+            "unit price (yuan)",
+            "amount (yuan)",
+            "supplier",
+            "supplier licence",
+            "contact",
+            "source document",
+            "note",
+        ],
+        (Kind::Sale, Lang::Zh) => vec![
+            "日期",
+            "产品名称",
+            "规格",
+            "登记证号",
+            "生产企业",
+            "批号",
+            "数量",
+            "单价(元)",
+            "金额(元)",
+            "购买人",
+            "联系电话",
+            "身份证号",
+            "备注",
+        ],
+        (Kind::Sale, Lang::En) => vec![
+            "date",
+            "product",
+            "spec",
+            "registration no.",
+            "producer",
+            "lot",
+            "quantity",
+            "unit price (yuan)",
+            "amount (yuan)",
+            "buyer",
+            "phone",
+            "ID number",
+            "note",
+        ],
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = w.write_record(&header);
+    for r in rows {
+        let name = lang.pick(&r.product_name_zh, &r.product_name_en).to_owned();
+        let mut rec = vec![
+            r.occurred_on.to_string(),
+            name,
+            r.spec.clone(),
+            r.registration_no.clone(),
+            r.producer_name.clone(),
+            r.lot_no.clone(),
+            r.quantity.to_string(),
+            yuan(r.unit_price_fen),
+            yuan(r.amount_fen),
+            r.counterparty_name.clone(),
+        ];
+        match kind {
+            Kind::Purchase => rec.extend([
+                r.counterparty_licence.clone(),
+                r.counterparty_contact.clone(),
+                r.source_document.clone(),
+                r.note.clone(),
+            ]),
+            Kind::Sale => {
+                let id = if show_id_numbers || r.counterparty_id_number.is_empty() {
+                    r.counterparty_id_number.clone()
+                } else {
+                    IdNumber::masked(&r.counterparty_id_number)
+                };
+                rec.extend([r.counterparty_contact.clone(), id, r.note.clone()]);
+            }
+        }
+        let _ = w.write_record(&rec);
+    }
+    let body = w.into_inner().unwrap_or_default();
+    let mut out = String::from('\u{feff}');
+    out.push_str(&String::from_utf8_lossy(&body));
+    out
+}

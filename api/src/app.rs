@@ -90,6 +90,11 @@ pub fn router(state: AppState) -> Router {
         .route("/graphql", get(graphiql).post(graphql_handler))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .route("/t/{code}", get(crate::http::trace_page))
+        .route("/t/{code}/{file}", get(crate::http::trace_qr))
+        .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
+        .route("/dealers/{dealer}/receipts.csv", axum::routing::post(crate::http::receipts_csv))
+        .route("/lots/{lot}/recall-report.csv", get(crate::http::recall_csv))
         .with_state(state)
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -108,7 +113,7 @@ async fn graphiql() -> Html<String> {
     )
 }
 
-fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
+pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
     if state.services.config.trust_forwarded_for
         && let Some(ip) = headers
             .get("x-forwarded-for")

@@ -23,6 +23,8 @@ pub struct Config {
     pub login_limit_per_phone: u32,
     pub login_limit_per_ip: u32,
     pub login_window: Duration,
+    /// Public trace look-ups allowed per client address per minute.
+    pub trace_limit_per_minute: u32,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
@@ -73,7 +75,7 @@ impl Config {
     /// Reads the environment: `DATABASE_URL`, `REDIS_URL`, `NONGZI_BIND`, `NONGZI_JWT_SECRET`
     /// (or `NONGZI_JWT_KEY_FILE`), `NONGZI_ACCESS_TTL_SECS`, `NONGZI_LOGIN_LIMIT_PHONE`,
     /// `NONGZI_LOGIN_LIMIT_IP`, `NONGZI_LOGIN_WINDOW_SECS`, `NONGZI_TRUST_FORWARDED_FOR`,
-    /// `NONGZI_REDIS_PREFIX`, `NONGZI_DB_MAX_CONNECTIONS`.
+    /// `NONGZI_REDIS_PREFIX`, `NONGZI_DB_MAX_CONNECTIONS`, `NONGZI_TRACE_LIMIT_PER_MINUTE`.
     /// `bind` overrides `NONGZI_BIND` (the `--bind` flag).
     pub fn from_env(bind: Option<SocketAddr>) -> anyhow::Result<Config> {
         let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_SQLITE.to_owned());
@@ -114,6 +116,7 @@ impl Config {
             login_limit_per_phone: env_parse("NONGZI_LOGIN_LIMIT_PHONE", 5)?,
             login_limit_per_ip: env_parse("NONGZI_LOGIN_LIMIT_IP", 30)?,
             login_window: Duration::from_secs(env_parse("NONGZI_LOGIN_WINDOW_SECS", 300)?),
+            trace_limit_per_minute: env_parse("NONGZI_TRACE_LIMIT_PER_MINUTE", 60)?,
             trust_forwarded_for: env_parse("NONGZI_TRUST_FORWARDED_FOR", false)?,
             max_connections: env_parse(
                 "NONGZI_DB_MAX_CONNECTIONS",
@@ -134,6 +137,7 @@ impl Config {
             login_limit_per_phone: 5,
             login_limit_per_ip: 30,
             login_window: Duration::from_secs(300),
+            trace_limit_per_minute: 60,
             trust_forwarded_for: false,
             max_connections: if database_url.starts_with("sqlite:") {
                 4

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod errors;
 pub mod loaders;
 pub mod region;
+pub mod stock;
 
 use std::net::IpAddr;
 use std::sync::Arc;

@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod graphql;
+pub mod http;
 
 pub use app::{AppState, Server};
 pub use config::Config;

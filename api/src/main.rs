@@ -120,6 +120,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     tracing::info!("demo county already present; left as it is");
                 }
                 print_demo_logins(addr)?;
+                for code in demo::sample_codes(state.db()).await? {
+                    println!("  trace page: http://{addr}/t/{code}");
+                }
+                println!();
             }
             app::serve_until_shutdown(state, addr).await
         }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
 };
 use sha2::{Digest, Sha256};
 
@@ -197,8 +198,8 @@ pub async fn register_farmer(
 
 /// Staff, agronomists, regulators and admins are created by an admin; a dealer owner may create
 /// staff of their own dealer.
-pub async fn create_user(
-    db: &sea_orm::DatabaseConnection,
+pub async fn create_user<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     new: NewUser,
 ) -> Result<app_user::Model> {
@@ -478,8 +479,8 @@ pub enum RefreshOutcome {
 
 /// Rotates a refresh token: the presented token is spent and a new one of the same family is
 /// returned. Presenting a spent token revokes the family (a stolen token was probably used).
-pub async fn rotate_refresh_token(
-    db: &sea_orm::DatabaseConnection,
+pub async fn rotate_refresh_token<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     token: &str,
 ) -> Result<RefreshOutcome> {
     let now = crate::now();

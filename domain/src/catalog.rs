@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -553,8 +553,8 @@ pub async fn insert_producer(
 }
 
 /// Creates a product with its category spec (admins and dealers).
-pub async fn create_product(
-    db: &sea_orm::DatabaseConnection,
+pub async fn create_product<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     input: ProductInput,
 ) -> Result<product::Model> {
@@ -683,6 +683,12 @@ async fn write_spec(
             actives: Set(
                 serde_json::to_value(&x.actives).map_err(|e| Error::Internal(e.to_string()))?
             ),
+            actives_text: Set(x
+                .actives
+                .iter()
+                .map(|a| format!("{} {}", a.name_zh.trim(), a.name_en.trim()))
+                .collect::<Vec<_>>()
+                .join(" ")),
         }
         .insert(db)
         .await?;
@@ -707,8 +713,8 @@ async fn write_spec(
 }
 
 /// Replaces a product's data and spec. Admins may edit any product; a dealer only one it created.
-pub async fn update_product(
-    db: &sea_orm::DatabaseConnection,
+pub async fn update_product<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     id: i64,
     input: ProductInput,
@@ -897,7 +903,7 @@ async fn check_licences(
     };
     for (kind, zh, en) in needs {
         if !regions::holds_licence(db, dealer_id, *kind, today).await? {
-            return Err(Error::invalid("skuId", Code::UnknownReference, *zh, *en));
+            return Err(Error::invalid("skuId", Code::LicenceRequired, *zh, *en));
         }
     }
     Ok(())
@@ -1058,9 +1064,8 @@ fn filter_condition(f: &ProductFilter) -> Condition {
                             .column(pesticide_spec::Column::ProductId)
                             .from(pesticide_spec::Entity)
                             .and_where(
-                                Expr::expr(Func::lower(Func::cast_as(
-                                    Expr::col(pesticide_spec::Column::Actives),
-                                    "TEXT",
+                                Expr::expr(Func::lower(Expr::col(
+                                    pesticide_spec::Column::ActivesText,
                                 )))
                                 .like(LikeExpr::new(&p).escape('\\')),
                             )

@@ -375,6 +375,7 @@ pub mod pesticide_spec {
         pub formulation_zh: String,
         pub toxicity: String,
         pub actives: Json,
+        pub actives_text: String,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

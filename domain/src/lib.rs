@@ -37,8 +37,9 @@ pub fn local_date(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDate {
 /// Starts a transaction that will write. On SQLite it takes the write lock at once
 /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing when it
 /// upgrades a read lock; on PostgreSQL it is a plain `BEGIN` and rows are locked as needed.
-pub async fn begin_write(db: &sea_orm::DatabaseConnection) -> Result<sea_orm::DatabaseTransaction> {
-    use sea_orm::TransactionTrait;
+/// Inside a transaction it opens a savepoint, so services compose (the demo loader runs them
+/// all in one transaction).
+pub async fn begin_write<C: sea_orm::TransactionTrait>(db: &C) -> Result<C::Transaction> {
     Ok(db
         .begin_with_options(sea_orm::TransactionOptions {
             sqlite_transaction_mode: Some(sea_orm::SqliteTransactionMode::Immediate),

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::Actor;
@@ -225,8 +226,8 @@ pub struct NewStation {
     pub hours: String,
 }
 
-pub async fn create_station(
-    db: &sea_orm::DatabaseConnection,
+pub async fn create_station<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     new: NewStation,
 ) -> Result<service_station::Model> {
@@ -353,8 +354,8 @@ pub struct NewDealer {
     pub service_area: Vec<i64>,
 }
 
-pub async fn create_dealer(
-    db: &sea_orm::DatabaseConnection,
+pub async fn create_dealer<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     new: NewDealer,
 ) -> Result<dealer::Model> {
@@ -496,8 +497,8 @@ pub async fn add_licence(
 }
 
 /// Replaces a dealer's service area (admins, or the dealer's owner).
-pub async fn set_service_area(
-    db: &sea_orm::DatabaseConnection,
+pub async fn set_service_area<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     villages: &[i64],

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait,
-    QueryFilter, QueryOrder, Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::{Actor, Role};
@@ -195,6 +195,12 @@ pub struct LotInput {
     pub unit_codes: Vec<String>,
 }
 
+/// The start of a China Standard Time calendar day, in UTC.
+fn cst_midnight(d: NaiveDate) -> Option<DateTime<Utc>> {
+    d.and_hms_opt(0, 0, 0)
+        .map(|t| t.and_utc() - chrono::Duration::hours(8))
+}
+
 fn trace_code() -> String {
     // Crockford-style alphabet without I, L, O, U: nothing to misread off a printed label.
     const A: &[u8] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -227,8 +233,8 @@ fn validate_inspection(errs: &mut Errors, i: &InspectionInput, field: &str) {
 }
 
 /// Records a lot as its producer released it (commissioning), with its inspection, if any.
-pub async fn create_lot(
-    db: &DatabaseConnection,
+pub async fn create_lot<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     input: LotInput,
 ) -> Result<lot::Model> {
@@ -374,11 +380,7 @@ pub async fn insert_lot(
         Some(actor.user_id).filter(|u| *u > 0),
     );
     e.location_id = Some(site.id);
-    e.occurred_at = input
-        .produced_on
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc() - chrono::Duration::hours(8))
-        .unwrap_or(now);
+    e.occurred_at = cst_midnight(input.produced_on).unwrap_or(now);
     e.note = format!(
         "produced {}, expires {}",
         input.produced_on, input.expires_on
@@ -397,6 +399,7 @@ pub async fn insert_lot(
             Some(actor.user_id).filter(|u| *u > 0),
         );
         e.location_id = Some(site.id);
+        e.occurred_at = cst_midnight(i.date).unwrap_or(now);
         e.note = format!("{} {} {}", i.report_no.trim(), i.lab.trim(), i.date);
         trace::append(db, e).await?;
     }
@@ -578,8 +581,8 @@ async fn insert_unit_codes(
 }
 
 /// Adds unit trace codes to a lot (admins and dealers).
-pub async fn add_unit_codes(
-    db: &DatabaseConnection,
+pub async fn add_unit_codes<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     lot_id: i64,
     codes: &[String],
@@ -612,8 +615,8 @@ pub async fn unit_codes_of(
 }
 
 /// Records an inspection or sampling result; a non-conformant result puts the lot on hold.
-pub async fn record_inspection(
-    db: &DatabaseConnection,
+pub async fn record_inspection<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     lot_id: i64,
     i: InspectionInput,
@@ -666,8 +669,8 @@ pub async fn record_inspection(
 }
 
 /// Regulators and admins put a lot on hold (`hold = true`) or release it.
-pub async fn set_hold(
-    db: &DatabaseConnection,
+pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     lot_id: i64,
     hold: bool,
@@ -720,8 +723,8 @@ pub async fn set_hold(
 
 /// Recalls a lot: unsellable everywhere from this transaction on; every affected dealer and
 /// buyer account is notified. Returns the events to publish.
-pub async fn recall(
-    db: &DatabaseConnection,
+pub async fn recall<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     lot_id: i64,
     reason: &str,
@@ -1085,8 +1088,8 @@ fn validate_supplier(errs: &mut Errors, s: &Supplier) {
 
 /// Receives stock of a lot from a named supplier: stock rises, a receiving event and a
 /// purchase-ledger line are written.
-pub async fn receive(
-    db: &DatabaseConnection,
+pub async fn receive<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     input: ReceiptInput,
 ) -> Result<(stock_receipt::Model, Vec<DomainEvent>)> {
@@ -1331,8 +1334,8 @@ struct CsvRow {
 /// Receives stock from a CSV file (UTF-8, with or without BOM), creating lots that are new.
 /// Every bad row names its line and column; with `RejectAll` nothing of a file with a bad row
 /// is written.
-pub async fn receive_csv(
-    db: &DatabaseConnection,
+pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     text: &str,
@@ -1735,8 +1738,8 @@ pub enum AdjustReason {
 }
 
 /// Corrects stock after a count, or writes off damaged goods, with a reason.
-pub async fn adjust(
-    db: &DatabaseConnection,
+pub async fn adjust<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     location_id: i64,
@@ -1807,8 +1810,8 @@ pub async fn adjust(
 
 /// Ships stock to another location of the dealer (a village station it serves): the stock
 /// leaves the origin at once and is in transit until received.
-pub async fn transfer_ship(
-    db: &DatabaseConnection,
+pub async fn transfer_ship<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     lot_id: i64,
@@ -1879,8 +1882,8 @@ pub async fn transfer_ship(
 }
 
 /// Receives a shipped transfer at its destination.
-pub async fn transfer_receive(
-    db: &DatabaseConnection,
+pub async fn transfer_receive<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     transfer_id: i64,
 ) -> Result<(transfer::Model, Vec<DomainEvent>)> {
@@ -1954,8 +1957,8 @@ pub async fn transfers_of(
 
 /// A buyer brings back units of a lot the dealer sold: they return to stock, a returning event
 /// and a negative sales-ledger line are written.
-pub async fn return_from_buyer(
-    db: &DatabaseConnection,
+pub async fn return_from_buyer<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     sale_id: i64,
     lot_id: i64,
@@ -2053,8 +2056,8 @@ pub async fn return_from_buyer(
 }
 
 /// Destroys or writes off stock (expired, recalled or spoiled goods), with a reason.
-pub async fn destroy(
-    db: &DatabaseConnection,
+pub async fn destroy<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     location_id: i64,
@@ -2092,8 +2095,8 @@ pub async fn destroy(
 
 /// Declares an earlier event wrong (an EPCIS error declaration): a new event pointing at it.
 /// Stock is corrected separately, by an adjustment.
-pub async fn declare_error(
-    db: &DatabaseConnection,
+pub async fn declare_error<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     event_id: i64,
     reason: &str,
@@ -2399,8 +2402,8 @@ async fn real_name_ok(db: &impl ConnectionTrait, b: &Buyer) -> Result<(bool, Buy
 
 /// Records a walk-in sale: stock is taken from the earliest-expiring sellable lots, and the
 /// sale's trace events and sales-ledger lines are written. All or nothing.
-pub async fn counter_sale(
-    db: &DatabaseConnection,
+pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     input: CounterSaleInput,
 ) -> Result<(sale::Model, Vec<sale_line::Model>, Vec<DomainEvent>)> {
@@ -2867,4 +2870,14 @@ pub async fn dealer_of_location(
         Some(d) => Ok(dealer::Entity::find_by_id(d).one(db).await?),
         None => Ok(None),
     }
+}
+
+pub async fn locations_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<location::Model>> {
+    Ok(location::Entity::find()
+        .filter(location::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
 }

@@ -439,9 +439,38 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
         .ok_or_else(|| Error::not_found("producer", l.producer_id))?;
     let events = events_of(db, l.id).await?;
     let corrected: BTreeSet<i64> = events.iter().filter_map(|e| e.corrects_event_id).collect();
-    let place_ids: BTreeSet<i64> = events
+    let mut place_ids: BTreeSet<i64> = events
         .iter()
         .filter_map(|e| e.to_location_id.or(e.location_id))
+        .collect();
+    place_ids.extend(events.iter().filter_map(|e| e.from_location_id));
+    let names = location_names(db, &place_ids).await?;
+    let name = |id: Option<i64>| id.and_then(|id| names.get(&id));
+    let custody: Vec<CustodyStep> = events
+        .iter()
+        .map(|e| {
+            // A sale shows where it was sold, never to whom. A move shows both ends.
+            let to = name(e.to_location_id.or(e.location_id));
+            let (zh, en) = match (name(e.from_location_id), to) {
+                (Some(f), Some(t)) => (
+                    Some(format!("{} → {}", f.1, t.1)),
+                    Some(format!("{} → {}", f.2, t.2)),
+                ),
+                (_, Some(t)) => (Some(t.1.clone()), Some(t.2.clone())),
+                _ => (None, None),
+            };
+            CustodyStep {
+                seq: e.seq,
+                biz_step: e.biz_step.clone(),
+                disposition: e.disposition.clone(),
+                occurred_at: e.occurred_at,
+                place_kind: to.map(|p| p.0.clone()),
+                place_zh: zh,
+                place_en: en,
+                quantity: e.quantity,
+                corrected: corrected.contains(&e.id),
+            }
+        })
         .collect();
     let names = location_names(db, &place_ids).await?;
     let custody = events

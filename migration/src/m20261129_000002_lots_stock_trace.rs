@@ -21,6 +21,16 @@ impl MigrationTrait for Migration {
         )
         .await?;
 
+        // Active-ingredient names as plain text for catalog search (the JSON column's keys must
+        // not match a search).
+        m.alter_table(
+            Table::alter()
+                .table("pesticide_spec")
+                .add_column(text("actives_text").default(""))
+                .to_owned(),
+        )
+        .await?;
+
         m.create_table(
             table("lot")
                 .col(big_integer("sku_id"))

@@ -15,7 +15,7 @@ use domain::{Code, Error};
 use super::errors::{CatalogError, split};
 use super::loaders::{
     DealerKey, FertiliserSpecKey, OffersOfSku, PesticideSpecKey, ProducerKey, ProductKey,
-    SeedSpecKey, SkuKey, SkusOfProduct, UsesOfProduct, many, one,
+    SeedSpecKey, SkuKey, SkusOfProduct, UsesOfProduct, many, one, prefetch,
 };
 use super::region::Dealer;
 use super::{ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, to_gql};
@@ -517,6 +517,44 @@ fn decode_cursor(c: &str) -> domain::Result<u64> {
         .ok_or_else(bad)
 }
 
+/// Loads every relation the query selects for the whole page, one statement per relation, so a
+/// page of 100 costs what a page of 5 does.
+async fn prefetch_page(ctx: &Context<'_>, items: &[product::Model]) -> ApiResult<()> {
+    let node = ctx.look_ahead().field("edges").field("node");
+    let ids: Vec<i64> = items.iter().map(|p| p.id).collect();
+    if node.field("producer").exists() {
+        prefetch(ctx, items.iter().map(|p| ProducerKey(p.producer_id))).await?;
+    }
+    if node.field("fertiliser").exists() {
+        prefetch(ctx, ids.iter().map(|i| FertiliserSpecKey(*i))).await?;
+    }
+    if node.field("seed").exists() {
+        prefetch(ctx, ids.iter().map(|i| SeedSpecKey(*i))).await?;
+    }
+    let pesticide = node.field("pesticide");
+    if pesticide.exists() {
+        prefetch(ctx, ids.iter().map(|i| PesticideSpecKey(*i))).await?;
+        if pesticide.field("uses").exists() {
+            prefetch(ctx, ids.iter().map(|i| UsesOfProduct(*i))).await?;
+        }
+    }
+    let skus = node.field("skus");
+    if skus.exists() {
+        let by_product = prefetch(ctx, ids.iter().map(|i| SkusOfProduct(*i))).await?;
+        let offers = skus.field("offers");
+        if offers.exists() {
+            let sku_ids: Vec<i64> = by_product.values().flatten().map(|s| s.id).collect();
+            let by_sku = prefetch(ctx, sku_ids.iter().map(|i| OffersOfSku(*i))).await?;
+            if offers.field("dealer").exists() {
+                let dealers: std::collections::BTreeSet<i64> =
+                    by_sku.values().flatten().map(|o| o.dealer_id).collect();
+                prefetch(ctx, dealers.into_iter().map(DealerKey)).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 pub struct CatalogQuery;
 
@@ -575,6 +613,7 @@ impl CatalogQuery {
         let page = catalog::search(db(ctx), &pf, sort_by.into(), offset, first as u64)
             .await
             .map_err(|e| to_gql(e, l))?;
+        prefetch_page(ctx, &page.items).await?;
         let mut conn = Connection::with_additional_fields(
             offset > 0,
             page.has_next,

@@ -148,5 +148,35 @@ domain_errors!(
         MissingSpec,
         InvalidGtin,
         InvalidPrice,
+        LicenceRequired,
+    ]
+);
+
+domain_errors!(
+    StockError,
+    StockErrorCode,
+    "Why a lot, stock or sale input was rejected.",
+    [
+        Required,
+        InvalidFormat,
+        OutOfRange,
+        TooLong,
+        Duplicate,
+        UnknownReference,
+        InvalidGtin,
+        InvalidPrice,
+        InsufficientStock,
+        LotNotSellable,
+        LotRecalled,
+        LicenceRequired,
+        RealNameRequired,
+        UnregisteredUse,
+        CodeMismatch,
+        CodeAlreadySold,
+        InvalidTransition,
+        InvalidPhone,
+        InvalidIdNumber,
+        IdChecksum,
+        WrongRegionLevel,
     ]
 );

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::Context;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use domain::entities::{
-    dealer, fertiliser_spec, licence, offer, pesticide_spec, pesticide_use, producer, product,
-    region, seed_spec, sku,
+    dealer, fertiliser_spec, licence, location, lot, offer, pesticide_spec, pesticide_use,
+    producer, product, region, seed_spec, sku,
 };
 use sea_orm::DatabaseConnection;
 
@@ -18,10 +18,28 @@ pub struct DbLoader {
     db: DatabaseConnection,
 }
 
-pub type Loaders = DataLoader<DbLoader>;
+/// Cached per request: what a list resolver prefetched for its whole page, its children read
+/// back without another statement.
+pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 
 pub fn new(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(DbLoader { db }, tokio::spawn)
+    DataLoader::with_cache(DbLoader { db }, tokio::spawn, HashMapCache::default())
+}
+
+/// Loads many keys in one batch into the request's cache (list resolvers call this for their
+/// page, so the statement count does not depend on how resolvers interleave).
+pub async fn prefetch<K>(
+    ctx: &Context<'_>,
+    keys: impl IntoIterator<Item = K>,
+) -> async_graphql::Result<HashMap<K, <DbLoader as Loader<K>>::Value>>
+where
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    DbLoader: Loader<K, Error = LoadError>,
+{
+    let l = ctx.data_unchecked::<Loaders>();
+    l.load_many(keys)
+        .await
+        .map_err(|e| to_gql(clone_err(&e), lang(ctx)))
 }
 
 type LoadError = Arc<domain::Error>;
@@ -74,6 +92,13 @@ by_id!(
     ProductKey,
     product::Model,
     domain::catalog::products_by_ids,
+    id
+);
+by_id!(LotKey, lot::Model, domain::stock::lots_by_ids, id);
+by_id!(
+    LocationKey,
+    location::Model,
+    domain::stock::locations_by_ids,
     id
 );
 by_id!(SkuKey, sku::Model, domain::catalog::skus_by_ids, id);

@@ -430,6 +430,27 @@ async fn a_farmer_narrows_the_catalog_by_category_text_crop_pest_and_nutrients()
     assert_eq!(names(&both), expect);
 }
 
+/// Text search looks into the active ingredients, which are stored as JSON: it must match
+/// their names, not the JSON's own keys (`name_en`, `content`, `content_unit`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_search_matches_ingredient_names_not_the_keys_of_their_json() {
+    let app = demo_app().await;
+    let rows = Rows::load(&app).await;
+    for term in ["chlorpyrifos", "毒死蜱"] {
+        let found = search(&app, json!({ "text": term })).await;
+        assert!(!found.is_empty());
+        assert_eq!(names(&found), rows.text(term), "text {term:?}");
+    }
+    for term in ["content", "unit", "name_en"] {
+        let found = search(&app, json!({ "text": term })).await;
+        assert_eq!(
+            names(&found),
+            rows.text(term),
+            "text {term:?} matched the keys of the actives JSON"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_village_filter_shows_what_dealers_serving_it_sell() {
     let app = demo_app().await;
@@ -1286,14 +1307,15 @@ async fn messages_follow_accept_language_and_default_to_chinese() {
     // Top-level errors too.
     let q = "{ products(first: 101) { totalCount } }";
     let en = app.gql_with(q, json!({}), None, &en_hdr).await;
+    // Top-level input errors name the field first.
     assert_eq!(
         en.body["errors"][0]["message"],
-        "first must be between 1 and 100"
+        "first: first must be between 1 and 100"
     );
     let zh = app.gql(q, json!({}), None).await;
     assert_eq!(
         zh.body["errors"][0]["message"],
-        "每页数量应在 1 到 100 之间"
+        "first: 每页数量应在 1 到 100 之间"
     );
 
     // And names: `name` is the caller's language; nameZh / nameEn are always both there.

@@ -1,0 +1,702 @@
+//! Plain HTTP next to GraphQL: the public trace page a farmer opens by scanning a bag, its QR
+//! codes, and the CSV downloads and uploads dealers and regulators use with spreadsheets.
+
+use std::fmt::Write as _;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::accounts::Actor;
+use domain::{Lang, ledger, stock, trace};
+use serde::Deserialize;
+
+use crate::app::{AppState, bearer, lang_of};
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// China Standard Time, shown to users.
+fn local(t: DateTime<Utc>) -> String {
+    (t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M (UTC+8)")
+        .to_string()
+}
+
+fn text_error(status: StatusCode, lang: Lang, zh: &str, en: &str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        lang.pick(zh, en).to_owned(),
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_from(headers: &HeaderMap, q: Option<&str>) -> Lang {
+    match q {
+        Some("en") => Lang::En,
+        Some("zh") => Lang::Zh,
+        _ => lang_of(headers),
+    }
+}
+
+async fn rate_limited(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: std::net::SocketAddr,
+    lang: Lang,
+) -> Option<Response> {
+    let ip = crate::app::client_ip(state, headers, peer);
+    let s = &state.services;
+    match s
+        .limiter
+        .hit(
+            &format!("trace:ip:{ip}"),
+            s.config.trace_limit_per_minute,
+            std::time::Duration::from_secs(60),
+        )
+        .await
+    {
+        Ok(()) => None,
+        Err(r) => {
+            let secs = r.0.as_secs().max(1);
+            let mut resp = text_error(
+                StatusCode::TOO_MANY_REQUESTS,
+                lang,
+                &format!("查询过于频繁，请在 {secs} 秒后重试"),
+                &format!("too many look-ups, retry in {secs} seconds"),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, secs.into());
+            Some(resp)
+        }
+    }
+}
+
+/// `GET /t/{code}`: the bag's history as a small mobile page, zh-CN by default.
+pub async fn trace_page(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_from(&headers, q.lang.as_deref());
+    if let Some(r) = rate_limited(&state, &headers, peer, lang).await {
+        return r;
+    }
+    let t = match trace::public_trace(state.db(), &code).await {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            let body = page(lang, lang.pick("未找到", "Not found"), &format!("<p class=\"warn\">{}</p>", esc(lang.pick("没有找到这个追溯码。请核对标签上的号码；如有疑问，请联系当地农业部门。", "This trace code is unknown. Check the number on the label; if in doubt, contact the local agriculture bureau."))));
+            return (StatusCode::NOT_FOUND, Html(body)).into_response();
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "trace page");
+            return text_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                "服务器内部错误",
+                "internal error",
+            );
+        }
+    };
+    Html(render_trace(&t, lang)).into_response()
+}
+
+fn page(lang: Lang, title: &str, body: &str) -> String {
+    let html_lang = if lang == Lang::Zh { "zh-CN" } else { "en" };
+    format!(
+        r#"<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t}</title><style>
+body{{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:16px;max-width:640px;margin:auto;color:#1b1b1b;background:#f7f7f2}}
+h1{{font-size:1.3rem;margin:.2rem 0}}.card{{background:#fff;border-radius:10px;padding:12px 14px;margin:10px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
+dl{{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:0}}dt{{color:#666}}dd{{margin:0}}
+.ok{{background:#e6f4ea;color:#14532d}}.warn{{background:#fdecea;color:#8a1c1c;padding:10px;border-radius:8px;font-weight:600}}.hold{{background:#fff4e5;color:#7a4b00}}
+.badge{{display:inline-block;padding:4px 10px;border-radius:99px;font-weight:600}}ol{{padding-left:1.2rem;margin:.3rem 0}}li{{margin:.35rem 0}}small{{color:#666}}
+footer{{font-size:.8rem;color:#777;margin-top:16px}}</style></head><body>{body}</body></html>"#,
+        t = esc(title)
+    )
+}
+
+fn step_name(step: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match step {
+        "commissioning" => ("生产放行", "released by producer"),
+        "shipping" => ("发货", "shipped"),
+        "receiving" => ("入库", "received"),
+        "inspecting" => ("检验", "inspected"),
+        "retail_selling" => ("售出", "sold"),
+        "destroying" => ("销毁", "destroyed"),
+        "holding" => ("封存/召回", "held or recalled"),
+        "stock_taking" => ("盘点", "stock count"),
+        "correcting" => ("更正声明", "correction"),
+        _ => ("其他", "other"),
+    };
+    lang.pick(zh, en)
+}
+
+pub fn render_trace(t: &trace::PublicTrace, lang: Lang) -> String {
+    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
+    let (badge_class, badge) = match t.disposition.as_str() {
+        "SELLABLE" => ("ok", l("正常销售", "OK to sell")),
+        "EXPIRED" => ("hold", l("已过期", "expired")),
+        "ON_HOLD" => ("hold", l("暂停销售", "on hold")),
+        _ => ("warn", l("已召回，请勿使用", "RECALLED: do not use")),
+    };
+    let mut b = String::new();
+    let _ = write!(
+        b,
+        "<h1>{}</h1><p><small>{} · {}</small></p>",
+        esc(lang.pick(&t.product_zh, &t.product_en)),
+        esc(&t.pack),
+        esc(&t.trace_code)
+    );
+    let _ = write!(
+        b,
+        "<p><span class=\"badge {badge_class}\">{}</span></p>",
+        esc(badge)
+    );
+    if t.disposition == "RECALLED" {
+        let _ = write!(
+            b,
+            "<p class=\"warn\">{}{}</p>",
+            esc(l(
+                "该批次已被召回。请停止使用，并联系购买的经销商。原因：",
+                "This lot has been recalled. Stop using it and contact the dealer you bought it from. Reason: "
+            )),
+            esc(t.disposition_reason.as_deref().unwrap_or(""))
+        );
+    }
+    if t.unit_flagged {
+        let _ = write!(
+            b,
+            "<p class=\"warn\">{}</p>",
+            esc(l(
+                "警告：这个追溯码已经售出过又再次出现，可能是假冒产品，请联系当地农业部门。",
+                "Warning: this code was sold before and turned up again; it may be counterfeit. Contact the local agriculture bureau."
+            ))
+        );
+    }
+    let _ = write!(b, "<div class=\"card\"><dl>");
+    let mut row = |k: &str, v: &str| {
+        let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
+    };
+    row(
+        l("登记证号", "Registration"),
+        t.registration_no
+            .as_deref()
+            .unwrap_or(l("免于登记", "exempt")),
+    );
+    row(
+        l("生产企业", "Producer"),
+        lang.pick(&t.producer_zh, &t.producer_en),
+    );
+    if let Some(lic) = &t.producer_licence {
+        row(l("生产许可证", "Production licence"), lic);
+    }
+    row(l("批号", "Lot"), &t.lot_no);
+    row(l("生产日期", "Produced"), &t.produced_on.to_string());
+    row(l("有效期至", "Expires"), &t.expires_on.to_string());
+    let result = match t.inspection_result.as_deref() {
+        Some("CONFORMANT") => l("合格", "conformant"),
+        Some("NON_CONFORMANT") => l("不合格", "non-conformant"),
+        _ => l("未录入", "not recorded"),
+    };
+    row(l("质量检验", "Inspection"), result);
+    if let Some(no) = &t.inspection_report_no {
+        row(
+            l("检验报告", "Report"),
+            &format!("{no} {}", t.inspection_lab.as_deref().unwrap_or("")),
+        );
+    }
+    if let Some(u) = &t.unit_code {
+        row(l("单件追溯码", "Unit code"), u);
+    }
+    b.push_str("</dl></div>");
+    let _ = write!(
+        b,
+        "<div class=\"card\"><strong>{}</strong><ol>",
+        esc(l("流通记录", "Chain of custody"))
+    );
+    for c in &t.custody {
+        let place = match lang {
+            Lang::Zh => c.place_zh.as_deref(),
+            Lang::En => c.place_en.as_deref(),
+        }
+        .unwrap_or("");
+        let corrected = if c.corrected {
+            l("（已更正）", " (corrected)")
+        } else {
+            ""
+        };
+        let _ = write!(
+            b,
+            "<li>{}{} <small>{}</small><br>{}</li>",
+            esc(step_name(&c.biz_step, lang)),
+            esc(corrected),
+            esc(&local(c.occurred_at)),
+            esc(place)
+        );
+    }
+    b.push_str("</ol></div>");
+    let _ = write!(
+        b,
+        "<footer>{} · <a href=\"/t/{code}/qr.svg\">QR (SVG)</a> · <a href=\"/t/{code}/qr.png\">QR (PNG)</a> · <a href=\"?lang={other}\">{switch}</a></footer>",
+        esc(l("农资追溯 Nongzi", "Nongzi farm-input trace")),
+        code = esc(&t.trace_code),
+        other = if lang == Lang::Zh { "en" } else { "zh" },
+        switch = if lang == Lang::Zh {
+            "English"
+        } else {
+            "中文"
+        },
+    );
+    page(lang, lang.pick(&t.product_zh, &t.product_en), &b)
+}
+
+fn trace_url(headers: &HeaderMap, code: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let scheme = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
+    format!("{scheme}://{host}/t/{code}")
+}
+
+/// `GET /t/{code}/qr.svg` and `/qr.png`: the QR code of the trace page of a lot or unit.
+pub async fn trace_qr(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((code, file)): Path<(String, String)>,
+) -> Response {
+    let lang = lang_of(&headers);
+    match trace::resolve_code(state.db(), &code).await {
+        Ok(Some(_)) => {}
+        Ok(None) => {
+            return text_error(
+                StatusCode::NOT_FOUND,
+                lang,
+                "未找到该追溯码",
+                "unknown trace code",
+            );
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "qr");
+            return text_error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                lang,
+                "服务器内部错误",
+                "internal error",
+            );
+        }
+    }
+    let url = trace_url(&headers, &code);
+    let qr = match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
+        Ok(q) => q,
+        Err(_) => {
+            return text_error(
+                StatusCode::BAD_REQUEST,
+                lang,
+                "追溯码过长",
+                "trace code too long",
+            );
+        }
+    };
+    let name = format!(
+        "attachment; filename=\"nongzi-{code}.{}\"",
+        if file == "qr.png" { "png" } else { "svg" }
+    );
+    match file.as_str() {
+        "qr.svg" => {
+            let svg = qr
+                .render::<qrcode::render::svg::Color>()
+                .min_dimensions(256, 256)
+                .quiet_zone(true)
+                .build();
+            (
+                [
+                    (header::CONTENT_TYPE, "image/svg+xml"),
+                    (header::CONTENT_DISPOSITION, name.as_str()),
+                ],
+                svg,
+            )
+                .into_response()
+        }
+        "qr.png" => match qr_png(&qr) {
+            Ok(png) => (
+                [
+                    (header::CONTENT_TYPE, "image/png"),
+                    (header::CONTENT_DISPOSITION, name.as_str()),
+                ],
+                png,
+            )
+                .into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "png");
+                text_error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    lang,
+                    "服务器内部错误",
+                    "internal error",
+                )
+            }
+        },
+        _ => text_error(StatusCode::NOT_FOUND, lang, "未找到", "not found"),
+    }
+}
+
+/// Renders a QR code as a grayscale PNG: 8 pixels a module, with a 4-module quiet zone
+/// (ISO/IEC 18004 asks for at least 4).
+fn qr_png(qr: &qrcode::QrCode) -> anyhow::Result<Vec<u8>> {
+    const SCALE: usize = 8;
+    const QUIET: usize = 4;
+    let w = qr.width();
+    let side = (w + 2 * QUIET) * SCALE;
+    let colors = qr.to_colors();
+    let mut pixels = vec![255u8; side * side];
+    for y in 0..w {
+        for x in 0..w {
+            if colors[y * w + x] == qrcode::Color::Dark {
+                for dy in 0..SCALE {
+                    let row = (y + QUIET) * SCALE + dy;
+                    let start = row * side + (x + QUIET) * SCALE;
+                    pixels[start..start + SCALE].fill(0);
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut out, side as u32, side as u32);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc.write_header()?;
+        w.write_image_data(&pixels)?;
+    }
+    Ok(out)
+}
+
+/// The caller of a REST endpoint: a valid bearer token, or a 401.
+fn rest_actor(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<Actor, Response> {
+    match bearer(headers).and_then(|t| state.services.keys.verify(t)) {
+        Some(a) => Ok(a),
+        None => Err(text_error(
+            StatusCode::UNAUTHORIZED,
+            lang,
+            "请先登录（Authorization: Bearer ...）",
+            "log in first (Authorization: Bearer ...)",
+        )),
+    }
+}
+
+fn domain_error(e: domain::Error, lang: Lang) -> Response {
+    let status = match &e {
+        domain::Error::Invalid(_) => StatusCode::BAD_REQUEST,
+        domain::Error::NotFound { .. } => StatusCode::NOT_FOUND,
+        domain::Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+        domain::Error::Unauthenticated => StatusCode::UNAUTHORIZED,
+        domain::Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+        domain::Error::Db(_) | domain::Error::Internal(_) => {
+            tracing::error!(error = ?e, "REST request failed");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+    };
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        e.message(lang),
+    )
+        .into_response()
+}
+
+fn csv_response(body: String, filename: &str) -> Response {
+    let disposition = format!("attachment; filename=\"{filename}\"");
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (header::CONTENT_DISPOSITION, disposition.as_str()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LedgerQuery {
+    kind: Option<String>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    lang: Option<String>,
+}
+
+/// `GET /dealers/{id}/ledger.csv?kind=PURCHASE|SALE&from=YYYY-MM-DD&to=YYYY-MM-DD[&lang=en]`
+/// with the dealer's token: UTF-8 with BOM (Excel opens it), Chinese columns by default.
+pub async fn ledger_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(dealer): Path<String>,
+    Query(q): Query<LedgerQuery>,
+) -> Response {
+    let lang = lang_from(&headers, q.lang.as_deref());
+    let actor = match rest_actor(&state, &headers, lang) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
+        return text_error(
+            StatusCode::NOT_FOUND,
+            lang,
+            "经销商不存在",
+            "no such dealer",
+        );
+    };
+    let kind = match q.kind.as_deref().unwrap_or("SALE") {
+        "PURCHASE" | "purchase" => ledger::Kind::Purchase,
+        "SALE" | "sale" => ledger::Kind::Sale,
+        _ => {
+            return text_error(
+                StatusCode::BAD_REQUEST,
+                lang,
+                "kind 应为 PURCHASE 或 SALE",
+                "kind must be PURCHASE or SALE",
+            );
+        }
+    };
+    let today = domain::today();
+    let from = q.from.unwrap_or(today - chrono::Duration::days(30));
+    let to = q.to.unwrap_or(today);
+    let db = state.db();
+    match stock::may_view_dealer(db, &actor, dealer_id).await {
+        Ok(true) => {}
+        Ok(false) => return domain_error(domain::accounts::forbidden(), lang),
+        Err(e) => return domain_error(e, lang),
+    }
+    match ledger::lines(db, dealer_id, kind, from, to).await {
+        Ok(rows) => {
+            let body = ledger::to_csv(&rows, kind, lang, stock::is_regulator_or_admin(&actor));
+            csv_response(
+                body,
+                &format!(
+                    "ledger-{}-{dealer_id}-{from}-{to}.csv",
+                    kind.as_str().to_lowercase()
+                ),
+            )
+        }
+        Err(e) => domain_error(e, lang),
+    }
+}
+
+/// Accepts a numeric id or a Relay global id (`Dealer:3`, base64).
+fn dealer_id_from_path(s: &str) -> Result<i64, ()> {
+    s.parse().or_else(|_| {
+        crate::graphql::parse_gid("dealerId", "Dealer", &async_graphql::ID(s.to_owned()))
+            .map_err(|_| ())
+    })
+}
+
+/// `GET /lots/{id}/recall-report.csv` (regulators, admins).
+pub async fn recall_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(lot): Path<String>,
+    Query(q): Query<LangQuery>,
+) -> Response {
+    let lang = lang_from(&headers, q.lang.as_deref());
+    let actor = match rest_actor(&state, &headers, lang) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    if !stock::is_regulator_or_admin(&actor) {
+        return domain_error(domain::accounts::forbidden(), lang);
+    }
+    let lot_id = match lot.parse::<i64>().or_else(|_| {
+        crate::graphql::parse_gid("lotId", "Lot", &async_graphql::ID(lot.clone())).map_err(|_| ())
+    }) {
+        Ok(id) => id,
+        Err(()) => return text_error(StatusCode::NOT_FOUND, lang, "批次不存在", "no such lot"),
+    };
+    match trace::recall_report(state.db(), lot_id).await {
+        Ok(r) => csv_response(
+            recall_to_csv(&r, lang),
+            &format!("recall-{}-{}.csv", r.lot.lot_no, lot_id),
+        ),
+        Err(e) => domain_error(e, lang),
+    }
+}
+
+fn recall_to_csv(r: &trace::RecallReport, lang: Lang) -> String {
+    let header = match lang {
+        Lang::Zh => [
+            "类型",
+            "经销商",
+            "地点/村",
+            "姓名",
+            "电话",
+            "数量",
+            "在途",
+            "日期",
+            "备注",
+        ],
+        Lang::En => [
+            "type",
+            "dealer",
+            "location / village",
+            "name",
+            "phone",
+            "quantity",
+            "in transit",
+            "date",
+            "note",
+        ],
+    };
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    let _ = w.write_record(header);
+    for h in &r.holders {
+        let _ = w.write_record([
+            lang.pick("持有", "holder").to_owned(),
+            lang.pick(&h.dealer_zh, &h.dealer_en).to_owned(),
+            lang.pick(&h.location_zh, &h.location_en).to_owned(),
+            String::new(),
+            h.dealer_phone.clone(),
+            h.on_hand.to_string(),
+            h.in_transit.to_string(),
+            String::new(),
+            format!("{} {}", lang.pick("已预留", "reserved"), h.reserved),
+        ]);
+    }
+    for b in &r.buyers {
+        let village = match lang {
+            Lang::Zh => b.village_zh.clone(),
+            Lang::En => b.village_en.clone(),
+        };
+        let _ = w.write_record([
+            lang.pick("购买人", "buyer").to_owned(),
+            lang.pick(&b.dealer_zh, &b.dealer_en).to_owned(),
+            village.unwrap_or_default(),
+            b.name.clone().unwrap_or_default(),
+            b.phone.clone().unwrap_or_default(),
+            b.quantity.to_string(),
+            String::new(),
+            domain::local_date(b.sold_at).to_string(),
+            String::new(),
+        ]);
+    }
+    for u in &r.backward {
+        let _ = w.write_record([
+            lang.pick("上游", "upstream").to_owned(),
+            lang.pick(&u.party_zh, &u.party_en).to_owned(),
+            String::new(),
+            String::new(),
+            String::new(),
+            u.quantity.to_string(),
+            String::new(),
+            domain::local_date(u.occurred_at).to_string(),
+            format!(
+                "{} {} {}",
+                u.biz_step,
+                u.licence.clone().unwrap_or_default(),
+                u.document.clone().unwrap_or_default()
+            ),
+        ]);
+    }
+    let mut out = String::from('\u{feff}');
+    out.push_str(&String::from_utf8_lossy(
+        &w.into_inner().unwrap_or_default(),
+    ));
+    out
+}
+
+#[derive(Deserialize)]
+pub struct UploadQuery {
+    policy: Option<String>,
+    lang: Option<String>,
+}
+
+/// `POST /dealers/{id}/receipts.csv?policy=REJECT_ALL|SKIP_INVALID` with the CSV as the body:
+/// the same import as `stockReceiveCsv`, answering JSON (row errors with line and column).
+pub async fn receipts_csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(dealer): Path<String>,
+    Query(q): Query<UploadQuery>,
+    body: Bytes,
+) -> Response {
+    let lang = lang_from(&headers, q.lang.as_deref());
+    let actor = match rest_actor(&state, &headers, lang) {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
+        return text_error(
+            StatusCode::NOT_FOUND,
+            lang,
+            "经销商不存在",
+            "no such dealer",
+        );
+    };
+    let Ok(text) = std::str::from_utf8(&body) else {
+        return text_error(
+            StatusCode::BAD_REQUEST,
+            lang,
+            "文件不是 UTF-8 编码：请在 Excel 中另存为“CSV UTF-8”",
+            "the file is not UTF-8: save it as \"CSV UTF-8\"",
+        );
+    };
+    let policy = match q.policy.as_deref().unwrap_or("REJECT_ALL") {
+        "REJECT_ALL" => stock::CsvPolicy::RejectAll,
+        "SKIP_INVALID" => stock::CsvPolicy::SkipInvalid,
+        _ => {
+            return text_error(
+                StatusCode::BAD_REQUEST,
+                lang,
+                "policy 应为 REJECT_ALL 或 SKIP_INVALID",
+                "policy must be REJECT_ALL or SKIP_INVALID",
+            );
+        }
+    };
+    match stock::receive_csv(state.db(), &actor, dealer_id, text, policy).await {
+        Ok((o, events)) => {
+            for e in events {
+                let payload = serde_json::to_value(&e).unwrap_or_default();
+                state
+                    .services
+                    .bus
+                    .publish(crate::adapters::BusEvent {
+                        topic: e.topic().into(),
+                        payload,
+                    })
+                    .await;
+            }
+            let status = if o.committed {
+                StatusCode::OK
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let body = serde_json::json!({
+                "committed": o.committed,
+                "received": o.received.len(),
+                "lotsCreated": o.lots_created,
+                "rowErrors": o.errors.iter().map(|e| serde_json::json!({
+                    "line": e.line, "column": e.column, "columnName": e.column_name,
+                    "code": e.code.as_str(), "message": lang.pick(&e.zh, &e.en),
+                })).collect::<Vec<_>>(),
+            });
+            (status, axum::Json(body)).into_response()
+        }
+        Err(e) => domain_error(e, lang),
+    }
+}

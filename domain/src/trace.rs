@@ -472,28 +472,6 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
             }
         })
         .collect();
-    let names = location_names(db, &place_ids).await?;
-    let custody = events
-        .iter()
-        .map(|e| {
-            // A sale shows where it was sold, never to whom.
-            let place = e
-                .to_location_id
-                .or(e.location_id)
-                .and_then(|id| names.get(&id));
-            CustodyStep {
-                seq: e.seq,
-                biz_step: e.biz_step.clone(),
-                disposition: e.disposition.clone(),
-                occurred_at: e.occurred_at,
-                place_kind: place.map(|p| p.0.clone()),
-                place_zh: place.map(|p| p.1.clone()),
-                place_en: place.map(|p| p.2.clone()),
-                quantity: e.quantity,
-                corrected: corrected.contains(&e.id),
-            }
-        })
-        .collect();
     let today = crate::today();
     Ok(Some(PublicTrace {
         lot_id: l.id,

@@ -27,6 +27,7 @@ pub struct Query(
     account::AccountQuery,
     region::RegionQuery,
     catalog::CatalogQuery,
+    stock::StockQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -34,6 +35,7 @@ pub struct Mutation(
     account::AccountMutation,
     region::RegionMutation,
     catalog::CatalogMutation,
+    stock::StockMutation,
 );
 
 pub type NongziSchema = Schema<Query, Mutation, EmptySubscription>;

@@ -73,6 +73,7 @@ impl AppState {
             config: Arc::new(config),
             limiter: Arc::new(limiter),
             bus: Arc::new(bus),
+            payments: Arc::new(domain::payments::Sandbox),
         };
         let schema = graphql::build_schema(services.clone());
         Ok(AppState {
@@ -88,6 +89,8 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     Router::new()
         .route("/graphql", get(graphiql).post(graphql_handler))
+        .route("/graphql/ws", get(graphql_ws))
+        .route("/payments/sandbox/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/t/{code}", get(crate::http::trace_page))
@@ -188,6 +191,143 @@ async fn graphql_handler(
     GraphQLResponse::from(state.schema.execute(request).await).into_response()
 }
 
+/// GraphQL subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws). The
+/// access token goes in the `connection_init` payload: `{"Authorization": "Bearer <jwt>"}`
+/// (or `{"token": "<jwt>"}`). A bad token refuses the connection.
+async fn graphql_ws(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    protocol: async_graphql_axum::GraphQLProtocol,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> Response {
+    let lang = lang_of(&headers);
+    let ip = client_ip(&state, &headers, peer);
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let keys = state.services.keys.clone();
+            let db = state.services.db.clone();
+            async_graphql_axum::GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| async move {
+                    let token = ["Authorization", "authorization"]
+                        .iter()
+                        .find_map(|k| payload.get(*k).and_then(|v| v.as_str()))
+                        .map(|v| {
+                            v.trim_start_matches("Bearer ")
+                                .trim_start_matches("bearer ")
+                                .to_owned()
+                        })
+                        .or_else(|| {
+                            payload
+                                .get("token")
+                                .and_then(|v| v.as_str())
+                                .map(str::to_owned)
+                        });
+                    let actor = match token {
+                        Some(t) => Some(keys.verify(&t).ok_or_else(|| {
+                            async_graphql::Error::new("UNAUTHENTICATED: invalid or expired token")
+                        })?),
+                        None => None,
+                    };
+                    let mut data = async_graphql::Data::default();
+                    data.insert(RequestCtx {
+                        actor,
+                        lang,
+                        client_ip: ip,
+                    });
+                    data.insert(graphql::loaders::new(db));
+                    Ok(data)
+                })
+                .serve()
+        })
+}
+
+/// The payment provider's signed notice (`X-Nongzi-Signature: <hex HMAC-SHA256 of the body>`),
+/// with a JSON body `{"providerRef": "...", "status": "CAPTURED" | "REFUNDED" | "FAILED" | ...}`.
+async fn payment_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let sig = headers
+        .get("x-nongzi-signature")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if !domain::payments::verify(&state.services.config.payment_secret, &body, sig) {
+        return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+    }
+    let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
+        return (StatusCode::BAD_REQUEST, "body must be JSON").into_response();
+    };
+    let (Some(reference), Some(status)) = (v["providerRef"].as_str(), v["status"].as_str()) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            "providerRef and status are required",
+        )
+            .into_response();
+    };
+    match domain::orders::payment_callback(state.db(), reference, status).await {
+        Ok((_, events)) => {
+            publish_events(&state, events).await;
+            (StatusCode::OK, Json(serde_json::json!({ "ok": true }))).into_response()
+        }
+        Err(domain::Error::NotFound { .. }) => {
+            (StatusCode::NOT_FOUND, "unknown payment").into_response()
+        }
+        Err(domain::Error::Invalid(_)) => {
+            (StatusCode::BAD_REQUEST, "unknown status").into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = ?e, "payment callback");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub async fn publish_events(state: &AppState, events: Vec<domain::events::DomainEvent>) {
+    for e in events {
+        let payload = serde_json::to_value(&e).unwrap_or_default();
+        state
+            .services
+            .bus
+            .publish(crate::adapters::BusEvent {
+                topic: e.topic().into(),
+                payload,
+            })
+            .await;
+    }
+}
+
+/// The background task: expires unconfirmed orders (every node runs it; each expiry happens
+/// once, by a conditional update).
+pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let c = &state.services.config;
+        let settings = domain::orders::Settings {
+            confirm_within: chrono::Duration::from_std(c.order_confirm_within)
+                .unwrap_or(chrono::Duration::hours(48)),
+            low_stock_threshold: c.low_stock_threshold,
+        };
+        let mut tick = tokio::time::interval(c.sweep_interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match domain::orders::expire_due(state.db(), state.services.payments.as_ref(), settings)
+                .await
+            {
+                Ok(events) => {
+                    if !events.is_empty() {
+                        tracing::info!(n = events.len(), "expired unconfirmed orders");
+                    }
+                    publish_events(&state, events).await;
+                }
+                Err(e) => tracing::error!(error = ?e, "order expiry sweep failed"),
+            }
+        }
+    })
+}
+
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -226,6 +366,7 @@ pub struct Server {
     pub addr: SocketAddr,
     pub state: AppState,
     handle: tokio::task::JoinHandle<()>,
+    sweeper: tokio::task::JoinHandle<()>,
 }
 
 impl Server {
@@ -241,10 +382,12 @@ impl Server {
                 tracing::error!(error = %e, "server stopped");
             }
         });
+        let sweeper = spawn_sweeper(state.clone());
         Ok(Server {
             addr,
             state,
             handle,
+            sweeper,
         })
     }
 
@@ -254,12 +397,13 @@ impl Server {
 
     pub fn abort(&self) {
         self.handle.abort();
+        self.sweeper.abort();
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.handle.abort();
+        self.abort();
     }
 }
 

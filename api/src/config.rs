@@ -25,6 +25,14 @@ pub struct Config {
     pub login_window: Duration,
     /// Public trace look-ups allowed per client address per minute.
     pub trace_limit_per_minute: u32,
+    /// How long a PLACED order waits for the dealer before it expires.
+    pub order_confirm_within: Duration,
+    /// How often the background task looks for expired orders.
+    pub sweep_interval: Duration,
+    /// Below this many sellable units a dealer gets a LOW_STOCK alert.
+    pub low_stock_threshold: i64,
+    /// HMAC key the payment provider signs its callbacks with.
+    pub payment_secret: Vec<u8>,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
@@ -75,7 +83,9 @@ impl Config {
     /// Reads the environment: `DATABASE_URL`, `REDIS_URL`, `NONGZI_BIND`, `NONGZI_JWT_SECRET`
     /// (or `NONGZI_JWT_KEY_FILE`), `NONGZI_ACCESS_TTL_SECS`, `NONGZI_LOGIN_LIMIT_PHONE`,
     /// `NONGZI_LOGIN_LIMIT_IP`, `NONGZI_LOGIN_WINDOW_SECS`, `NONGZI_TRUST_FORWARDED_FOR`,
-    /// `NONGZI_REDIS_PREFIX`, `NONGZI_DB_MAX_CONNECTIONS`, `NONGZI_TRACE_LIMIT_PER_MINUTE`.
+    /// `NONGZI_REDIS_PREFIX`, `NONGZI_DB_MAX_CONNECTIONS`, `NONGZI_TRACE_LIMIT_PER_MINUTE`,
+    /// `NONGZI_ORDER_CONFIRM_MINUTES`, `NONGZI_SWEEP_SECS`, `NONGZI_LOW_STOCK_THRESHOLD`,
+    /// `NONGZI_PAYMENT_SECRET`.
     /// `bind` overrides `NONGZI_BIND` (the `--bind` flag).
     pub fn from_env(bind: Option<SocketAddr>) -> anyhow::Result<Config> {
         let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_SQLITE.to_owned());
@@ -106,6 +116,9 @@ impl Config {
                 "NONGZI_JWT_SECRET is required when DATABASE_URL is PostgreSQL (at least 32 random characters)"
             ),
         };
+        let payment_secret = env("NONGZI_PAYMENT_SECRET")
+            .map(String::into_bytes)
+            .unwrap_or_else(|| derived_secret(&jwt_secret, "payment-callback"));
         Ok(Config {
             database_url,
             redis_url: env("REDIS_URL"),
@@ -117,6 +130,12 @@ impl Config {
             login_limit_per_ip: env_parse("NONGZI_LOGIN_LIMIT_IP", 30)?,
             login_window: Duration::from_secs(env_parse("NONGZI_LOGIN_WINDOW_SECS", 300)?),
             trace_limit_per_minute: env_parse("NONGZI_TRACE_LIMIT_PER_MINUTE", 60)?,
+            order_confirm_within: Duration::from_secs(
+                60 * env_parse("NONGZI_ORDER_CONFIRM_MINUTES", 48 * 60)?,
+            ),
+            sweep_interval: Duration::from_secs(env_parse("NONGZI_SWEEP_SECS", 30)?),
+            low_stock_threshold: env_parse("NONGZI_LOW_STOCK_THRESHOLD", 5)?,
+            payment_secret,
             trust_forwarded_for: env_parse("NONGZI_TRUST_FORWARDED_FOR", false)?,
             max_connections: env_parse(
                 "NONGZI_DB_MAX_CONNECTIONS",
@@ -138,6 +157,10 @@ impl Config {
             login_limit_per_ip: 30,
             login_window: Duration::from_secs(300),
             trace_limit_per_minute: 60,
+            order_confirm_within: Duration::from_secs(48 * 3600),
+            sweep_interval: Duration::from_secs(30),
+            low_stock_threshold: 5,
+            payment_secret: derived_secret(jwt_secret, "payment-callback"),
             trust_forwarded_for: false,
             max_connections: if database_url.starts_with("sqlite:") {
                 4
@@ -146,6 +169,15 @@ impl Config {
             },
         }
     }
+}
+
+/// A key derived from the JWT key for another purpose, so one secret configures both.
+fn derived_secret(base: &[u8], purpose: &str) -> Vec<u8> {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(purpose.as_bytes());
+    h.update(base);
+    hex::encode(h.finalize()).into_bytes()
 }
 
 /// The embedded default keeps its signing key in a file only the owner can read, created on

@@ -5,13 +5,14 @@ pub mod account;
 pub mod catalog;
 pub mod errors;
 pub mod loaders;
+pub mod orders;
 pub mod region;
 pub mod stock;
 
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use async_graphql::{Context, EmptySubscription, ID, MergedObject, Schema};
+use async_graphql::{Context, ID, MergedObject, Schema};
 use base64::Engine;
 use domain::accounts::{Actor, Role};
 use domain::{Code, Error, Lang};
@@ -28,6 +29,7 @@ pub struct Query(
     region::RegionQuery,
     catalog::CatalogQuery,
     stock::StockQuery,
+    orders::OrderQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -36,9 +38,10 @@ pub struct Mutation(
     region::RegionMutation,
     catalog::CatalogMutation,
     stock::StockMutation,
+    orders::OrderMutation,
 );
 
-pub type NongziSchema = Schema<Query, Mutation, EmptySubscription>;
+pub type NongziSchema = Schema<Query, Mutation, orders::Subscription>;
 
 /// Maximum nesting of a query, and its cost (each field 1, lists times their page size).
 pub const MAX_DEPTH: usize = 15;
@@ -52,6 +55,7 @@ pub struct Services {
     pub keys: Arc<Keys>,
     pub limiter: Arc<RateLimiter>,
     pub bus: Arc<EventBus>,
+    pub payments: Arc<dyn domain::payments::Provider>,
 }
 
 /// What is known about one request.
@@ -63,7 +67,7 @@ pub struct RequestCtx {
 }
 
 pub fn build_schema(services: Services) -> NongziSchema {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), orders::Subscription)
         .data(services)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
@@ -73,7 +77,7 @@ pub fn build_schema(services: Services) -> NongziSchema {
 
 /// The schema's SDL, as checked in at `api/schema.graphql`.
 pub fn sdl() -> String {
-    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), orders::Subscription)
         .finish()
         .sdl()
 }

@@ -403,7 +403,9 @@ fn rest_actor(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<Actor
 
 fn domain_error(e: domain::Error, lang: Lang) -> Response {
     let status = match &e {
-        domain::Error::Invalid(_) => StatusCode::BAD_REQUEST,
+        domain::Error::Invalid(_) | domain::Error::IllegalTransition { .. } => {
+            StatusCode::BAD_REQUEST
+        }
         domain::Error::NotFound { .. } => StatusCode::NOT_FOUND,
         domain::Error::Forbidden { .. } => StatusCode::FORBIDDEN,
         domain::Error::Unauthenticated => StatusCode::UNAUTHORIZED,

@@ -681,3 +681,219 @@ pub mod notification {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod field {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "field")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub farmer_id: i64,
+        pub name: String,
+        pub area_mu: f64,
+        pub village_id: i64,
+        pub soil_type: String,
+        pub irrigation: String,
+        pub lat: Option<f64>,
+        pub lon: Option<f64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod cart_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "cart_line")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub farmer_id: i64,
+        pub offer_id: i64,
+        pub quantity: i64,
+        pub price_fen_when_added: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod checkout {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "checkout")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub farmer_id: i64,
+        pub idempotency_key: String,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod customer_order {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "customer_order")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub checkout_id: i64,
+        pub farmer_id: i64,
+        pub dealer_id: i64,
+        pub status: String,
+        pub delivery_mode: String,
+        pub station_id: Option<i64>,
+        pub delivery_address: Option<String>,
+        pub payment_method: String,
+        pub payment_status: String,
+        pub total_fen: i64,
+        pub field_id: Option<i64>,
+        pub crop: Option<String>,
+        pub target: Option<String>,
+        pub note: String,
+        pub warnings: String,
+        pub flagged: bool,
+        pub flag_reason: Option<String>,
+        pub cancel_reason: Option<String>,
+        pub sale_id: Option<i64>,
+        pub placed_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod order_line {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "order_line")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        pub offer_id: i64,
+        pub sku_id: i64,
+        pub quantity: i64,
+        pub unit_price_fen: i64,
+        pub product_name_zh: String,
+        pub product_name_en: String,
+        pub pack: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod order_allocation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "order_allocation")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_line_id: i64,
+        pub stock_id: i64,
+        pub location_id: i64,
+        pub lot_id: i64,
+        pub quantity: i64,
+        pub status: String,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod order_event {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "order_event")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        pub from_status: Option<String>,
+        pub to_status: String,
+        pub actor_id: Option<i64>,
+        pub reason: String,
+        pub at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod credit_account {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "credit_account")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub dealer_id: i64,
+        pub farmer_id: i64,
+        pub limit_fen: i64,
+        pub balance_fen: i64,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod payment {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "payment")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub order_id: i64,
+        pub provider: String,
+        pub status: String,
+        pub amount_fen: i64,
+        pub provider_ref: String,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -79,6 +79,13 @@ pub enum Code {
     CodeMismatch,
     CodeAlreadySold,
     InvalidTransition,
+    // orders
+    CartEmpty,
+    CreditLimitExceeded,
+    PaymentDeclined,
+    DeliveryNotAllowed,
+    QuantityExceedsLabelDose,
+    OfferUnavailable,
 }
 
 impl Code {
@@ -113,6 +120,12 @@ impl Code {
             Code::CodeMismatch => "CODE_MISMATCH",
             Code::CodeAlreadySold => "CODE_ALREADY_SOLD",
             Code::InvalidTransition => "INVALID_TRANSITION",
+            Code::CartEmpty => "CART_EMPTY",
+            Code::CreditLimitExceeded => "CREDIT_LIMIT_EXCEEDED",
+            Code::PaymentDeclined => "PAYMENT_DECLINED",
+            Code::DeliveryNotAllowed => "DELIVERY_NOT_ALLOWED",
+            Code::QuantityExceedsLabelDose => "QUANTITY_EXCEEDS_LABEL_DOSE",
+            Code::OfferUnavailable => "OFFER_UNAVAILABLE",
         }
     }
 }
@@ -176,6 +189,9 @@ pub enum Error {
     Db(#[from] sea_orm::DbErr),
     #[error("internal error: {0}")]
     Internal(String),
+    /// A state change the transition table does not allow.
+    #[error("cannot go from {from} to {to}")]
+    IllegalTransition { from: String, to: String },
 }
 
 impl Error {
@@ -220,6 +236,10 @@ impl Error {
                 Lang::Zh => format!("尝试次数过多，请在 {retry_after_secs} 秒后重试"),
                 Lang::En => format!("too many attempts, retry in {retry_after_secs} seconds"),
             },
+            Error::IllegalTransition { from, to } => match lang {
+                Lang::Zh => format!("订单状态不能从 {from} 变为 {to}"),
+                Lang::En => format!("an order cannot go from {from} to {to}"),
+            },
             Error::Db(_) | Error::Internal(_) => lang
                 .pick(
                     "服务器内部错误，请稍后重试",
@@ -246,6 +266,8 @@ fn entity_zh(entity: &str) -> &'static str {
         "transfer" => "调拨",
         "sale" => "销售记录",
         "location" => "库存地点",
+        "order" => "订单",
+        "field" => "地块",
         _ => "记录",
     }
 }

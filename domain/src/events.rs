@@ -24,6 +24,23 @@ pub enum DomainEvent {
     },
     /// A notification was stored for a user.
     Notified { user_id: i64, notification_id: i64 },
+    /// An order changed state (or was flagged).
+    OrderUpdated {
+        order_id: i64,
+        farmer_id: i64,
+        dealer_id: i64,
+        status: String,
+    },
+    /// Something a dealer should act on: LOW_STOCK, NEAR_EXPIRY or RECALL.
+    StockAlert {
+        dealer_id: i64,
+        kind: String,
+        sku_id: Option<i64>,
+        lot_id: Option<i64>,
+        available: Option<i64>,
+        message_zh: String,
+        message_en: String,
+    },
 }
 
 impl DomainEvent {
@@ -34,6 +51,8 @@ impl DomainEvent {
             DomainEvent::LotStatusChanged { .. } => "lot.status",
             DomainEvent::StockChanged { .. } => "stock.changed",
             DomainEvent::Notified { .. } => "notification",
+            DomainEvent::OrderUpdated { .. } => "order.updated",
+            DomainEvent::StockAlert { .. } => "stock.alert",
         }
     }
 }

@@ -8,6 +8,6 @@ use crate::error::Result;
 use crate::events::DomainEvent;
 
 /// Called inside the recall's transaction, after the lot is marked recalled.
-pub async fn on_recall(_db: &impl ConnectionTrait, _lot: &lot::Model) -> Result<Vec<DomainEvent>> {
-    Ok(vec![])
+pub async fn on_recall(db: &impl ConnectionTrait, lot: &lot::Model) -> Result<Vec<DomainEvent>> {
+    crate::orders::flag_for_recall(db, lot).await
 }

@@ -787,6 +787,17 @@ pub async fn recall<C: ConnectionTrait + TransactionTrait>(
     };
     events.extend(crate::notify::notify_all(&txn, &user_ids, &msg).await?);
     txn.commit().await?;
+    for d in &dealer_ids {
+        events.push(DomainEvent::StockAlert {
+            dealer_id: *d,
+            kind: "RECALL".into(),
+            sku_id: Some(l.sku_id),
+            lot_id: Some(lot_id),
+            available: None,
+            message_zh: format!("批次 {} 已召回：立即停止销售", l.lot_no),
+            message_en: format!("lot {} recalled: stop selling it now", l.lot_no),
+        });
+    }
     events.insert(
         0,
         DomainEvent::LotRecalled {

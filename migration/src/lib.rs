@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261129_000001_foundation;
 mod m20261129_000002_lots_stock_trace;
+mod m20261129_000003_orders;
 mod util;
 
 pub struct Migrator;
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_lots_stock_trace::Migration),
+            Box::new(m20261129_000003_orders::Migration),
         ]
     }
 }

@@ -9,7 +9,7 @@ pub type ApiResult<T> = async_graphql::Result<T>;
 
 pub fn to_gql(e: Error, lang: Lang) -> async_graphql::Error {
     let code = match &e {
-        Error::Invalid(_) => "BAD_USER_INPUT",
+        Error::Invalid(_) | Error::IllegalTransition { .. } => "BAD_USER_INPUT",
         Error::NotFound { .. } => "NOT_FOUND",
         Error::Forbidden { .. } => "FORBIDDEN",
         Error::Unauthenticated => "UNAUTHENTICATED",

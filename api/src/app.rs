@@ -413,10 +413,12 @@ pub async fn serve_until_shutdown(state: AppState, addr: SocketAddr) -> anyhow::
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
     tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql (GraphiQL in a browser)");
+    let sweeper = spawn_sweeper(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
+    sweeper.abort();
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! are thin: read the context, check the role, call one domain service, map the result.
 
 pub mod account;
+pub mod agronomy;
 pub mod catalog;
 pub mod errors;
 pub mod loaders;
@@ -30,6 +31,7 @@ pub struct Query(
     catalog::CatalogQuery,
     stock::StockQuery,
     orders::OrderQuery,
+    agronomy::AgronomyQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -39,6 +41,7 @@ pub struct Mutation(
     catalog::CatalogMutation,
     stock::StockMutation,
     orders::OrderMutation,
+    agronomy::AgronomyMutation,
 );
 
 pub type NongziSchema = Schema<Query, Mutation, orders::Subscription>;

@@ -897,3 +897,135 @@ pub mod payment {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod crop_plan {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "crop_plan")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub field_id: i64,
+        pub crop: String,
+        pub season: String,
+        pub target_yield_kg_per_mu: Option<f64>,
+        pub past_yields_kg_per_mu: Option<Json>,
+        pub no_fertiliser_yield_kg_per_mu: Option<f64>,
+        pub previous_crop: String,
+        pub straw_returned: bool,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod soil_test {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "soil_test")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub field_id: i64,
+        pub sampled_on: Date,
+        pub depth_from_cm: i32,
+        pub depth_to_cm: i32,
+        pub lab: String,
+        pub lab_sample_id: String,
+        pub ph: f64,
+        pub buffer_ph: Option<f64>,
+        pub organic_matter_g_kg: f64,
+        pub alkali_n_mg_kg: f64,
+        pub olsen_p_mg_kg: Option<f64>,
+        pub mehlich3_p_mg_kg: Option<f64>,
+        pub available_k_mg_kg: f64,
+        pub cec_cmol_kg: Option<f64>,
+        pub ca_mg_kg: Option<f64>,
+        pub mg_mg_kg: Option<f64>,
+        pub s_mg_kg: Option<f64>,
+        pub zn_mg_kg: Option<f64>,
+        pub b_mg_kg: Option<f64>,
+        pub entered_by: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod recommendation {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "recommendation")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub field_id: i64,
+        pub crop_plan_id: i64,
+        pub soil_test_id: i64,
+        pub version: i32,
+        pub status: String,
+        pub method: String,
+        pub parameters: Json,
+        pub result: Json,
+        pub basket: Json,
+        pub n_kg_per_mu: f64,
+        pub p2o5_kg_per_mu: f64,
+        pub k2o_kg_per_mu: f64,
+        pub notes_zh: String,
+        pub notes_en: String,
+        pub reject_reason: Option<String>,
+        pub agronomist_id: Option<i64>,
+        pub signed_at: Option<DateTimeUtc>,
+        pub signature: Option<String>,
+        pub supersedes_id: Option<i64>,
+        pub created_by: i64,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod regional_formula {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel, serde::Serialize)]
+    #[sea_orm(table_name = "regional_formula")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub county_id: i64,
+        pub crop: String,
+        pub name: String,
+        pub n_pct: f64,
+        pub p2o5_pct: f64,
+        pub k2o_pct: f64,
+        pub fields_covered: i32,
+        pub mean_distance: f64,
+        pub details: Json,
+        pub status: String,
+        pub created_by: i64,
+        pub published_by: Option<i64>,
+        pub published_at: Option<DateTimeUtc>,
+        pub product_id: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

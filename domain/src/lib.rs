@@ -3,6 +3,7 @@
 //! typed [`Error`].
 
 pub mod accounts;
+pub mod agronomy;
 pub mod catalog;
 pub mod entities;
 pub mod error;

@@ -6,6 +6,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261129_000001_foundation;
 mod m20261129_000002_lots_stock_trace;
 mod m20261129_000003_orders;
+mod m20261129_000004_agronomy;
 mod util;
 
 pub struct Migrator;
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_lots_stock_trace::Migration),
             Box::new(m20261129_000003_orders::Migration),
+            Box::new(m20261129_000004_agronomy::Migration),
         ]
     }
 }

@@ -237,6 +237,30 @@ impl TestApp {
         self.login(&c.phone, &c.password).await.0
     }
 
+    /// A second server process on the same database and the same Redis prefix, as a second
+    /// node of a deployment would be (its own pool, event-bus relay and expiry task).
+    pub async fn second_server(&self) -> Server {
+        let config = (*self.server.state.services.config).clone();
+        let state = AppState::connect(config)
+            .await
+            .expect("second server state (database and Redis reachable?)");
+        Server::start(state, "127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("second server starts")
+    }
+
+    /// An access token for `actor`, signed with the server's key exactly as `login` issues it,
+    /// without a password round trip (for tests that need many users quickly).
+    pub fn token_for(&self, actor: &domain::accounts::Actor) -> String {
+        self.server
+            .state
+            .services
+            .keys
+            .issue(actor)
+            .expect("token issued")
+            .0
+    }
+
     /// Registers a farmer and returns (access, refresh).
     pub async fn register_farmer(&self, phone: &str, password: &str) -> (String, String) {
         let d = self

@@ -5,6 +5,8 @@
 mod e2e {
     pub mod auth;
     pub mod catalog;
+    pub mod orders;
     pub mod platform;
     pub mod roles;
+    pub mod stock;
 }

@@ -1190,7 +1190,7 @@ pub struct CsvReceiptPayload {
     committed: bool,
     received: Vec<Receipt>,
     lots_created: i32,
-    row_errors: Vec<CsvRowError>,
+    pub row_errors: Vec<CsvRowError>,
 }
 
 #[derive(SimpleObject)]

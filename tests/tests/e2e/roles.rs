@@ -28,7 +28,7 @@ const ROLES: [&str; 6] = [
 const PUBLIC: [&str; 4] = ["register", "login", "refreshToken", "logout"];
 
 /// Mutations that need a logged-in caller; each has a role matrix below.
-const GUARDED: [&str; 13] = [
+const GUARDED: [&str; 29] = [
     "setRealName",
     "userCreate",
     "regionCreate",
@@ -42,6 +42,22 @@ const GUARDED: [&str; 13] = [
     "productSetStatus",
     "skuCreate",
     "offerSet",
+    "lotCreate",
+    "lotAddUnitCodes",
+    "lotRecordInspection",
+    "lotHold",
+    "lotRelease",
+    "lotRecall",
+    "stockReceive",
+    "stockReceiveCsv",
+    "stockAdjust",
+    "stockTransferShip",
+    "stockTransferReceive",
+    "stockReturn",
+    "stockDestroy",
+    "counterSale",
+    "traceEventCorrect",
+    "notificationsMarkRead",
 ];
 
 /// One mutation call: the field it calls, the payload field holding the result, the document
@@ -775,4 +791,547 @@ async fn a_dealer_edits_only_the_products_it_listed() {
     )
     .await;
     assert_eq!(p["nameZh"], "管理员改名");
+}
+
+// ---------------------------------------------------------------- lots, stock and trace
+
+/// A date `days` from today (China Standard Time), as the API takes it.
+fn day(days: i64) -> String {
+    (domain::today() + chrono::Duration::days(days)).to_string()
+}
+
+async fn ok(app: &TestApp, token: Option<&str>, doc: &str, vars: Value) -> Value {
+    app.gql(doc, vars, token).await.ok()
+}
+
+fn list(v: &Value) -> &Vec<Value> {
+    v.as_array().unwrap_or_else(|| panic!("not a list: {v:#}"))
+}
+
+/// What the stock matrices work on: a fertiliser pack with a GTIN that both the owner's and
+/// the staff member's dealers offer, a lot of it in stock at both stores (expiring before the
+/// demo lot, so sales take it first), both stores, and a village station both dealers serve.
+struct StockSetup {
+    sku: Value,
+    gtin: String,
+    lot: Value,
+    owner_store: Value,
+    staff_store: Value,
+    station: Value,
+}
+
+const LOT_CREATE: &str = "mutation($i: LotInput!) { lotCreate(input: $i) { lot { id status unitCodes { code } } errors { field code } } }";
+
+impl StockSetup {
+    async fn load(app: &TestApp, demo: &Demo) -> StockSetup {
+        let admin = demo.token("ADMIN");
+        let offers = "query($d: ID!) { dealer(id: $d) { serviceArea { id } offers { sku { id gtin product { category } } } } }";
+        let owner_d =
+            ok(app, admin, offers, json!({ "d": demo.owner_dealer })).await["dealer"].clone();
+        let staff_d =
+            ok(app, admin, offers, json!({ "d": demo.staff_dealer })).await["dealer"].clone();
+        let staff_skus: Vec<&Value> = list(&staff_d["offers"])
+            .iter()
+            .map(|o| &o["sku"]["id"])
+            .collect();
+        let sku = list(&owner_d["offers"])
+            .iter()
+            .map(|o| &o["sku"])
+            .find(|s| {
+                s["product"]["category"] == "FERTILISER"
+                    && s["gtin"].is_string()
+                    && staff_skus.contains(&&s["id"])
+            })
+            .expect("a fertiliser pack with a GTIN both dealers offer")
+            .clone();
+        let lot = ok(
+            app,
+            admin,
+            LOT_CREATE,
+            json!({ "i": { "skuId": sku["id"], "lotNo": "ROLES-0", "producedOn": day(-10), "expiresOn": day(200) } }),
+        )
+        .await["lotCreate"]["lot"]["id"]
+            .clone();
+        assert!(lot.is_string());
+        for dealer in [&demo.owner_dealer, &demo.staff_dealer] {
+            let r = ok(app, admin, RECEIVE, receive_vars(dealer, &lot, 100)).await;
+            assert_eq!(r["stockReceive"]["errors"], json!([]));
+        }
+        let store = |dealer: Value| async move {
+            let rows = ok(
+                app,
+                admin,
+                "query($d: ID!) { stock(dealerId: $d) { location { id kind } } }",
+                json!({ "d": dealer }),
+            )
+            .await;
+            list(&rows["stock"])
+                .iter()
+                .find(|r| r["location"]["kind"] == "DEALER_STORE")
+                .expect("stock at the store")["location"]["id"]
+                .clone()
+        };
+        let owner_store = store(demo.owner_dealer.clone()).await;
+        let staff_store = store(demo.staff_dealer.clone()).await;
+
+        // The demo's transfer to a village station gives the station's stock location; both
+        // dealers are made to serve its village.
+        let dealers = ok(app, None, "{ dealers { id } }", json!({})).await;
+        let mut station = None;
+        for d in list(&dealers["dealers"]) {
+            let t = ok(
+                app,
+                admin,
+                "query($d: ID!) { transfers(dealerId: $d) { toLocation { id kind stationId } } }",
+                json!({ "d": d["id"] }),
+            )
+            .await;
+            station = station.or_else(|| {
+                list(&t["transfers"])
+                    .iter()
+                    .map(|t| t["toLocation"].clone())
+                    .find(|l| l["kind"] == "STATION")
+            });
+        }
+        let station = station.expect("the demo transfer to a station");
+        let stations = ok(app, None, "{ stations { id village { id } } }", json!({})).await;
+        let village = list(&stations["stations"])
+            .iter()
+            .find(|s| s["id"] == station["stationId"])
+            .expect("the station")["village"]["id"]
+            .clone();
+        for (dealer, info) in [
+            (&demo.owner_dealer, &owner_d),
+            (&demo.staff_dealer, &staff_d),
+        ] {
+            let mut area: Vec<Value> = list(&info["serviceArea"])
+                .iter()
+                .map(|v| v["id"].clone())
+                .collect();
+            if !area.contains(&village) {
+                area.push(village.clone());
+                let r = ok(
+                    app,
+                    admin,
+                    "mutation($d: ID!, $v: [ID!]!) { dealerServiceAreaSet(dealerId: $d, villageIds: $v) { errors { code } } }",
+                    json!({ "d": dealer, "v": area }),
+                )
+                .await;
+                assert_eq!(r["dealerServiceAreaSet"]["errors"], json!([]));
+            }
+        }
+        StockSetup {
+            gtin: sku["gtin"].as_str().unwrap().to_owned(),
+            sku: sku["id"].clone(),
+            lot,
+            owner_store,
+            staff_store,
+            station: station["id"].clone(),
+        }
+    }
+
+    /// The store of the dealer a role works for (the owner's for anyone else).
+    fn store_of(&self, who: &str) -> &Value {
+        match who {
+            "DEALER (STAFF)" => &self.staff_store,
+            _ => &self.owner_store,
+        }
+    }
+
+    /// A fresh lot of the pack, created by the admin.
+    async fn new_lot(&self, app: &TestApp, demo: &Demo) -> Value {
+        let r = allowed(app, demo, "ADMIN", &lot_create(self, demo.next())).await;
+        r["id"].clone()
+    }
+}
+
+fn lot_create(s: &StockSetup, n: u32) -> Call {
+    Call {
+        field: "lotCreate",
+        object: "lot",
+        doc: LOT_CREATE,
+        vars: json!({ "i": { "skuId": s.sku, "lotNo": format!("RL{n}"), "producedOn": day(-10), "expiresOn": day(300) } }),
+    }
+}
+
+fn add_codes(s: &StockSetup, n: u32) -> Call {
+    Call {
+        field: "lotAddUnitCodes",
+        object: "lot",
+        doc: "mutation($l: ID!, $c: [String!]!) { lotAddUnitCodes(lotId: $l, codes: $c) { lot { id unitCodes { code kind } } errors { field code } } }",
+        vars: json!({ "l": s.lot, "c": [format!("ROLESUNIT{n:06}")] }),
+    }
+}
+
+fn record_inspection(s: &StockSetup) -> Call {
+    Call {
+        field: "lotRecordInspection",
+        object: "lot",
+        doc: "mutation($l: ID!, $i: InspectionInput!) { lotRecordInspection(lotId: $l, inspection: $i) { lot { id status inspection { result } } errors { field code } } }",
+        vars: json!({ "l": s.lot, "i": { "reportNo": "JC-ROLES", "lab": "荆门市农产品质量检测中心", "result": "CONFORMANT", "date": day(-1) } }),
+    }
+}
+
+fn lot_status_call(field: &'static str, lot: &Value) -> Call {
+    let doc = match field {
+        "lotHold" => {
+            "mutation($l: ID!, $r: String!) { lotHold(lotId: $l, reason: $r) { lot { id status } errors { field code } } }"
+        }
+        "lotRelease" => {
+            "mutation($l: ID!, $r: String!) { lotRelease(lotId: $l, reason: $r) { lot { id status } errors { field code } } }"
+        }
+        _ => {
+            "mutation($l: ID!, $r: String!) { lotRecall(lotId: $l, reason: $r) { lot { id status } errors { field code } } }"
+        }
+    };
+    Call {
+        field,
+        object: "lot",
+        doc,
+        vars: json!({ "l": lot, "r": "监督抽检" }),
+    }
+}
+
+const RECEIVE: &str = "mutation($i: ReceiveInput!) { stockReceive(input: $i) { receipt { id quantity } errors { field code } } }";
+
+fn receive_vars(dealer: &Value, lot: &Value, quantity: i64) -> Value {
+    json!({ "i": {
+        "dealerId": dealer, "lotId": lot, "quantity": quantity, "unitCostFen": 5000,
+        "supplier": { "name": "荆门市农业生产资料有限公司", "licenceNo": "(鄂)农资批发E2E-0001", "contact": "0724-2345678" },
+        "sourceDocument": "RK-ROLES",
+    } })
+}
+
+fn receive(s: &StockSetup, dealer: &Value) -> Call {
+    Call {
+        field: "stockReceive",
+        object: "receipt",
+        doc: RECEIVE,
+        vars: receive_vars(dealer, &s.lot, 5),
+    }
+}
+
+fn receive_csv(s: &StockSetup, dealer: &Value, n: u32) -> Call {
+    let csv = format!(
+        "sku,lot_no,produced_on,expires_on,quantity,unit_cost,supplier_name,supplier_licence_no,supplier_contact,source_document\n{},RC{n},{},{},3,50.00,荆门市农业生产资料有限公司,(鄂)农资批发E2E-0001,0724-2345678,RK-CSV-{n}\n",
+        s.gtin,
+        day(-10),
+        day(300)
+    );
+    Call {
+        field: "stockReceiveCsv",
+        object: "received",
+        // The row errors stand in for `errors`: none when the file is taken.
+        doc: "mutation($d: ID!, $c: String!) { stockReceiveCsv(dealerId: $d, csv: $c, policy: REJECT_ALL) { committed received { id quantity } errors: rowErrors { line column code } } }",
+        vars: json!({ "d": dealer, "c": csv }),
+    }
+}
+
+fn adjust(s: &StockSetup, dealer: &Value, store: &Value) -> Call {
+    Call {
+        field: "stockAdjust",
+        object: "ok",
+        doc: "mutation($i: AdjustInput!) { stockAdjust(input: $i) { ok errors { field code } } }",
+        vars: json!({ "i": { "dealerId": dealer, "locationId": store, "lotId": s.lot, "delta": 1,
+                             "reason": "COUNT_CORRECTION", "note": "盘点多出一袋" } }),
+    }
+}
+
+fn destroy(s: &StockSetup, dealer: &Value, store: &Value) -> Call {
+    Call {
+        field: "stockDestroy",
+        object: "ok",
+        doc: "mutation($i: DestroyInput!) { stockDestroy(input: $i) { ok errors { field code } } }",
+        vars: json!({ "i": { "dealerId": dealer, "locationId": store, "lotId": s.lot, "quantity": 1,
+                             "reason": "包装破损，无法销售" } }),
+    }
+}
+
+fn counter_sale(s: &StockSetup, dealer: &Value) -> Call {
+    Call {
+        field: "counterSale",
+        object: "sale",
+        doc: "mutation($i: CounterSaleInput!) { counterSale(input: $i) { sale { id dealer { id } lines { quantity lot { id } } } errors { field code } } }",
+        vars: json!({ "i": { "dealerId": dealer, "lines": [{ "skuId": s.sku, "quantity": 1 }] } }),
+    }
+}
+
+fn stock_return(sale: &Value) -> Call {
+    Call {
+        field: "stockReturn",
+        object: "ok",
+        doc: "mutation($s: ID!, $l: ID!) { stockReturn(saleId: $s, lotId: $l, quantity: 1, reason: \"买多了，原包装退回\") { ok errors { field code } } }",
+        vars: json!({ "s": sale["id"], "l": sale["lines"][0]["lot"]["id"] }),
+    }
+}
+
+fn ship(s: &StockSetup, dealer: &Value, store: &Value) -> Call {
+    Call {
+        field: "stockTransferShip",
+        object: "transfer",
+        doc: "mutation($i: TransferInput!) { stockTransferShip(input: $i) { transfer { id status } errors { field code } } }",
+        vars: json!({ "i": { "dealerId": dealer, "lotId": s.lot, "fromLocationId": store,
+                             "toLocationId": s.station, "quantity": 1 } }),
+    }
+}
+
+fn transfer_receive(transfer: &Value) -> Call {
+    Call {
+        field: "stockTransferReceive",
+        object: "transfer",
+        doc: "mutation($t: ID!) { stockTransferReceive(transferId: $t) { transfer { id status } errors { field code } } }",
+        vars: json!({ "t": transfer["id"] }),
+    }
+}
+
+fn correct(event: &Value) -> Call {
+    Call {
+        field: "traceEventCorrect",
+        object: "event",
+        doc: "mutation($e: ID!, $r: String!) { traceEventCorrect(eventId: $e, reason: $r) { event { id bizStep correctsEventId } errors { field code } } }",
+        vars: json!({ "e": event["id"], "r": "录入错误" }),
+    }
+}
+
+/// The index of a role's own result among the allowed ones of a dealer matrix (the admin's for
+/// refused roles).
+fn own(who: &str) -> usize {
+    match who {
+        "DEALER (OWNER)" => 1,
+        "DEALER (STAFF)" => 2,
+        _ => 0,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lot_and_trace_mutations_by_role() {
+    let app = spawn_app().await;
+    let demo = Demo::load(&app).await;
+    let s = StockSetup::load(&app, &demo).await;
+    let dealers = ["ADMIN", "DEALER (OWNER)", "DEALER (STAFF)"];
+    let officials = ["ADMIN", "REGULATOR"];
+    let checkers = ["ADMIN", "REGULATOR", "DEALER (OWNER)", "DEALER (STAFF)"];
+
+    // Lots and their unit codes: admins and dealers.
+    let lots = matrix(&app, &demo, &dealers, |d, _| lot_create(&s, d.next())).await;
+    assert!(lots.iter().all(|l| l["status"] == "ACTIVE"));
+    let coded = matrix(&app, &demo, &dealers, |d, _| add_codes(&s, d.next())).await;
+    assert_eq!(list(&coded[2]["unitCodes"]).len(), 3);
+    assert_eq!(coded[2]["unitCodes"][0]["kind"], "GENERIC");
+    // Inspections: also regulators.
+    let inspected = matrix(&app, &demo, &checkers, |_, _| record_inspection(&s)).await;
+    assert!(
+        inspected
+            .iter()
+            .all(|l| l["inspection"]["result"] == "CONFORMANT")
+    );
+
+    // Hold, release and recall: regulators and admins, each on a lot of its own (the refused
+    // roles try the admin's, while it can still take the step).
+    let pick = |who: &str| {
+        if who == "REGULATOR" {
+            &lots[1]
+        } else {
+            &lots[0]
+        }
+    };
+    let held = matrix(&app, &demo, &officials, |_, who| {
+        lot_status_call("lotHold", &pick(who)["id"])
+    })
+    .await;
+    assert!(held.iter().all(|l| l["status"] == "ON_HOLD"));
+    let released = matrix(&app, &demo, &officials, |_, who| {
+        lot_status_call("lotRelease", &pick(who)["id"])
+    })
+    .await;
+    assert!(released.iter().all(|l| l["status"] == "ACTIVE"));
+    let extra = s.new_lot(&app, &demo).await;
+    let recalled = matrix(&app, &demo, &officials, |_, who| {
+        lot_status_call(
+            "lotRecall",
+            if who == "REGULATOR" {
+                &extra
+            } else {
+                &lots[2]["id"]
+            },
+        )
+    })
+    .await;
+    assert!(recalled.iter().all(|l| l["status"] == "RECALLED"));
+
+    // Error declarations: officials on any event, dealers on their own dealer's events only.
+    let ev = ok(
+        &app,
+        demo.token("ADMIN"),
+        "query($id: ID!) { lot(id: $id) { events { id bizStep dealer { id } } } }",
+        json!({ "id": s.lot }),
+    )
+    .await;
+    let events = list(&ev["lot"]["events"]);
+    let of = |dealer: &Value| {
+        events
+            .iter()
+            .find(|e| e["dealer"]["id"] == *dealer)
+            .expect("an event of the dealer")
+            .clone()
+    };
+    let (owner_event, staff_event) = (of(&demo.owner_dealer), of(&demo.staff_dealer));
+    let producer_event = events
+        .iter()
+        .find(|e| e["bizStep"] == "commissioning")
+        .unwrap()
+        .clone();
+    let corrections = matrix(&app, &demo, &checkers, |_, who| {
+        correct(if who == "DEALER (STAFF)" {
+            &staff_event
+        } else {
+            &owner_event
+        })
+    })
+    .await;
+    assert!(corrections.iter().all(|e| e["bizStep"] == "correcting"));
+    assert_eq!(corrections[3]["correctsEventId"], staff_event["id"]);
+    for (who, event) in [
+        ("DEALER (STAFF)", &owner_event),
+        ("DEALER (OWNER)", &staff_event),
+        ("DEALER (OWNER)", &producer_event),
+    ] {
+        refused(&app, &demo, who, &correct(event), "FORBIDDEN").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stock_mutations_by_role() {
+    let app = spawn_app().await;
+    let demo = Demo::load(&app).await;
+    let s = StockSetup::load(&app, &demo).await;
+    let dealers = ["ADMIN", "DEALER (OWNER)", "DEALER (STAFF)"];
+
+    // Every stock mutation: the admin for any dealer, dealers for their own.
+    let receipts = matrix(&app, &demo, &dealers, |d, who| {
+        receive(&s, dealer_of(d, who))
+    })
+    .await;
+    assert!(receipts.iter().all(|r| r["quantity"] == 5));
+    let files = matrix(&app, &demo, &dealers, |d, who| {
+        receive_csv(&s, dealer_of(d, who), d.next())
+    })
+    .await;
+    for f in &files {
+        assert_eq!(list(f).len(), 1);
+        assert_eq!(f[0]["quantity"], 3);
+    }
+    let adjusted = matrix(&app, &demo, &dealers, |d, who| {
+        adjust(&s, dealer_of(d, who), s.store_of(who))
+    })
+    .await;
+    assert!(adjusted.iter().all(|ok| *ok == true));
+    let destroyed = matrix(&app, &demo, &dealers, |d, who| {
+        destroy(&s, dealer_of(d, who), s.store_of(who))
+    })
+    .await;
+    assert!(destroyed.iter().all(|ok| *ok == true));
+    let sales = matrix(&app, &demo, &dealers, |d, who| {
+        counter_sale(&s, dealer_of(d, who))
+    })
+    .await;
+    assert_eq!(sales[2]["dealer"]["id"], demo.staff_dealer);
+    assert!(sales.iter().all(|s| s["lines"][0]["quantity"] == 1));
+    let returned = matrix(&app, &demo, &dealers, |_, who| {
+        stock_return(&sales[own(who)])
+    })
+    .await;
+    assert!(returned.iter().all(|ok| *ok == true));
+    let shipped = matrix(&app, &demo, &dealers, |d, who| {
+        ship(&s, dealer_of(d, who), s.store_of(who))
+    })
+    .await;
+    assert!(shipped.iter().all(|t| t["status"] == "IN_TRANSIT"));
+    let received = matrix(&app, &demo, &dealers, |_, who| {
+        transfer_receive(&shipped[own(who)])
+    })
+    .await;
+    assert!(received.iter().all(|t| t["status"] == "RECEIVED"));
+
+    // A dealer never works another dealer's stock.
+    let (owner, staff) = ("DEALER (OWNER)", "DEALER (STAFF)");
+    for (who, call) in [
+        (owner, receive(&s, &demo.staff_dealer)),
+        (owner, receive_csv(&s, &demo.staff_dealer, demo.next())),
+        (owner, adjust(&s, &demo.staff_dealer, &s.staff_store)),
+        (owner, destroy(&s, &demo.staff_dealer, &s.staff_store)),
+        (owner, ship(&s, &demo.staff_dealer, &s.staff_store)),
+        (owner, stock_return(&sales[2])),
+        (staff, counter_sale(&s, &demo.owner_dealer)),
+        (staff, transfer_receive(&shipped[0])),
+    ] {
+        refused(&app, &demo, who, &call, "FORBIDDEN").await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notifications_are_marked_read_only_by_their_owner() {
+    let app = spawn_app().await;
+    let demo = Demo::load(&app).await;
+    let s = StockSetup::load(&app, &demo).await;
+    // A recall of the lot both dealers hold notifies the users of both.
+    allowed(
+        &app,
+        &demo,
+        "REGULATOR",
+        &lot_status_call("lotRecall", &s.lot),
+    )
+    .await;
+    let unread = |who: &'static str| {
+        let (app, demo) = (&app, &demo);
+        async move {
+            let d = ok(
+                app,
+                demo.token(who),
+                "{ notifications(unreadOnly: true) { id kind } }",
+                json!({}),
+            )
+            .await;
+            list(&d["notifications"])
+                .iter()
+                .map(|n| n["id"].clone())
+                .collect::<Vec<Value>>()
+        }
+    };
+    let mark = |ids: Vec<Value>| Call {
+        field: "notificationsMarkRead",
+        object: "",
+        doc: "mutation($i: [ID!]!) { notificationsMarkRead(ids: $i) }",
+        vars: json!({ "i": ids }),
+    };
+    let owner_ids = unread("DEALER (OWNER)").await;
+    assert_eq!(owner_ids.len(), 1);
+    assert_eq!(unread("DEALER (STAFF)").await.len(), 1);
+
+    // Anonymous callers are refused; another user marks nothing of the owner's.
+    refused(
+        &app,
+        &demo,
+        "ANONYMOUS",
+        &mark(owner_ids.clone()),
+        "UNAUTHENTICATED",
+    )
+    .await;
+    for who in ROLES.iter().filter(|r| **r != "DEALER (OWNER)") {
+        let d = attempt(&app, &demo, who, &mark(owner_ids.clone()))
+            .await
+            .ok();
+        assert_eq!(d["notificationsMarkRead"], 0, "{who} marked the owner's");
+    }
+    assert_eq!(unread("DEALER (OWNER)").await, owner_ids);
+
+    // Every user marks their own.
+    for who in ROLES {
+        let mine = unread(who).await;
+        let d = attempt(&app, &demo, who, &mark(mine.clone())).await.ok();
+        assert_eq!(d["notificationsMarkRead"], mine.len());
+        assert_eq!(unread(who).await, Vec::<Value>::new());
+        let d = attempt(&app, &demo, who, &mark(mine)).await.ok();
+        assert_eq!(d["notificationsMarkRead"], 0);
+    }
 }

@@ -299,6 +299,9 @@ pub async fn publish_events(state: &AppState, events: Vec<domain::events::Domain
     }
 }
 
+/// Stock expiring within this many days gets a daily NEAR_EXPIRY alert.
+const NEAR_EXPIRY_DAYS: i64 = 30;
+
 /// The background task: expires unconfirmed orders (every node runs it; each expiry happens
 /// once, by a conditional update).
 pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
@@ -313,6 +316,10 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
+            match domain::stock::near_expiry_alerts_once_a_day(state.db(), NEAR_EXPIRY_DAYS).await {
+                Ok(events) => publish_events(&state, events).await,
+                Err(e) => tracing::error!(error = ?e, "near-expiry alerts failed"),
+            }
             match domain::orders::expire_due(state.db(), state.services.payments.as_ref(), settings)
                 .await
             {

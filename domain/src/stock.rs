@@ -1748,17 +1748,32 @@ pub enum AdjustReason {
     Other,
 }
 
+/// A stock correction: `delta` units of a lot at a location (negative removes).
+#[derive(Clone, Debug)]
+pub struct Adjustment {
+    pub dealer_id: i64,
+    pub location_id: i64,
+    pub lot_id: i64,
+    pub delta: i64,
+    pub reason: AdjustReason,
+    pub note: String,
+}
+
 /// Corrects stock after a count, or writes off damaged goods, with a reason.
 pub async fn adjust<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,
-    dealer_id: i64,
-    location_id: i64,
-    lot_id: i64,
-    delta: i64,
-    reason: AdjustReason,
-    note: &str,
+    adj: Adjustment,
 ) -> Result<Vec<DomainEvent>> {
+    let Adjustment {
+        dealer_id,
+        location_id,
+        lot_id,
+        delta,
+        reason,
+        note,
+    } = adj;
+    let note = note.as_str();
     actor.require(may_operate(actor, dealer_id))?;
     let mut errs = Errors::new();
     if delta == 0 || delta.abs() > MAX_QTY {
@@ -2891,4 +2906,72 @@ pub async fn locations_by_ids(
         .filter(location::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?)
+}
+
+/// Once a day (whichever node gets there first), NEAR_EXPIRY alerts for every dealer's stock
+/// that expires within `days`. The day's marker row is the lock: a second node finds it and
+/// does nothing.
+pub async fn near_expiry_alerts_once_a_day<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    days: i64,
+) -> Result<Vec<DomainEvent>> {
+    use crate::entities::app_setting;
+    let today = crate::today();
+    let key = format!("near_expiry_alerts:{today}");
+    let claimed = app_setting::ActiveModel {
+        key: Set(key),
+        value: Set(crate::now().to_rfc3339()),
+    }
+    .insert(db)
+    .await;
+    match claimed {
+        Ok(_) => {}
+        Err(e)
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) =>
+        {
+            return Ok(vec![]);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let rows = stock::Entity::find()
+        .filter(stock::Column::OnHand.gt(0))
+        .all(db)
+        .await?;
+    let lots: BTreeMap<i64, lot::Model> =
+        lots_by_ids(db, &rows.iter().map(|r| r.lot_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|l| (l.id, l))
+            .collect();
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::new();
+    for r in rows {
+        let Some(l) = lots.get(&r.lot_id) else {
+            continue;
+        };
+        let left = (l.expires_on - today).num_days();
+        if l.status != "ACTIVE" || !(0..=days).contains(&left) || !seen.insert((r.dealer_id, l.id))
+        {
+            continue;
+        }
+        out.push(DomainEvent::StockAlert {
+            dealer_id: r.dealer_id,
+            kind: "NEAR_EXPIRY".into(),
+            sku_id: Some(l.sku_id),
+            lot_id: Some(l.id),
+            available: Some(r.on_hand - r.reserved),
+            message_zh: format!(
+                "批次 {} 将于 {} 到期（还剩 {left} 天）",
+                l.lot_no, l.expires_on
+            ),
+            message_en: format!(
+                "lot {} expires on {} ({left} days left)",
+                l.lot_no, l.expires_on
+            ),
+        });
+    }
+    Ok(out)
 }

@@ -1424,18 +1424,15 @@ impl StockMutation {
                 AdjustmentReason::Damage => AdjustReason::Damage,
                 AdjustmentReason::Other => AdjustReason::Other,
             };
-            stock::adjust(
-                db(ctx),
-                a,
-                dealer_gid("dealerId", &input.dealer_id)?,
-                parse_gid("locationId", "Location", &input.location_id)?,
-                parse_gid("lotId", "Lot", &input.lot_id)?,
-                input.delta,
+            let adj = stock::Adjustment {
+                dealer_id: dealer_gid("dealerId", &input.dealer_id)?,
+                location_id: parse_gid("locationId", "Location", &input.location_id)?,
+                lot_id: parse_gid("lotId", "Lot", &input.lot_id)?,
+                delta: input.delta,
                 reason,
-                &input.note,
-            )
-            .await
-            .map(|ev| ((), ev))
+                note: input.note,
+            };
+            stock::adjust(db(ctx), a, adj).await.map(|ev| ((), ev))
         }
         .await;
         stock_payload(ctx, r, l).await

@@ -328,6 +328,8 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
     }
 
     let mut dealers = HashMap::new();
+    // In the file's order: the first dealer is the county store.
+    let mut dealer_order = Vec::new();
     for d in demo.dealers {
         let mut licences = Vec::new();
         for l in &d.licences {
@@ -361,6 +363,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
             .await,
             || format!("dealer {}", d.key),
         )?;
+        dealer_order.push(row.id);
         dealers.insert(d.key, row.id);
     }
 
@@ -473,7 +476,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
     if places.is_empty() || dealers.is_empty() {
         bail!("demo data has no villages or dealers");
     }
-    stock_and_sales(db, &actors, &dealers.values().copied().collect::<Vec<_>>()).await?;
+    stock_and_sales(db, &actors, &dealer_order).await?;
     fields_and_soil_tests(db, &actors).await
 }
 

@@ -1298,6 +1298,19 @@ const COLUMNS: &[(&str, &[&str], bool)] = &[
     ("inspection_date", &["inspection_date", "检验日期"], false),
 ];
 
+/// The 1-based line of the file a CSV record starts on. Counted from the byte offset, because
+/// the csv crate's own line count is one short for files with CRLF line ends (what Excel on
+/// Windows saves).
+pub fn csv_line(text: &str, pos: &csv::Position) -> usize {
+    let bytes = text.as_bytes();
+    let mut at = (pos.byte() as usize).min(bytes.len());
+    // With CRLF the reported start can sit on the line break before the record.
+    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+        at += 1;
+    }
+    bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+}
+
 /// Parses yuan with at most two decimals (`12.5`, `12.50`, `1,200`) into fen, exactly.
 pub fn parse_yuan(s: &str) -> Option<i64> {
     let t = s
@@ -1403,7 +1416,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| csv_line(text, p)).unwrap_or(0);
                 out.errors.push(RowError {
                     line,
                     column: None,
@@ -1415,7 +1428,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map(|p| csv_line(text, p)).unwrap_or(0);
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -2434,6 +2447,7 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
     input: CounterSaleInput,
 ) -> Result<(sale::Model, Vec<sale_line::Model>, Vec<DomainEvent>)> {
     actor.require(may_operate(actor, input.dealer_id))?;
+    flag_resold_codes(db, input.dealer_id, &input.unit_codes).await?;
     if input.lines.is_empty() {
         return Err(Error::invalid(
             "lines",
@@ -2558,6 +2572,29 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
         write_sale(&txn, actor, &sale, &buyer, &allocations, &input.unit_codes).await?;
     txn.commit().await?;
     Ok((sale, lines, events))
+}
+
+/// A sold code scanned again is flagged (a sign of counterfeits) and the sale refused. The flag
+/// is written before the sale's transaction, so the refusal does not roll it back.
+async fn flag_resold_codes(db: &impl ConnectionTrait, dealer_id: i64, codes: &[String]) -> Result<()> {
+    for (i, c) in codes.iter().enumerate() {
+        let Some(u) = unit_code::Entity::find().filter(unit_code::Column::Code.eq(c.trim())).one(db).await? else { continue };
+        if u.status == "SOLD" {
+            unit_code::Entity::update_many()
+                .col_expr(unit_code::Column::FlaggedAt, Expr::value(crate::now()))
+                .col_expr(unit_code::Column::FlagReason, Expr::value(format!("scanned again at dealer {dealer_id} after sale {}", u.sale_id.unwrap_or(0))))
+                .filter(unit_code::Column::Id.eq(u.id))
+                .exec(db)
+                .await?;
+            return Err(Error::invalid(
+                format!("unitCodes.{i}"),
+                Code::CodeAlreadySold,
+                "该追溯码已售出，再次出现已被标记，请核查是否为假冒产品",
+                "this code was already sold; it has been flagged: check for counterfeits",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Writes what a sale leaves behind, per lot: sale lines, retail-selling trace events,

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-    TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::{Actor, Role};
 use crate::entities::{
-    app_user, crop_plan, dealer_service_area, fertiliser_spec, field, offer, product,
+    app_user, cart_line, crop_plan, dealer_service_area, fertiliser_spec, field, offer, product,
     recommendation, region, regional_formula, sku, soil_test,
 };
 use crate::error::{Code, Error, Errors, FieldError, Result};
@@ -314,7 +314,7 @@ async fn insert_soil_test(
             "this lab sample id is already recorded",
         ));
     }
-    Ok(soil_test::ActiveModel {
+    soil_test::ActiveModel {
         field_id: Set(t.field_id),
         sampled_on: Set(t.sampled_on),
         depth_from_cm: Set(t.depth_from_cm),
@@ -347,7 +347,7 @@ async fn insert_soil_test(
             "该化验室的样品编号已录入",
             "this lab sample id is already recorded",
         )
-    })?)
+    })
 }
 
 /// An agronomist enters a soil test for a field in their counties.
@@ -498,9 +498,8 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
             None => {}
         }
     }
-    if !index.contains_key("field_id")
-        && !(index.contains_key("farmer_phone") && index.contains_key("field_name"))
-    {
+    let by_name = index.contains_key("farmer_phone") && index.contains_key("field_name");
+    if !(index.contains_key("field_id") || by_name) {
         out.errors.push(RowError {
             line: 1,
             column: None,
@@ -574,14 +573,14 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
         };
         // The field: by id, or by the farmer's phone and the field's name.
         let field_id = if !get("field_id").is_empty() {
-            match get("field_id").parse::<i64>() {
-                Ok(id) => Some(id),
-                Err(_) => {
+            match parse_field_id(&get("field_id")) {
+                Some(id) => Some(id),
+                None => {
                     row_errs.push((
                         "field_id",
                         Code::InvalidFormat,
-                        "地块编号应为数字".into(),
-                        "field_id must be a number".into(),
+                        "地块编号应为数字或系统中的地块 ID".into(),
+                        "field_id must be a number or the field's ID".into(),
                     ));
                     None
                 }
@@ -692,9 +691,11 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
             zn_mg_kg: num("zn_mg_kg", &mut row_errs, false),
             b_mg_kg: num("b_mg_kg", &mut row_errs, false),
         };
-        if row_errs.is_empty() {
-            for e in validate_soil(&input) {
-                let c = soil_column_for(&e.field).unwrap_or("");
+        // Range checks too, except on a cell already reported (its value is a stand-in).
+        let reported: BTreeSet<&str> = row_errs.iter().map(|e| e.0).collect();
+        for e in validate_soil(&input) {
+            let c = soil_column_for(&e.field).unwrap_or("");
+            if !reported.contains(c) {
                 row_errs.push((c, e.code, e.zh, e.en));
             }
         }
@@ -717,9 +718,9 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
             });
         }
     }
-    if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
-        return Ok(out);
-    }
+    // The good rows go in even when the file is already rejected, inside a transaction that is
+    // then rolled back, so that duplicates (of stored samples or of earlier lines) are reported
+    // with the rest instead of only on the next try.
     let txn = crate::begin_write(db).await?;
     for (line, input) in rows {
         let sp = txn.begin().await?;
@@ -749,11 +750,30 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
     if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
         txn.rollback().await?;
         out.imported.clear();
+        out.errors.sort_by_key(|e| e.line);
         return Ok(out);
     }
     txn.commit().await?;
+    out.errors.sort_by_key(|e| e.line);
     out.committed = true;
     Ok(out)
+}
+
+/// A CSV `field_id`: the database number, or the global ID the API shows (`Field:12` in URL-safe
+/// base64), which is what a lab is given to copy.
+fn parse_field_id(v: &str) -> Option<i64> {
+    use base64::Engine;
+    if let Ok(n) = v.parse::<i64>() {
+        return Some(n);
+    }
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(v.trim_end_matches('='))
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("Field:")?
+        .parse()
+        .ok()
 }
 
 // ---------------------------------------------------------------- recommendations
@@ -889,6 +909,7 @@ pub async fn compute(
     test: &soil_test::Model,
     params: &Params,
 ) -> Result<(Value, Basket, [f64; 3], Vec<String>)> {
+    validate_params(params)?;
     let crop = advisor_crop(&plan.crop).ok_or_else(|| {
         Error::invalid(
             "cropPlanId",
@@ -915,7 +936,7 @@ pub async fn compute(
     if let Some(m) = params.max_oversupply_pct {
         basket_settings["max_oversupply_pct"] = json!(m);
     }
-    let request = match params.method {
+    let mut request = match params.method {
         Method::NutrientBalance => {
             let olsen = test.olsen_p_mg_kg.ok_or_else(|| {
                 Error::invalid(
@@ -987,7 +1008,7 @@ pub async fn compute(
         Method::ManualRates => {
             let rates = params.rates_kg_per_mu.ok_or_else(|| {
                 Error::invalid(
-                    "ratesKgPerMu",
+                    "params.ratesKgPerMu",
                     Code::Required,
                     "手动用量需要填写 N、P2O5、K2O 每亩用量",
                     "manual rates need N, P2O5 and K2O per mu",
@@ -998,7 +1019,7 @@ pub async fn compute(
                 .all(|r| r.is_finite() && (0.0..=200.0).contains(r))
             {
                 return Err(Error::invalid(
-                    "ratesKgPerMu",
+                    "params.ratesKgPerMu",
                     Code::OutOfRange,
                     "每亩养分用量应在 0 到 200 公斤之间",
                     "rates must be 0 to 200 kg per mu",
@@ -1017,27 +1038,34 @@ pub async fn compute(
             r
         }
     };
-    let result = if products_is_empty(&request) {
+    if products_is_empty(&request) {
         return Err(Error::invalid(
             "fieldId",
             Code::InsufficientStock,
             "服务该村的经销商目前没有可售的肥料",
             "the dealers serving this village have no fertiliser in stock",
         ));
-    } else {
-        advisor::handle_json(&request.to_string()).map_err(|e| {
-            let field = e
-                .field()
-                .map(|f| format!("parameters.{f}"))
-                .unwrap_or_else(|| "parameters".into());
-            Error::invalid(
-                field,
-                Code::InvalidFormat,
-                format!("配方计算的参数有误：{e}"),
-                format!("the advisor refused the parameters: {e}"),
-            )
-        })?
+    }
+    // The field's targets, kg of N, P2O5, K2O, to drop offers the basket can never need.
+    let targets_kg = match params.method {
+        Method::ManualRates => params
+            .rates_kg_per_mu
+            .unwrap_or_default()
+            .map(|r| r * f.area_mu),
+        Method::NutrientBalance => {
+            let mut probe = request.clone();
+            probe["products"] = json!([]);
+            if let Some(o) = probe.as_object_mut() {
+                o.remove("basket");
+            }
+            let v = advisor::handle_json(&probe.to_string()).map_err(advisor_error)?;
+            [0, 1, 2]
+                .map(|i| v["rates"][i]["nutrient_kg_per_mu"].as_f64().unwrap_or(0.0) * f.area_mu)
+        }
     };
+    let keep = needed_offers(&candidates, targets_kg);
+    request["products"] = Value::Array(keep.iter().map(|i| products[*i].clone()).collect());
+    let result = advisor::handle_json(&request.to_string()).map_err(advisor_error)?;
     let rates = match params.method {
         Method::NutrientBalance => {
             let mut r = [0.0; 3];
@@ -1099,6 +1127,137 @@ pub async fn compute(
     Ok((result, basket, rates, notes))
 }
 
+/// Checks a draft's parameters before the advisor sees them, so that every error names the
+/// field as the API spells it (`params.recoveryRates`), not as the advisor's JSON does.
+pub fn validate_params(p: &Params) -> Result<()> {
+    let mut errs = Errors::new();
+    let mut check = |field: &str, ok: bool, zh: &str, en: &str| {
+        if !ok {
+            errs.push(FieldError::new(field, Code::OutOfRange, zh, en));
+        }
+    };
+    if let Some(c) = p.correction_coefficients {
+        check(
+            "params.correctionCoefficients",
+            c.iter().all(|x| x.is_finite() && *x > 0.0 && *x <= 10.0),
+            "校正系数应为大于 0 的数（N、P2O5、K2O）",
+            "correction coefficients must be numbers greater than 0 (N, P2O5, K2O)",
+        );
+    }
+    if let Some(r) = p.recovery_rates {
+        check(
+            "params.recoveryRates",
+            r.iter().all(|x| x.is_finite() && *x > 0.0 && *x <= 1.0),
+            "肥料利用率应在 0 到 1 之间（不含 0）",
+            "recovery rates must be fractions in (0, 1]",
+        );
+    }
+    if let Some(t) = p.target_yield_kg_per_mu {
+        check(
+            "params.targetYieldKgPerMu",
+            t.is_finite() && t > 0.0 && t <= 20_000.0,
+            "目标产量应在 0 到 20000 公斤/亩之间",
+            "target yield must be 0 to 20,000 kg/mu",
+        );
+    }
+    if let Some(t) = p.target_ph {
+        check(
+            "params.targetPh",
+            t.is_finite() && (3.0..=9.0).contains(&t),
+            "目标 pH 应在 3 到 9 之间",
+            "target pH must be between 3 and 9",
+        );
+    }
+    if let Some(m) = p.max_oversupply_pct {
+        check(
+            "params.maxOversupplyPct",
+            m.is_finite() && (0.0..=1000.0).contains(&m),
+            "超量上限应在 0 到 1000% 之间",
+            "the over-supply cap must be 0 to 1000 %",
+        );
+    }
+    if let Some(r) = p.rates_kg_per_mu {
+        check(
+            "params.ratesKgPerMu",
+            r.iter().all(|x| x.is_finite() && (0.0..=200.0).contains(x)),
+            "每亩养分用量应在 0 到 200 公斤之间",
+            "rates must be 0 to 200 kg per mu",
+        );
+    }
+    errs.finish()
+}
+
+fn advisor_error(e: advisor::RequestError) -> Error {
+    Error::invalid(
+        advisor_field(e.field()),
+        Code::InvalidFormat,
+        format!("配方计算的参数有误：{e}"),
+        format!("the advisor refused the parameters: {e}"),
+    )
+}
+
+/// The candidate offers a least-cost basket may need, by index. Offers of the same analysis
+/// and bag size (the same pack at several dealers, say) are perfect substitutes: a cheapest
+/// basket buys the cheaper of them first, and never more than max_i ceil(T_i / kg of nutrient i
+/// per bag) bags of them together (beyond that they alone meet every target they touch, so one
+/// bag fewer still does, for less). Keeping in each such group only the cheapest offers whose
+/// stock reaches that count keeps every cheapest basket, and spares the whole-bag solver a
+/// search over interchangeable variables: two dealers with the same 20 packs made one draft
+/// take over a minute, and under 20 ms without the duplicates.
+fn needed_offers(candidates: &[(Candidate, i64)], targets_kg: [f64; 3]) -> Vec<usize> {
+    let mut groups: BTreeMap<(String, i64), Vec<usize>> = BTreeMap::new();
+    for (i, (c, _)) in candidates.iter().enumerate() {
+        let key = (
+            analysis_text(&c.spec),
+            (c.sku.pack_size * 1000.0).round() as i64,
+        );
+        groups.entry(key).or_default().push(i);
+    }
+    let mut keep = Vec::new();
+    for members in groups.into_values() {
+        let (c0, _) = &candidates[members[0]];
+        let pct = [c0.spec.n_pct, c0.spec.p2o5_pct, c0.spec.k2o_pct];
+        let mut bound: i64 = 1;
+        for k in 0..3 {
+            let per_bag = c0.sku.pack_size * pct[k] / 100.0;
+            if per_bag > 0.0 && targets_kg[k] > 0.0 {
+                bound = bound.max((targets_kg[k] / per_bag - 1e-9).ceil() as i64);
+            }
+        }
+        let mut by_price = members;
+        by_price.sort_by_key(|i| (candidates[*i].0.offer.price_fen, candidates[*i].0.offer.id));
+        let mut stock = 0;
+        for i in by_price {
+            if stock >= bound {
+                break;
+            }
+            stock += candidates[i].1;
+            keep.push(i);
+        }
+    }
+    keep.sort_unstable();
+    keep
+}
+
+/// The API's name for a field of an advisor request that the advisor refused.
+fn advisor_field(field: Option<&str>) -> String {
+    let Some(f) = field else {
+        return "params".into();
+    };
+    let head = f.split('.').next().unwrap_or(f);
+    match head {
+        "correction_coefficients" => "params.correctionCoefficients".into(),
+        "recovery_rates" => "params.recoveryRates".into(),
+        "target_yield_kg_per_mu" | "past_yields_kg_per_mu" => "params.targetYieldKgPerMu".into(),
+        "target_ph" => "params.targetPh".into(),
+        "targets_kg" => "params.ratesKgPerMu".into(),
+        "max_oversupply_pct" | "basket" => "params.maxOversupplyPct".into(),
+        "soil" => "soilTestId".into(),
+        "products" => "fieldId".into(),
+        _ => format!("params.{f}"),
+    }
+}
+
 fn products_is_empty(request: &Value) -> bool {
     request["products"].as_array().is_none_or(|p| p.is_empty())
 }
@@ -1139,6 +1298,22 @@ async fn plan_and_test(
     Ok((plan, test))
 }
 
+/// Locks a crop plan's row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite's
+/// immediate transaction already holds the write lock). Every change to the recommendations of
+/// a plan takes it first, so two drafts never get the same version, and two publishes of the
+/// plan's drafts (or two of one draft) run one after the other: one current version, one
+/// signature and one notice per publish.
+async fn lock_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<()> {
+    let mut q = crop_plan::Entity::find_by_id(plan_id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("crop plan", plan_id))?;
+    Ok(())
+}
+
 /// A new draft for a field and crop plan (agronomists of the county, admins).
 pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     db: &C,
@@ -1153,6 +1328,7 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     let (plan, test) = plan_and_test(db, &f, crop_plan_id, soil_test_id).await?;
     let (result, basket, rates, notes) = compute(db, &f, &plan, &test, &params).await?;
     let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, plan.id).await?;
     let version = recommendation::Entity::find()
         .filter(recommendation::Column::FieldId.eq(f.id))
         .filter(recommendation::Column::CropPlanId.eq(plan.id))
@@ -1281,6 +1457,7 @@ pub async fn edit_draft<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(crate::now());
     // Only while still a draft (a concurrent publish wins).
     let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, r.crop_plan_id).await?;
     let current = recommendation::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -1326,6 +1503,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     let r = get(db, actor, id).await?;
     let f = field_for(db, actor, r.field_id).await?;
     let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, r.crop_plan_id).await?;
     let r = recommendation::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -1383,8 +1561,9 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<recommendation::Model> {
     require_agronomist(actor)?;
     let reason = types::name("reason", reason, 1000).map_err(|e| Error::Invalid(vec![e]))?;
-    get(db, actor, id).await?;
+    let r = get(db, actor, id).await?;
     let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, r.crop_plan_id).await?;
     let r = recommendation::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -1549,6 +1728,17 @@ pub async fn basket_to_cart<C: ConnectionTrait + TransactionTrait>(
                     });
                 }
                 orders::cart_set(&txn, actor, o.id, l.bags).await?;
+                // Re-priced: a line already in the cart takes today's price too (the warning
+                // above is the farmer's notice), so it does not stop at checkout as changed.
+                cart_line::Entity::update_many()
+                    .col_expr(
+                        cart_line::Column::PriceFenWhenAdded,
+                        sea_orm::sea_query::Expr::value(o.price_fen),
+                    )
+                    .filter(cart_line::Column::FarmerId.eq(actor.user_id))
+                    .filter(cart_line::Column::OfferId.eq(o.id))
+                    .exec(&txn)
+                    .await?;
             }
             _ => warnings.push(CartWarning {
                 offer_id: l.offer_id,
@@ -1898,10 +2088,19 @@ pub async fn formula_to_product<C: ConnectionTrait + TransactionTrait>(
     producer_id: i64,
 ) -> Result<product::Model> {
     actor.require(actor.is_admin() || actor.role == Role::Dealer)?;
+    let txn = crate::begin_write(db).await?;
     let f = regional_formula::Entity::find_by_id(id)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| Error::not_found("regional formula", id))?;
+    if f.product_id.is_some() {
+        return Err(Error::invalid(
+            "id",
+            Code::InvalidTransition,
+            "该配方已作为产品上架，请直接为该产品添加规格和报价",
+            "this formula is already listed as a product: add packs and offers to that product",
+        ));
+    }
     if f.status != "PUBLISHED" {
         return Err(Error::invalid(
             "id",
@@ -1911,7 +2110,7 @@ pub async fn formula_to_product<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let county = region::Entity::find_by_id(f.county_id)
-        .one(db)
+        .one(&txn)
         .await?
         .ok_or_else(|| Error::not_found("region", f.county_id))?;
     let input = crate::catalog::ProductInput {
@@ -1946,10 +2145,27 @@ pub async fn formula_to_product<C: ConnectionTrait + TransactionTrait>(
         seed: None,
         pesticide: None,
     };
-    let p = crate::catalog::create_product(db, actor, input).await?;
-    let mut am: regional_formula::ActiveModel = f.into();
-    am.product_id = Set(Some(p.id));
-    am.update(db).await?;
+    // The product and the formula's link to it are one write: a formula is listed once.
+    // A concurrent listing of the same formula finds the link already set and rolls back.
+    let p = crate::catalog::create_product(&txn, actor, input).await?;
+    let linked = regional_formula::Entity::update_many()
+        .col_expr(
+            regional_formula::Column::ProductId,
+            sea_orm::sea_query::Expr::value(p.id),
+        )
+        .filter(regional_formula::Column::Id.eq(f.id))
+        .filter(regional_formula::Column::ProductId.is_null())
+        .exec(&txn)
+        .await?;
+    if linked.rows_affected != 1 {
+        return Err(Error::invalid(
+            "id",
+            Code::InvalidTransition,
+            "该配方已作为产品上架",
+            "this formula is already listed as a product",
+        ));
+    }
+    txn.commit().await?;
     Ok(p)
 }
 

@@ -3,6 +3,8 @@
 //! are set).
 
 mod e2e {
+    pub mod agronomy;
+    pub mod agronomy_rules;
     pub mod auth;
     pub mod catalog;
     pub mod orders;

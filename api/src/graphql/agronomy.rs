@@ -419,7 +419,21 @@ impl RegionalFormula {
     async fn mean_distance(&self) -> f64 {
         self.0.mean_distance
     }
-    async fn fields(&self) -> Vec<FormulaFieldFit> {
+    /// Each field's need and fit: for the county's agronomists and admins only (they are
+    /// farmers' fields and soil-test results); everyone else gets an empty list and the totals.
+    async fn fields(&self, ctx: &Context<'_>) -> Vec<FormulaFieldFit> {
+        let county = self.0.county_id;
+        let may_see = ctx
+            .data_opt::<super::RequestCtx>()
+            .and_then(|r| r.actor.as_ref())
+            .is_some_and(|a| {
+                a.is_admin()
+                    || (a.role == domain::accounts::Role::Agronomist
+                        && a.county_ids.contains(&county))
+            });
+        if !may_see {
+            return vec![];
+        }
         let d: Vec<agronomy::FormulaField> =
             serde_json::from_value(self.0.details.clone()).unwrap_or_default();
         d.into_iter()

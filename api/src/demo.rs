@@ -480,6 +480,10 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
     fields_and_soil_tests(db, &actors).await
 }
 
+/// A demo plot: name, area (mu), crop, past yields (kg/mu), and soil: pH, buffer pH, organic
+/// matter g/kg, alkali-hydrolysable N, Olsen P, available K (mg/kg).
+type Plot = (&'static str, f64, &'static str, [f64; 3], [f64; 6]);
+
 /// Fields with crop plans and soil tests for the demo farmers, so an agronomist can draft and
 /// publish a recommendation right away. Soil values are typical of the Jianghan Plain paddy
 /// soils (demo figures, not a real lab's).
@@ -491,7 +495,7 @@ async fn fields_and_soil_tests(db: &DatabaseTransaction, actors: &[Actor]) -> an
     let farmers: Vec<&Actor> = actors.iter().filter(|a| a.role == Role::Farmer).collect();
     let today = domain::today();
     // (name, area mu, crop, past yields, soil: pH, buffer pH, OM g/kg, alkali N, Olsen P, K)
-    let plots: [(&str, f64, &str, [f64; 3], [f64; 6]); 4] = [
+    let plots: [Plot; 4] = [
         (
             "村东水田",
             8.0,

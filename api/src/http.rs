@@ -389,15 +389,15 @@ fn qr_png(qr: &qrcode::QrCode) -> anyhow::Result<Vec<u8>> {
 }
 
 /// The caller of a REST endpoint: a valid bearer token, or a 401.
-fn rest_actor(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<Actor, Response> {
+fn rest_actor(state: &AppState, headers: &HeaderMap, lang: Lang) -> Result<Actor, Box<Response>> {
     match bearer(headers).and_then(|t| state.services.keys.verify(t)) {
         Some(a) => Ok(a),
-        None => Err(text_error(
+        None => Err(Box::new(text_error(
             StatusCode::UNAUTHORIZED,
             lang,
             "请先登录（Authorization: Bearer ...）",
             "log in first (Authorization: Bearer ...)",
-        )),
+        ))),
     }
 }
 
@@ -454,7 +454,7 @@ pub async fn ledger_csv(
     let lang = lang_from(&headers, q.lang.as_deref());
     let actor = match rest_actor(&state, &headers, lang) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
         return text_error(
@@ -518,7 +518,7 @@ pub async fn recall_csv(
     let lang = lang_from(&headers, q.lang.as_deref());
     let actor = match rest_actor(&state, &headers, lang) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     if !stock::is_regulator_or_admin(&actor) {
         return domain_error(domain::accounts::forbidden(), lang);
@@ -640,7 +640,7 @@ pub async fn receipts_csv(
     let lang = lang_from(&headers, q.lang.as_deref());
     let actor = match rest_actor(&state, &headers, lang) {
         Ok(a) => a,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
         return text_error(

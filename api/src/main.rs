@@ -186,8 +186,13 @@ fn advise(file: Option<&std::path::Path>) -> ExitCode {
     use std::io::Write;
     let mut text = String::new();
     let read = match file {
-        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p).map(|t| text = t).map_err(|e| format!("cannot read {}: {e}", p.display())),
-        _ => std::io::stdin().read_to_string(&mut text).map(|_| ()).map_err(|e| format!("cannot read the request from stdin: {e}")),
+        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p)
+            .map(|t| text = t)
+            .map_err(|e| format!("cannot read {}: {e}", p.display())),
+        _ => std::io::stdin()
+            .read_to_string(&mut text)
+            .map(|_| ())
+            .map_err(|e| format!("cannot read the request from stdin: {e}")),
     };
     if let Err(e) = read {
         eprintln!("error: {e}");
@@ -195,11 +200,18 @@ fn advise(file: Option<&std::path::Path>) -> ExitCode {
     }
     let handled = advisor::handle_input(&text);
     let body = match &handled {
-        advisor::Handled::Batch(lines) => lines.iter().map(|l| l.to_json().to_string() + "\n").collect::<String>(),
+        advisor::Handled::Batch(lines) => lines
+            .iter()
+            .map(|l| l.to_json().to_string() + "\n")
+            .collect::<String>(),
         single => serde_json::to_string_pretty(&single.to_json()).unwrap_or_default() + "\n",
     };
     let mut out = std::io::stdout().lock();
-    if out.write_all(body.as_bytes()).and_then(|_| out.flush()).is_err() {
+    if out
+        .write_all(body.as_bytes())
+        .and_then(|_| out.flush())
+        .is_err()
+    {
         // The reader went away (e.g. `| head`): nothing left to say.
         return ExitCode::SUCCESS;
     }

@@ -33,7 +33,12 @@ impl Run {
         if let Ok(v) = serde_json::from_str(&self.stdout) {
             return v;
         }
-        let lines: Result<Vec<Value>, _> = self.stdout.lines().filter(|l| !l.trim().is_empty()).map(serde_json::from_str).collect();
+        let lines: Result<Vec<Value>, _> = self
+            .stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(serde_json::from_str)
+            .collect();
         lines.map(Value::Array).unwrap_or_else(|e| {
             panic!(
                 "stdout is not JSON: {e}\nstdout:\n{}\nstderr:\n{}",
@@ -887,7 +892,8 @@ fn a_missing_file_exits_2_with_a_clear_message() {
     out.assert_status(2);
     // it names the file ...
     assert!(
-        out.stderr.contains(&format!("cannot read {}", path.display())),
+        out.stderr
+            .contains(&format!("cannot read {}", path.display())),
         "stderr: {}",
         out.stderr
     );

@@ -2576,13 +2576,29 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
 
 /// A sold code scanned again is flagged (a sign of counterfeits) and the sale refused. The flag
 /// is written before the sale's transaction, so the refusal does not roll it back.
-async fn flag_resold_codes(db: &impl ConnectionTrait, dealer_id: i64, codes: &[String]) -> Result<()> {
+async fn flag_resold_codes(
+    db: &impl ConnectionTrait,
+    dealer_id: i64,
+    codes: &[String],
+) -> Result<()> {
     for (i, c) in codes.iter().enumerate() {
-        let Some(u) = unit_code::Entity::find().filter(unit_code::Column::Code.eq(c.trim())).one(db).await? else { continue };
+        let Some(u) = unit_code::Entity::find()
+            .filter(unit_code::Column::Code.eq(c.trim()))
+            .one(db)
+            .await?
+        else {
+            continue;
+        };
         if u.status == "SOLD" {
             unit_code::Entity::update_many()
                 .col_expr(unit_code::Column::FlaggedAt, Expr::value(crate::now()))
-                .col_expr(unit_code::Column::FlagReason, Expr::value(format!("scanned again at dealer {dealer_id} after sale {}", u.sale_id.unwrap_or(0))))
+                .col_expr(
+                    unit_code::Column::FlagReason,
+                    Expr::value(format!(
+                        "scanned again at dealer {dealer_id} after sale {}",
+                        u.sale_id.unwrap_or(0)
+                    )),
+                )
                 .filter(unit_code::Column::Id.eq(u.id))
                 .exec(db)
                 .await?;

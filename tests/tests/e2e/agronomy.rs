@@ -29,10 +29,16 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
         .await
         .ok();
     assert_eq!(d["cropPlanCreate"]["errors"], json!([]), "{d:#}");
-    let plan_id = d["cropPlanCreate"]["cropPlan"]["id"].as_str().unwrap().to_owned();
+    let plan_id = d["cropPlanCreate"]["cropPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
 
     // The lab's CSV (with a BOM, Chinese headers for some columns) is imported by the agronomist.
-    let me = app.gql("{ me { phone } }", json!({}), Some(&farmer)).await.ok();
+    let me = app
+        .gql("{ me { phone } }", json!({}), Some(&farmer))
+        .await
+        .ok();
     let phone = me["me"]["phone"].as_str().unwrap();
     let name = field["name"].as_str().unwrap();
     let csv = format!(
@@ -65,28 +71,71 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
         .await
         .ok();
     let rec = &draft["recommendationDraft"]["recommendation"];
-    assert_eq!(draft["recommendationDraft"]["errors"], json!([]), "{draft:#}");
+    assert_eq!(
+        draft["recommendationDraft"]["errors"],
+        json!([]),
+        "{draft:#}"
+    );
     assert_eq!(rec["status"], "DRAFT");
     let n = rec["rates"]["nKgPerMu"].as_f64().unwrap();
     assert!(n > 0.0, "rice on a low-N soil needs N: {rec:#}");
-    assert!(rec["explanation"].as_array().unwrap().iter().any(|s| s["substituted"].as_str().unwrap().contains("105")), "the explanation shows the soil test's numbers");
-    assert!(rec["limeKgPerMu"].as_f64().unwrap() > 0.0, "pH 5.2 with a buffer pH gets lime");
-    assert!(rec["computationNotes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("0.5")), "placeholder coefficients are flagged");
+    assert!(
+        rec["explanation"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["substituted"].as_str().unwrap().contains("105")),
+        "the explanation shows the soil test's numbers"
+    );
+    assert!(
+        rec["limeKgPerMu"].as_f64().unwrap() > 0.0,
+        "pH 5.2 with a buffer pH gets lime"
+    );
+    assert!(
+        rec["computationNotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("0.5")),
+        "placeholder coefficients are flagged"
+    );
     let basket = &rec["basket"];
     assert_eq!(basket["feasible"], true, "{basket:#}");
     let lines = basket["lines"].as_array().unwrap();
     assert!(!lines.is_empty());
-    let cost: i64 = lines.iter().map(|l| l["subtotalFen"].as_i64().unwrap()).sum();
+    let cost: i64 = lines
+        .iter()
+        .map(|l| l["subtotalFen"].as_i64().unwrap())
+        .sum();
     assert_eq!(basket["costFen"].as_i64().unwrap(), cost);
 
     // The farmer cannot see a draft.
     let rec_id = rec["id"].as_str().unwrap().to_owned();
-    let hidden = app.gql("query($id: ID!) { recommendation(id: $id) { id } }", json!({ "id": rec_id }), Some(&farmer)).await;
+    let hidden = app
+        .gql(
+            "query($id: ID!) { recommendation(id: $id) { id } }",
+            json!({ "id": rec_id }),
+            Some(&farmer),
+        )
+        .await;
     assert_eq!(hidden.error_code(), Some("NOT_FOUND"));
 
     // The agronomist's queue has it; they set the county's coefficients and notes, then publish.
-    let q = app.gql("{ recommendationQueue { id } }", json!({}), Some(&agronomist)).await.ok();
-    assert!(q["recommendationQueue"].as_array().unwrap().iter().any(|r| r["id"] == rec_id.as_str()));
+    let q = app
+        .gql(
+            "{ recommendationQueue { id } }",
+            json!({}),
+            Some(&agronomist),
+        )
+        .await
+        .ok();
+    assert!(
+        q["recommendationQueue"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == rec_id.as_str())
+    );
     let edited = app
         .gql(
             "mutation($id: ID!) { recommendationEdit(id: $id, params: { correctionCoefficients: [0.6, 0.5, 0.45] }, notesZh: \"分两次追施氮肥\", notesEn: \"split the N top-dressing in two\") {
@@ -98,8 +147,18 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
         .ok();
     let e = &edited["recommendationEdit"];
     assert_eq!(e["errors"], json!([]), "{e:#}");
-    assert_ne!(e["recommendation"]["rates"]["nKgPerMu"].as_f64().unwrap(), n, "a higher N coefficient means the soil supplies more");
-    assert!(!e["recommendation"]["computationNotes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("placeholder")));
+    assert_ne!(
+        e["recommendation"]["rates"]["nKgPerMu"].as_f64().unwrap(),
+        n,
+        "a higher N coefficient means the soil supplies more"
+    );
+    assert!(
+        !e["recommendation"]["computationNotes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("placeholder"))
+    );
     let published = app
         .gql(
             "mutation($id: ID!) { recommendationPublish(id: $id) { recommendation { status signedAt signature agronomistName } errors { code } } }",
@@ -116,11 +175,23 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
         .gql("mutation($id: ID!) { recommendationEdit(id: $id, notesZh: \"改\") { errors { code } } }", json!({ "id": rec_id }), Some(&agronomist))
         .await
         .ok();
-    assert_eq!(again["recommendationEdit"]["errors"][0]["code"], "INVALID_TRANSITION");
+    assert_eq!(
+        again["recommendationEdit"]["errors"][0]["code"],
+        "INVALID_TRANSITION"
+    );
 
     // The farmer is notified and sees it, with the soil test it came from and the explanation.
-    let n = app.gql("{ notifications { kind title } }", json!({}), Some(&farmer)).await.ok();
-    assert!(n["notifications"].as_array().unwrap().iter().any(|n| n["kind"] == "RECOMMENDATION_PUBLISHED"));
+    let n = app
+        .gql("{ notifications { kind title } }", json!({}), Some(&farmer))
+        .await
+        .ok();
+    assert!(
+        n["notifications"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["kind"] == "RECOMMENDATION_PUBLISHED")
+    );
     let mine = app
         .gql(
             "{ myRecommendations { id status notes soilTest { lab labSampleId sampledOn } explanation { formula } basket { lines { bags } } } }",
@@ -141,9 +212,26 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
         .await
         .ok();
     assert_eq!(c["recommendationToCart"]["ok"], true, "{c:#}");
-    let cart = app.gql("{ cart { lines { quantity offer { id } } totalFen } }", json!({}), Some(&farmer)).await.ok();
-    let bags: i64 = r["basket"]["lines"].as_array().unwrap().iter().map(|l| l["bags"].as_i64().unwrap()).sum();
-    let in_cart: i64 = cart["cart"]["lines"].as_array().unwrap().iter().map(|l| l["quantity"].as_i64().unwrap()).sum();
+    let cart = app
+        .gql(
+            "{ cart { lines { quantity offer { id } } totalFen } }",
+            json!({}),
+            Some(&farmer),
+        )
+        .await
+        .ok();
+    let bags: i64 = r["basket"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["bags"].as_i64().unwrap())
+        .sum();
+    let in_cart: i64 = cart["cart"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["quantity"].as_i64().unwrap())
+        .sum();
     assert_eq!(bags, in_cart);
     let placed = app
         .gql(

@@ -28,7 +28,7 @@ const ROLES: [&str; 6] = [
 const PUBLIC: [&str; 4] = ["register", "login", "refreshToken", "logout"];
 
 /// Mutations that need a logged-in caller; each has a role matrix below.
-const GUARDED: [&str; 29] = [
+const GUARDED: [&str; 37] = [
     "setRealName",
     "userCreate",
     "regionCreate",
@@ -58,6 +58,31 @@ const GUARDED: [&str; 29] = [
     "counterSale",
     "traceEventCorrect",
     "notificationsMarkRead",
+    "cartSet",
+    "cartAcceptPrices",
+    "cartClear",
+    "orderPlace",
+    "orderTransition",
+    "creditLimitSet",
+    "creditRepay",
+    "fieldCreate",
+];
+
+/// Guarded mutations whose role matrix lives with their feature's tests
+/// (`agronomy_rules::every_agronomy_mutation_checks_the_role`).
+const GUARDED_ELSEWHERE: [&str; 12] = [
+    "cropPlanCreate",
+    "soilTestCreate",
+    "soilTestImportCsv",
+    "recommendationDraft",
+    "recommendationEdit",
+    "recommendationPublish",
+    "recommendationReject",
+    "recommendationRevise",
+    "recommendationToCart",
+    "regionalFormulasCompute",
+    "regionalFormulaPublish",
+    "regionalFormulaToProduct",
 ];
 
 /// One mutation call: the field it calls, the payload field holding the result, the document
@@ -404,7 +429,12 @@ async fn every_mutation_of_the_schema_has_a_role_check_here() {
         .iter()
         .map(|f| f["name"].as_str().unwrap())
         .collect();
-    let covered: BTreeSet<&str> = PUBLIC.iter().chain(GUARDED.iter()).copied().collect();
+    let covered: BTreeSet<&str> = PUBLIC
+        .iter()
+        .chain(GUARDED.iter())
+        .chain(GUARDED_ELSEWHERE.iter())
+        .copied()
+        .collect();
     assert_eq!(
         in_schema, covered,
         "a mutation was added or removed: give it a role matrix in roles.rs"
@@ -1334,4 +1364,222 @@ async fn notifications_are_marked_read_only_by_their_owner() {
         let d = attempt(&app, &demo, who, &mark(mine)).await.ok();
         assert_eq!(d["notificationsMarkRead"], 0);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_and_field_mutations_by_role() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let farmer = app.demo_token("FARMER").await;
+    let owner = app.demo_token("DEALER (OWNER)").await;
+    let staff = app.demo_token("DEALER (STAFF)").await;
+    let regulator = app.demo_token("REGULATOR").await;
+    let me = app
+        .gql("{ me { id village { id } } }", json!({}), Some(&farmer))
+        .await
+        .ok();
+    let farmer_id = me["me"]["id"].clone();
+    let village = me["me"]["village"]["id"].clone();
+    let owner_dealer = app
+        .gql("{ me { dealer { id } } }", json!({}), Some(&owner))
+        .await
+        .ok()["me"]["dealer"]["id"]
+        .clone();
+    let staff_dealer = app
+        .gql("{ me { dealer { id } } }", json!({}), Some(&staff))
+        .await
+        .ok()["me"]["dealer"]["id"]
+        .clone();
+    // An offer of the owner's store of a fertiliser in stock.
+    let offers = app
+        .gql(
+            "query($d: ID!) { dealer(id: $d) { offers { id sku { product { category } } } } }",
+            json!({ "d": owner_dealer }),
+            None,
+        )
+        .await
+        .ok();
+    let offer = offers["dealer"]["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["sku"]["product"]["category"] == "FERTILISER")
+        .unwrap()["id"]
+        .clone();
+
+    let cart_set = "mutation($o: ID!) { cartSet(offerId: $o, quantity: 1) { cart { totalFen } errors { code } } }";
+    let field = "mutation($v: ID!) { fieldCreate(input: { name: \"角色测试田\", areaMu: 3, villageId: $v }) { field { id } errors { code } } }";
+    let limit = "mutation($d: ID!, $f: ID!) { creditLimitSet(dealerId: $d, farmerId: $f, limitFen: 100000) { account { limitFen } errors { code } } }";
+    let repay = "mutation($d: ID!, $f: ID!) { creditRepay(dealerId: $d, farmerId: $f, amountFen: 100) { account { balanceFen } errors { code } } }";
+    let simple = [
+        "mutation { cartAcceptPrices { cart { totalFen } } }",
+        "mutation { cartClear { cart { totalFen } } }",
+    ];
+    let place = "mutation { orderPlace(input: { default: { deliveryMode: PICKUP, paymentMethod: CASH_ON_DELIVERY } }, idempotencyKey: \"roles-1\") { orders { id } errors { code } } }";
+
+    // Nobody anonymous.
+    for (doc, vars) in [
+        (cart_set, json!({ "o": offer })),
+        (field, json!({ "v": village })),
+        (limit, json!({ "d": owner_dealer, "f": farmer_id })),
+        (repay, json!({ "d": owner_dealer, "f": farmer_id })),
+        (simple[0], json!({})),
+        (simple[1], json!({})),
+        (place, json!({})),
+        (
+            "mutation { orderTransition(orderId: \"x\", to: CONFIRMED) { errors { code } } }",
+            json!({}),
+        ),
+    ] {
+        assert_eq!(
+            app.gql(doc, vars, None).await.error_code(),
+            Some("UNAUTHENTICATED"),
+            "{doc}"
+        );
+    }
+    // Carts, fields and checkout are a farmer's; dealers and regulators are refused.
+    for token in [&owner, &regulator] {
+        assert_eq!(
+            app.gql(cart_set, json!({ "o": offer }), Some(token))
+                .await
+                .error_code(),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            app.gql(field, json!({ "v": village }), Some(token))
+                .await
+                .error_code(),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            app.gql(simple[0], json!({}), Some(token))
+                .await
+                .error_code(),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            app.gql(simple[1], json!({}), Some(token))
+                .await
+                .error_code(),
+            Some("FORBIDDEN")
+        );
+        assert_eq!(
+            app.gql(place, json!({}), Some(token)).await.error_code(),
+            Some("FORBIDDEN")
+        );
+    }
+    assert_eq!(
+        app.gql(field, json!({ "v": village }), Some(&farmer))
+            .await
+            .ok()["fieldCreate"]["errors"],
+        json!([])
+    );
+    assert_eq!(
+        app.gql(cart_set, json!({ "o": offer }), Some(&farmer))
+            .await
+            .ok()["cartSet"]["errors"],
+        json!([])
+    );
+    for doc in simple {
+        assert!(
+            app.gql(doc, json!({}), Some(&farmer))
+                .await
+                .body
+                .get("errors")
+                .is_none()
+        );
+    }
+    app.gql(cart_set, json!({ "o": offer }), Some(&farmer))
+        .await
+        .ok();
+    let placed = app.gql(place, json!({}), Some(&farmer)).await.ok();
+    let order = placed["orderPlace"]["orders"][0]["id"].clone();
+    assert!(order.is_string(), "{placed:#}");
+
+    // Credit limits: the dealer's owner only; staff and farmers are refused.
+    assert_eq!(
+        app.gql(
+            limit,
+            json!({ "d": owner_dealer, "f": farmer_id }),
+            Some(&farmer)
+        )
+        .await
+        .error_code(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(
+        app.gql(
+            limit,
+            json!({ "d": staff_dealer, "f": farmer_id }),
+            Some(&staff)
+        )
+        .await
+        .error_code(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(
+        app.gql(
+            limit,
+            json!({ "d": owner_dealer, "f": farmer_id }),
+            Some(&owner)
+        )
+        .await
+        .ok()["creditLimitSet"]["account"]["limitFen"],
+        100000
+    );
+    // Repayments: the dealer's staff; not a farmer, not another dealer.
+    assert_eq!(
+        app.gql(
+            repay,
+            json!({ "d": owner_dealer, "f": farmer_id }),
+            Some(&farmer)
+        )
+        .await
+        .error_code(),
+        Some("FORBIDDEN")
+    );
+    assert_eq!(
+        app.gql(
+            repay,
+            json!({ "d": owner_dealer, "f": farmer_id }),
+            Some(&staff)
+        )
+        .await
+        .error_code(),
+        Some("FORBIDDEN")
+    );
+    // Nothing is owed yet, so the owner's repayment is a rule error, not a role error.
+    assert_eq!(
+        app.gql(
+            repay,
+            json!({ "d": owner_dealer, "f": farmer_id }),
+            Some(&owner)
+        )
+        .await
+        .ok()["creditRepay"]["errors"][0]["code"],
+        "OUT_OF_RANGE"
+    );
+
+    // Transitions: another dealer does not even see the order; the farmer cannot confirm it;
+    // its dealer can.
+    let confirm = "mutation($o: ID!) { orderTransition(orderId: $o, to: CONFIRMED) { order { status } errors { code from to } } }";
+    assert_eq!(
+        app.gql(confirm, json!({ "o": order }), Some(&staff))
+            .await
+            .error_code(),
+        Some("NOT_FOUND")
+    );
+    let by_farmer = app
+        .gql(confirm, json!({ "o": order }), Some(&farmer))
+        .await
+        .ok();
+    assert_eq!(
+        by_farmer["orderTransition"]["errors"][0]["code"],
+        "INVALID_TRANSITION"
+    );
+    let by_owner = app
+        .gql(confirm, json!({ "o": order }), Some(&owner))
+        .await
+        .ok();
+    assert_eq!(by_owner["orderTransition"]["order"]["status"], "CONFIRMED");
 }

@@ -312,7 +312,11 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
                 .unwrap_or(chrono::Duration::hours(48)),
             low_stock_threshold: c.low_stock_threshold,
         };
-        let mut tick = tokio::time::interval(c.sweep_interval);
+        // The first sweep comes one interval after start, not during start-up.
+        let mut tick = tokio::time::interval_at(
+            tokio::time::Instant::now() + c.sweep_interval,
+            c.sweep_interval,
+        );
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;

@@ -138,7 +138,9 @@ pub enum Party {
     System,
 }
 
-/// The transition table: (from, to, who may, which delivery modes; empty = any).
+/// The transition table: (from, to, who may, which delivery modes; empty = any). One more way
+/// out exists for an order flagged by a recall: its dealer may cancel it from any state that
+/// still holds stock (see [`transition`]).
 pub const TRANSITIONS: &[(Status, Status, &[Party], &[DeliveryMode])] = &[
     (Status::Placed, Status::Confirmed, &[Party::Dealer], &[]),
     (
@@ -553,9 +555,33 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
         }
         Err(e) => return Err(e.into()),
     };
-    let placed = place_in(&txn, actor, co.id, &input, provider, settings, now).await?;
-    txn.commit().await?;
-    Ok(placed)
+    // Authorisations made at the provider for this checkout; voided again if it fails after
+    // them (a later dealer's order refused, or the commit failing), so no money stays held for
+    // orders that do not exist.
+    let mut authorised = Vec::new();
+    let result = match place_in(
+        &txn,
+        actor,
+        co.id,
+        &input,
+        provider,
+        settings,
+        now,
+        &mut authorised,
+    )
+    .await
+    {
+        Ok(placed) => txn.commit().await.map(|()| placed).map_err(Error::from),
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        for (reference, amount) in &authorised {
+            if let Err(e) = provider.refund(reference, *amount) {
+                tracing::error!(%reference, error = %e, "could not void the authorisation of a failed checkout");
+            }
+        }
+    }
+    result
 }
 
 async fn replay(db: &impl ConnectionTrait, farmer_id: i64, key: &str) -> Result<Option<Placed>> {
@@ -579,6 +605,16 @@ async fn replay(db: &impl ConnectionTrait, farmer_id: i64, key: &str) -> Result<
     }))
 }
 
+/// A cart line at checkout: its index in the cart, the line, and what it is (offer, pack,
+/// product).
+type CheckoutLine = (
+    usize,
+    cart_line::Model,
+    offer::Model,
+    sku::Model,
+    product::Model,
+);
+
 /// Everything a checkout writes, inside its transaction.
 #[allow(clippy::too_many_arguments)]
 async fn place_in(
@@ -589,16 +625,22 @@ async fn place_in(
     provider: &dyn Provider,
     settings: Settings,
     now: DateTime<Utc>,
+    authorised: &mut Vec<(String, i64)>,
 ) -> Result<Placed> {
     let farmer = app_user::Entity::find_by_id(actor.user_id)
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("user", actor.user_id))?;
-    let lines = cart_line::Entity::find()
+    // The cart lines are locked for the checkout (PostgreSQL `FOR UPDATE`; SQLite's write
+    // transaction already excludes every other writer): a second checkout of the same cart
+    // under another key waits, then finds it empty, instead of ordering it twice.
+    let mut lines = cart_line::Entity::find()
         .filter(cart_line::Column::FarmerId.eq(actor.user_id))
-        .order_by_asc(cart_line::Column::Id)
-        .all(db)
-        .await?;
+        .order_by_asc(cart_line::Column::Id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        lines = lines.lock_exclusive();
+    }
+    let lines = lines.all(db).await?;
     if lines.is_empty() {
         return Err(Error::invalid(
             "cart",
@@ -609,16 +651,7 @@ async fn place_in(
     }
     // Group by dealer; within a dealer, lines by SKU so every order locks stock rows in the
     // same order (no deadlocks between concurrent checkouts).
-    let mut groups: BTreeMap<
-        i64,
-        Vec<(
-            usize,
-            cart_line::Model,
-            offer::Model,
-            sku::Model,
-            product::Model,
-        )>,
-    > = BTreeMap::new();
+    let mut groups: BTreeMap<i64, Vec<CheckoutLine>> = BTreeMap::new();
     for (i, l) in lines.iter().enumerate() {
         let o = offer::Entity::find_by_id(l.offer_id)
             .one(db)
@@ -708,6 +741,7 @@ async fn place_in(
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        let mut reserved = Vec::new();
         for (i, l, o, s, p) in &group {
             let ol = order_line::ActiveModel {
                 order_id: Set(order.id),
@@ -722,52 +756,52 @@ async fn place_in(
             }
             .insert(db)
             .await?;
-            match stock_mod::allocate_fefo(
-                db,
-                dealer_id,
-                &locations,
-                s.id,
-                l.quantity,
-                AllocMode::Reserve,
-            )
-            .await?
-            {
-                Ok(allocs) => {
-                    for a in allocs {
-                        order_allocation::ActiveModel {
-                            order_line_id: Set(ol.id),
-                            stock_id: Set(a.stock_id),
-                            location_id: Set(a.location_id),
-                            lot_id: Set(a.lot_id),
-                            quantity: Set(a.quantity),
-                            status: Set("RESERVED".into()),
-                            ..Default::default()
-                        }
-                        .insert(db)
-                        .await?;
-                    }
+            let allocs = reserve(db, dealer_id, &locations, *i, s, p, l.quantity).await?;
+            reserved.push((ol.id, *i, s, p, allocs));
+        }
+        // Only now are the lots read again, under a shared lock taken after the stock rows (the
+        // order a sale takes them in): a recall that committed since the allocation read its
+        // lots is seen here, and one not yet committed waits for this checkout and then flags
+        // it. Reservations that landed on a lot recalled (or held) meanwhile are given back and
+        // taken from the remaining sellable lots.
+        loop {
+            let lot_ids: BTreeSet<i64> = reserved
+                .iter()
+                .flat_map(|r| r.4.iter().map(|a| a.lot_id))
+                .collect();
+            let bad = unsellable_lots(db, &lot_ids, true).await?;
+            if bad.is_empty() {
+                break;
+            }
+            for (_, i, s, p, allocs) in &mut reserved {
+                let mut missing = 0;
+                for a in allocs.iter().filter(|a| bad.contains(&a.lot_id)) {
+                    stock_mod::release_reservation(db, a.stock_id, a.quantity).await?;
+                    missing += a.quantity;
                 }
-                Err(available) => {
-                    return Err(Error::invalid(
-                        format!("cart.{i}.quantity"),
-                        Code::InsufficientStock,
-                        format!(
-                            "{}（{}）库存不足：可购 {available}，需要 {}",
-                            p.name_zh,
-                            stock_mod::pack_label(s),
-                            l.quantity
-                        ),
-                        format!(
-                            "{} ({}): not enough stock, {available} available, {} wanted",
-                            p.name_en,
-                            stock_mod::pack_label(s),
-                            l.quantity
-                        ),
-                    ));
+                if missing > 0 {
+                    allocs.retain(|a| !bad.contains(&a.lot_id));
+                    let more = reserve(db, dealer_id, &locations, *i, s, p, missing).await?;
+                    allocs.extend(more);
                 }
             }
         }
-        let payment_status = charge(db, &order, opts.payment_method, provider).await?;
+        for (line_id, _, _, _, allocs) in reserved {
+            for a in allocs {
+                order_allocation::ActiveModel {
+                    order_line_id: Set(line_id),
+                    stock_id: Set(a.stock_id),
+                    location_id: Set(a.location_id),
+                    lot_id: Set(a.lot_id),
+                    quantity: Set(a.quantity),
+                    status: Set("RESERVED".into()),
+                    ..Default::default()
+                }
+                .insert(db)
+                .await?;
+            }
+        }
+        let payment_status = charge(db, &order, opts.payment_method, provider, authorised).await?;
         let order = set_payment_status(db, order, payment_status).await?;
         record_event(db, order.id, None, Status::Placed, Some(actor.user_id), "").await?;
         events.push(updated(&order));
@@ -792,19 +826,74 @@ async fn place_in(
     })
 }
 
+/// Reserves `quantity` of a pack size at a dealer (earliest expiry first, sellable lots only),
+/// or refuses the line with INSUFFICIENT_STOCK.
+async fn reserve(
+    db: &impl ConnectionTrait,
+    dealer_id: i64,
+    locations: &[i64],
+    i: usize,
+    s: &sku::Model,
+    p: &product::Model,
+    quantity: i64,
+) -> Result<Vec<Allocation>> {
+    match stock_mod::allocate_fefo(db, dealer_id, locations, s.id, quantity, AllocMode::Reserve)
+        .await?
+    {
+        Ok(allocs) => Ok(allocs),
+        Err(available) => Err(Error::invalid(
+            format!("cart.{i}.quantity"),
+            Code::InsufficientStock,
+            format!(
+                "{}（{}）库存不足：可购 {available}，需要 {quantity}",
+                p.name_zh,
+                stock_mod::pack_label(s),
+            ),
+            format!(
+                "{} ({}): not enough stock, {available} available, {quantity} wanted",
+                p.name_en,
+                stock_mod::pack_label(s),
+            ),
+        )),
+    }
+}
+
+/// The lots among `ids` that can no longer be sold, read under a row lock on PostgreSQL
+/// (shared or exclusive), in id order so that lockers never wait on each other in a circle.
+async fn unsellable_lots(
+    db: &impl ConnectionTrait,
+    ids: &BTreeSet<i64>,
+    shared: bool,
+) -> Result<BTreeSet<i64>> {
+    if ids.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let mut q = lot::Entity::find()
+        .filter(lot::Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(lot::Column::Id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = if shared {
+            q.lock_shared()
+        } else {
+            q.lock_exclusive()
+        };
+    }
+    let today = crate::today();
+    Ok(q.all(db)
+        .await?
+        .into_iter()
+        .filter(|l| !trace::sellable(l, today))
+        .map(|l| l.id)
+        .collect())
+}
+
 /// Delivery and restricted-use rules for one dealer's order; returns warnings (not errors).
 async fn check_order(
     db: &impl ConnectionTrait,
     farmer: &app_user::Model,
     dealer_id: i64,
     opts: &OrderOptions,
-    group: &[(
-        usize,
-        cart_line::Model,
-        offer::Model,
-        sku::Model,
-        product::Model,
-    )],
+    group: &[CheckoutLine],
 ) -> Result<Vec<String>> {
     let mut warnings = Vec::new();
     let restricted = group.iter().any(|g| g.4.restricted_use);
@@ -874,11 +963,21 @@ async fn check_order(
         }
         None => None,
     };
+    // The label dose is per product, whatever pack sizes the order mixes: the lines of one
+    // pesticide are checked together.
+    type Packs<'a> = Vec<(usize, &'a cart_line::Model, &'a sku::Model)>;
+    let mut products: Vec<(&product::Model, Packs)> = Vec::new();
     for (i, l, _, s, p) in group {
         if p.category != "PESTICIDE" {
             continue;
         }
-        let field_name = format!("cart.{i}");
+        match products.iter_mut().find(|(q, _)| q.id == p.id) {
+            Some((_, lines)) => lines.push((*i, l, s)),
+            None => products.push((p, vec![(*i, l, s)])),
+        }
+    }
+    for (p, lines) in products {
+        let field_name = format!("cart.{}", lines[0].0);
         stock_mod::check_restricted(
             db,
             dealer_id,
@@ -921,15 +1020,43 @@ async fn check_order(
         };
         match &field {
             Some(f) => {
-                let per_pack = pack_amount_g_or_ml(s);
-                let allowed_amount = u.dose_max * f.area_mu * f64::from(u.max_applications);
-                let allowed_packs = (allowed_amount / per_pack).ceil() as i64;
-                if l.quantity > allowed_packs {
+                let allowed = u.dose_max * f.area_mu * f64::from(u.max_applications);
+                let total: f64 = lines
+                    .iter()
+                    .map(|(_, l, s)| l.quantity as f64 * pack_amount_g_or_ml(s))
+                    .sum();
+                let smallest = lines
+                    .iter()
+                    .map(|(_, _, s)| pack_amount_g_or_ml(s))
+                    .fold(f64::INFINITY, f64::min);
+                // Whole packs round up, but no further: refused when the order would still
+                // cover the allowed amount without one of its smallest packs (for one line,
+                // more packs than allowed / pack size rounded up).
+                if total - smallest >= allowed - 1e-9 {
+                    let unit = if u.dose_unit.starts_with('g') { "g" } else { "ml" };
+                    let (i, l, s) = lines.last().copied().unwrap_or(lines[0]);
+                    let packs = (allowed / pack_amount_g_or_ml(s)).ceil() as i64;
                     return Err(Error::invalid(
-                        format!("{field_name}.quantity"),
+                        format!("cart.{i}.quantity"),
                         Code::QuantityExceedsLabelDose,
-                        format!("超过标签用量：{} 亩 × 最高 {}{} × {} 次 ≈ {allowed_packs} 件，购物车中 {} 件", f.area_mu, u.dose_max, u.dose_unit, u.max_applications, l.quantity),
-                        format!("more than the label allows: {} mu x at most {} {} x {} applications ≈ {allowed_packs} packs, {} in the cart", f.area_mu, u.dose_max, u.dose_unit, u.max_applications, l.quantity),
+                        format!(
+                            "超过标签用量：{} 亩 × 最高 {}{} × {} 次 = {allowed}{unit}（约 {packs} 件 {}），本单共 {total}{unit}（该规格 {} 件）",
+                            f.area_mu,
+                            u.dose_max,
+                            u.dose_unit,
+                            u.max_applications,
+                            stock_mod::pack_label(s),
+                            l.quantity
+                        ),
+                        format!(
+                            "more than the label allows: {} mu x at most {} {} x {} applications = {allowed} {unit} (about {packs} packs of {}), this order has {total} {unit} ({} of this pack)",
+                            f.area_mu,
+                            u.dose_max,
+                            u.dose_unit,
+                            u.max_applications,
+                            stock_mod::pack_label(s),
+                            l.quantity
+                        ),
                     ));
                 }
             }
@@ -952,6 +1079,7 @@ async fn charge(
     order: &customer_order::Model,
     method: PaymentMethod,
     provider: &dyn Provider,
+    authorised: &mut Vec<(String, i64)>,
 ) -> Result<&'static str> {
     match method {
         PaymentMethod::CashOnDelivery => Ok("PENDING"),
@@ -1000,6 +1128,7 @@ async fn charge(
         }
         PaymentMethod::Online => match provider.authorise(order.id, order.total_fen) {
             Ok(reference) => {
+                authorised.push((reference.clone(), order.total_fen));
                 let now = crate::now();
                 payment::ActiveModel {
                     order_id: Set(order.id),
@@ -1159,7 +1288,12 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         .ok_or_else(|| Error::Internal(format!("order {} has status {}", o.id, o.status)))?;
     let mode = DeliveryMode::parse(&o.delivery_mode)
         .ok_or_else(|| Error::Internal("bad delivery mode".into()))?;
-    if !allowed(from, to, party, mode) {
+    // An order holding a recalled lot can never be handed over; its dealer may always cancel
+    // it (with a reason), even once it is ready or out for delivery, so the reservation and
+    // the order do not stay stuck.
+    let recall_exit =
+        o.flagged && to == Status::Cancelled && party == Party::Dealer && from.holds_stock();
+    if !(allowed(from, to, party, mode) || recall_exit) {
         return Err(illegal(from, to));
     }
     let reason = reason.trim();
@@ -1179,6 +1313,14 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
             "the reason must be at most 500 characters",
         ));
     }
+    let mut events = Vec::new();
+    // The hand-over goes first: it takes stock rows, then lots (as every sale does), and the
+    // order row last, so it never waits in a circle with a recall (which holds the lot and then
+    // flags the orders holding it). If the order moved meanwhile, the update below fails and
+    // the whole hand-over rolls back.
+    if to == Status::Delivered {
+        events.extend(hand_over(&txn, actor, &o, settings).await?);
+    }
     // Conditional on the status read: a concurrent transition of the same order loses here.
     let moved = customer_order::Entity::update_many()
         .col_expr(customer_order::Column::Status, Expr::value(to.as_str()))
@@ -1192,7 +1334,12 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
         let now_status = order(&txn, o.id).await?.status;
         return Err(illegal(Status::parse(&now_status).unwrap_or(from), to));
     }
-    let mut events = Vec::new();
+    // Money moves at the provider only once the hand-over is certain to be recorded.
+    if to == Status::Delivered
+        && PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::Online)
+    {
+        capture(&txn, &o, provider).await?;
+    }
     match to {
         Status::Cancelled | Status::Expired => {
             release(&txn, &o, provider).await?;
@@ -1203,9 +1350,6 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
                 reason.to_owned()
             }));
             am.update(&txn).await?;
-        }
-        Status::Delivered => {
-            events.extend(hand_over(&txn, actor, &o, provider, settings).await?);
         }
         _ => {}
     }
@@ -1256,15 +1400,22 @@ async fn release(
     }
     match PaymentMethod::parse(&o.payment_method) {
         Some(PaymentMethod::DealerCredit) => {
+            // What the order added to the balance comes off it again. If the farmer already
+            // paid part of it back, the balance stops at zero rather than the release being
+            // skipped (which would leave a cancelled order owed).
             credit_account::Entity::update_many()
                 .col_expr(
                     credit_account::Column::BalanceFen,
-                    Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
+                    Expr::case(
+                        Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
+                        Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
+                    )
+                    .finally(0)
+                    .into(),
                 )
                 .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
                 .filter(credit_account::Column::DealerId.eq(o.dealer_id))
                 .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
-                .filter(credit_account::Column::BalanceFen.gte(o.total_fen))
                 .exec(db)
                 .await?;
             set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
@@ -1297,13 +1448,33 @@ async fn release(
     Ok(())
 }
 
+fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
+    Error::invalid(
+        "status",
+        if l.status == "RECALLED" {
+            Code::LotRecalled
+        } else {
+            Code::LotNotSellable
+        },
+        format!(
+            "订单中的批次 {} 已不可销售（{}），请取消订单",
+            l.lot_no,
+            trace::disposition_of(l, today)
+        ),
+        format!(
+            "lot {} in this order can no longer be sold ({}): cancel the order",
+            l.lot_no,
+            trace::disposition_of(l, today)
+        ),
+    )
+}
+
 /// The hand-over: checks the buyer again, turns the reservation into a sale (on-hand stock
 /// drops), writes the sale's trace events and ledger lines per lot, and settles payment.
 async fn hand_over(
     db: &impl ConnectionTrait,
     actor: Option<&Actor>,
     o: &customer_order::Model,
-    provider: &dyn Provider,
     settings: Settings,
 ) -> Result<Vec<DomainEvent>> {
     let actor = actor.ok_or_else(|| Error::Internal("hand-over needs a person".into()))?;
@@ -1317,24 +1488,7 @@ async fn hand_over(
     for (line, a) in &allocs {
         let l = stock_mod::lot(db, a.lot_id).await?;
         if !trace::sellable(&l, today) {
-            return Err(Error::invalid(
-                "status",
-                if l.status == "RECALLED" {
-                    Code::LotRecalled
-                } else {
-                    Code::LotNotSellable
-                },
-                format!(
-                    "订单中的批次 {} 已不可销售（{}），请取消订单",
-                    l.lot_no,
-                    trace::disposition_of(&l, today)
-                ),
-                format!(
-                    "lot {} in this order can no longer be sold ({}): cancel the order",
-                    l.lot_no,
-                    trace::disposition_of(&l, today)
-                ),
-            ));
+            return Err(not_sellable(&l, today));
         }
         if checked.insert(line.sku_id) {
             let s = sku::Entity::find_by_id(line.sku_id)
@@ -1418,31 +1572,19 @@ async fn hand_over(
         ));
     }
     let (_, mut events) = stock_mod::write_sale(db, actor, &s, &buyer, &for_sale, &[]).await?;
+    // The sale holds the lots locked now: read them again, so a recall that committed since the
+    // check above stops the hand-over instead of slipping in after it.
+    let lot_ids: BTreeSet<i64> = allocs.iter().map(|(_, a)| a.lot_id).collect();
+    if let Some(bad) = unsellable_lots(db, &lot_ids, false).await?.first() {
+        return Err(not_sellable(&stock_mod::lot(db, *bad).await?, today));
+    }
     let mut am: customer_order::ActiveModel = order(db, o.id).await?.into();
     am.sale_id = Set(Some(s.id));
     am.update(db).await?;
-    match PaymentMethod::parse(&o.payment_method) {
-        Some(PaymentMethod::CashOnDelivery) => {
-            set_payment_status(db, order(db, o.id).await?, "PAID").await?;
-        }
-        Some(PaymentMethod::Online) => {
-            for p in payment::Entity::find()
-                .filter(payment::Column::OrderId.eq(o.id))
-                .filter(payment::Column::Status.eq("AUTHORISED"))
-                .all(db)
-                .await?
-            {
-                provider
-                    .capture(&p.provider_ref, p.amount_fen)
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                let mut am: payment::ActiveModel = p.into();
-                am.status = Set("CAPTURED".into());
-                am.updated_at = Set(crate::now());
-                am.update(db).await?;
-            }
-            set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
-        }
-        _ => {}
+    // Cash is paid at the hand-over; online payments are captured by the caller once the
+    // status change is certain.
+    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::CashOnDelivery) {
+        set_payment_status(db, order(db, o.id).await?, "PAID").await?;
     }
     events.extend(
         low_stock_alerts(
@@ -1454,6 +1596,30 @@ async fn hand_over(
         .await?,
     );
     Ok(events)
+}
+
+/// Captures an online order's authorisation at the hand-over.
+async fn capture(
+    db: &impl ConnectionTrait,
+    o: &customer_order::Model,
+    provider: &dyn Provider,
+) -> Result<()> {
+    for p in payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(o.id))
+        .filter(payment::Column::Status.eq("AUTHORISED"))
+        .all(db)
+        .await?
+    {
+        provider
+            .capture(&p.provider_ref, p.amount_fen)
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        let mut am: payment::ActiveModel = p.into();
+        am.status = Set("CAPTURED".into());
+        am.updated_at = Set(crate::now());
+        am.update(db).await?;
+    }
+    set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
+    Ok(())
 }
 
 /// Expires PLACED orders past their confirmation deadline (the background task calls this on
@@ -1667,7 +1833,7 @@ pub async fn set_credit_limit(
         actor.is_admin()
             || (actor.works_for(dealer_id) && actor.dealer_role == Some(DealerRole::Owner)),
     )?;
-    if !(0..=100_000_000_00).contains(&limit_fen) {
+    if !(0..=10_000_000_000).contains(&limit_fen) {
         return Err(Error::invalid(
             "limitFen",
             Code::OutOfRange,

@@ -619,8 +619,12 @@ mod tests {
         assert_eq!(e[0].code, Code::NutrientBelowMinimum);
         assert_eq!(e[0].field, "a.p2o5Pct");
         assert_eq!(
-            Analysis::parse("a", "10-10-8").unwrap().compound_grade(),
+            Analysis::parse("a", "12-10-8").unwrap().compound_grade(),
             Some(CompoundGrade::Medium)
+        );
+        assert_eq!(
+            Analysis::parse("a", "10-10-8").unwrap().compound_grade(),
+            Some(CompoundGrade::Low)
         );
         assert!(Analysis::parse("a", "15-15").is_err());
     }

@@ -727,10 +727,26 @@ pub struct OrderPayload {
     errors: Vec<OrderError>,
 }
 
-#[derive(SimpleObject)]
+// The cart after a change (read only when asked for: a phone that keeps its own copy skips the
+// availability look-ups), or why the change was refused. (Plain comments: the checked-in SDL
+// keeps its shape.)
 pub struct CartPayload {
-    cart: Option<Cart>,
+    changed: bool,
     errors: Vec<OrderError>,
+}
+
+#[Object]
+impl CartPayload {
+    async fn cart(&self, ctx: &Context<'_>) -> ApiResult<Option<Cart>> {
+        if self.changed {
+            Ok(Some(load_cart(ctx).await?))
+        } else {
+            Ok(None)
+        }
+    }
+    async fn errors(&self) -> &[OrderError] {
+        &self.errors
+    }
 }
 
 #[derive(SimpleObject)]
@@ -773,11 +789,11 @@ async fn cart_payload(ctx: &Context<'_>, r: domain::Result<()>) -> ApiResult<Car
     let l = lang(ctx);
     match split_order(r, l)? {
         Ok(()) => Ok(CartPayload {
-            cart: Some(load_cart(ctx).await?),
+            changed: true,
             errors: vec![],
         }),
         Err(e) => Ok(CartPayload {
-            cart: None,
+            changed: false,
             errors: e,
         }),
     }

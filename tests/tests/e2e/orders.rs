@@ -99,7 +99,6 @@ struct County {
     county: Value,
     hougang: Value,
     farmer_id: Value,
-    farmer2_id: Value,
     farmer_village: Value,
     /// A fertiliser product the county store sells (new pack sizes are made of it).
     urea: Value,
@@ -122,12 +121,8 @@ impl County {
             let t = t.to_owned();
             async move { q(app, &t, ME, json!({})).await["me"].clone() }
         };
-        let (owner_me, staff_me, farmer_me, farmer2_me) = (
-            me(&owner).await,
-            me(&staff).await,
-            me(&farmer).await,
-            me(&farmer2).await,
-        );
+        let (owner_me, staff_me, farmer_me) =
+            (me(&owner).await, me(&staff).await, me(&farmer).await);
         let county = owner_me["dealer"]["id"].clone();
         let d = q(app, &owner, DEALER, json!({ "d": county })).await;
         assert_eq!(d["dealer"]["restrictedUseLicensed"], true);
@@ -146,7 +141,6 @@ impl County {
             county,
             hougang: staff_me["dealer"]["id"].clone(),
             farmer_id: farmer_me["id"].clone(),
-            farmer2_id: farmer2_me["id"].clone(),
             farmer_village: farmer_me["village"]["id"].clone(),
             urea,
             seq: AtomicU32::new(1),
@@ -612,8 +606,30 @@ async fn a_hundred_farmers_race_for_the_last_ten_units_and_exactly_ten_are_sold(
         .filter(|l| l["sku"]["id"] == f.sku)
         .map(|l| l["quantity"].as_i64().unwrap())
         .sum();
-    assert_eq!(sold, 10, "the sales ledger has exactly ten units");
+    assert_eq!(sold, 10, "the sales have exactly ten units");
+    // As a counter sale does: a sales-ledger line and a trace event per lot and hand-over.
+    let ledger = q(
+        &app,
+        &c.owner,
+        LEDGER,
+        json!({ "d": c.county, "f": day(0), "t": day(0) }),
+    )
+    .await;
+    let lines: Vec<&Value> = arr(&ledger["ledger"])
+        .iter()
+        .filter(|l| l["sourceDocument"].as_str().unwrap().starts_with("ORDER-"))
+        .collect();
+    assert_eq!(lines.len(), 10);
+    assert!(lines.iter().all(|l| l["quantity"] == 1));
+    let events = q(&app, &c.admin, LOT_EVENTS, json!({ "id": f.lots[0] })).await;
+    let sales_events = arr(&events["lot"]["events"])
+        .iter()
+        .filter(|e| e["bizStep"] == "retail_selling" && e["refKind"] == "SALE")
+        .count();
+    assert_eq!(sales_events, 10);
 }
+
+const LEDGER: &str = "query($d: ID!, $f: NaiveDate!, $t: NaiveDate!) { ledger(dealerId: $d, kind: SALE, from: $f, to: $t) { quantity lotNo sourceDocument } }";
 
 // ---------------------------------------------------------------- 2. idempotency
 
@@ -666,6 +682,23 @@ async fn a_retried_idempotency_key_returns_the_first_orders_and_never_a_second()
         .filter(|o| o["lines"][0]["skuId"] == f.sku)
         .count();
     assert_eq!(of_this_sku, 2);
+
+    // A double tap that sends two different keys for one cart: the cart is ordered once, the
+    // other call finds it empty.
+    cart_set(&app, &c.farmer, &f.offer, 4).await;
+    let (a, b) = tokio::join!(
+        place(&app, &c.farmer, pickup(), "tap-1"),
+        place(&app, &c.farmer, pickup(), "tap-2"),
+    );
+    let mut outcomes = [codes(&a), codes(&b)];
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [vec![], vec!["CART_EMPTY".to_owned()]],
+        "{a:#} {b:#}"
+    );
+    assert_eq!(stock_of(&app, &c.owner, &c.county, &f.sku).await, (50, 11));
+    cart_set(&app, &c.farmer, &f.offer, 5).await;
 
     // Keys belong to a farmer: another farmer's identical key is a new checkout.
     cart_set(&app, &c.farmer2, &f.offer, 1).await;
@@ -1186,6 +1219,67 @@ async fn a_recalled_lot_is_never_allocated_and_orders_holding_it_are_flagged() {
     assert_eq!(arr(line).len(), 0);
 }
 
+const LOT_EVENTS: &str =
+    "query($id: ID!) { lot(id: $id) { status events { seq bizStep disposition refKind } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_racing_checkouts_and_hand_overs_never_lets_the_lot_slip_through() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    for round in 0..8 {
+        // An order ready for hand-over, and another farmer about to check out, when the
+        // regulator recalls the lot: all three at once.
+        let f = fresh_stock(&app, &c, &c.owner, &c.county, &[(400, 10)], 1_000).await;
+        let ready = order_one(&app, &c.farmer, &f.offer, 1, pickup()).await;
+        let ready = move_to(&app, &c.owner, &ready, "CONFIRMED", "").await;
+        let ready = move_to(&app, &c.owner, &ready, "READY_FOR_PICKUP", "").await;
+        cart_set(&app, &c.farmer2, &f.offer, 2).await;
+        let key = format!("race-{round}");
+        let (placed, handed, recalled) = tokio::join!(
+            place(&app, &c.farmer2, pickup(), &key),
+            transition(&app, &c.owner, &ready, "DELIVERED", ""),
+            q(
+                &app,
+                &c.regulator,
+                RECALL,
+                json!({ "l": f.lots[0], "r": "抽检不合格" }),
+            ),
+        );
+        assert_no_errors(&recalled["lotRecall"]);
+
+        // An order placed in the race either was refused or holds the lot flagged.
+        if codes(&placed).is_empty() {
+            let o = order(&app, &c.owner, &placed["orders"][0]).await;
+            assert_eq!(
+                o["flagged"], true,
+                "round {round}: an order holds the recalled lot unflagged: {o:#}"
+            );
+        } else {
+            assert_eq!(codes(&placed), ["INSUFFICIENT_STOCK"], "round {round}");
+        }
+        // A hand-over in the race either was refused or was recorded before the recall.
+        let events = q(&app, &c.admin, LOT_EVENTS, json!({ "id": f.lots[0] })).await;
+        let seq_of = |step: &str, disposition: Option<&str>| {
+            arr(&events["lot"]["events"])
+                .iter()
+                .find(|e| e["bizStep"] == step && disposition.is_none_or(|d| e["disposition"] == d))
+                .map(|e| e["seq"].as_i64().unwrap())
+        };
+        let recall_seq = seq_of("holding", Some("recalled")).expect("the recall is in the history");
+        if codes(&handed).is_empty() {
+            let sold = seq_of("retail_selling", None).expect("the sale is in the history");
+            assert!(
+                sold < recall_seq,
+                "round {round}: sold after the recall: {events:#}"
+            );
+        } else {
+            assert_eq!(codes(&handed), ["LOT_RECALLED"], "round {round}");
+            assert!(seq_of("retail_selling", None).is_none());
+        }
+        cart_set(&app, &c.farmer2, &f.offer, 0).await;
+    }
+}
+
 // ---------------------------------------------------------------- 6. rules
 
 /// The county store's 500 ml chlorpyrifos offer (restricted-use; registered on rice against
@@ -1285,6 +1379,18 @@ async fn every_restricted_use_rule_holds_at_checkout_and_again_at_hand_over() {
         .await
         .unwrap();
     // None of the refusals touched stock.
+    assert_eq!(stock_of(&app, &c.owner, &c.county, &sku).await, before);
+
+    // The dose is for the product, whatever the packs: one 500 ml and two 100 ml bottles
+    // (700 ml) are far more than 180 ml, although each line alone would pass.
+    let small = offer_where(&app, &c.owner, &c.county, |o| {
+        o["sku"]["product"]["restrictedUse"] == true && o["priceFen"] == 700
+    })
+    .await;
+    cart_set(&app, &c.farmer, &small["id"], 2).await;
+    let p = place(&app, &c.farmer, with_field.clone(), "r-7b").await;
+    assert_eq!(codes(&p), ["QUANTITY_EXCEEDS_LABEL_DOSE"], "{p:#}");
+    cart_set(&app, &c.farmer, &small["id"], 0).await;
     assert_eq!(stock_of(&app, &c.owner, &c.county, &sku).await, before);
 
     let p = place(&app, &c.farmer, with_field, "r-8").await;
@@ -1638,7 +1744,7 @@ async fn a_cart_over_two_dealers_becomes_two_orders_in_their_queues_and_the_farm
     cart_set(&app, &c.farmer, &g.offer, 1).await;
 
     // One checkout, one order per dealer, each with its own delivery and payment.
-    let mut home = options("HOME", "CASH_ON_DELIVERY");
+    let mut home = options("HOME", "ONLINE");
     home["address"] = json!("港口村三组 12 号");
     let p = q(
         &app,
@@ -1726,7 +1832,11 @@ async fn a_cart_over_two_dealers_becomes_two_orders_in_their_queues_and_the_farm
     // The dealers work through them; the farmer sees each order's history: who, when, why.
     let o = move_to(&app, &c.staff, &at_hougang, "CONFIRMED", "").await;
     let o = move_to(&app, &c.staff, &o, "OUT_FOR_DELIVERY", "").await;
-    move_to(&app, &c.staff, &o, "DELIVERED", "").await;
+    assert_eq!(o["paymentStatus"], "AUTHORISED");
+    // Paid online: the authorisation is captured at the hand-over.
+    let o = move_to(&app, &c.staff, &o, "DELIVERED", "").await;
+    assert_eq!(o["paymentStatus"], "CAPTURED");
+    assert_eq!(o["payments"][0]["status"], "CAPTURED");
     move_to(
         &app,
         &c.owner,

@@ -213,7 +213,7 @@ async fn dealer(app: &TestApp, token: &str, id: &Value) -> Value {
 }
 
 /// The dealer's first offer matching `pred` (called with the offer).
-fn offer<'a>(dealer: &'a Value, pred: impl Fn(&Value) -> bool) -> &'a Value {
+fn offer(dealer: &Value, pred: impl Fn(&Value) -> bool) -> &Value {
     arr(&dealer["offers"])
         .iter()
         .find(|o| pred(o))
@@ -2544,7 +2544,7 @@ async fn ledgers_download_as_csv_that_excel_opens() {
         .expect("the sale's row");
     let amount = format!("{}.{:02}", 2 * price / 100, 2 * price % 100);
     assert!(mine.starts_with(&day(0)), "{mine}");
-    assert!(mine.contains(&format!(",2,")), "{mine}");
+    assert!(mine.contains(",2,"), "{mine}");
     assert!(mine.contains(&amount), "{mine} has {amount}");
     assert!(
         mine.contains("13911114444") && mine.contains(&masked),

@@ -300,6 +300,10 @@ async fn expect_level(
     Ok(())
 }
 
+pub async fn station(db: &impl ConnectionTrait, id: i64) -> Result<Option<service_station::Model>> {
+    Ok(service_station::Entity::find_by_id(id).one(db).await?)
+}
+
 pub async fn stations(
     db: &impl ConnectionTrait,
     village_ids: Option<&[i64]>,

@@ -16,9 +16,9 @@ use sea_orm::{
 use crate::accounts::{Actor, Role};
 use crate::catalog::crops;
 use crate::entities::{
-    app_user, dealer, fertiliser_spec, location, lot, offer, pesticide_spec, pesticide_use,
-    producer, product, region, sale, sale_line, service_station, sku, stock, stock_receipt,
-    trace_event, transfer, unit_code,
+    app_user, fertiliser_spec, location, lot, offer, pesticide_spec, pesticide_use, producer,
+    product, region, sale, sale_line, service_station, sku, stock, stock_receipt, trace_event,
+    transfer, unit_code,
 };
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::events::DomainEvent;
@@ -2936,19 +2936,6 @@ pub async fn sale_lines_of(
         .order_by_asc(sale_line::Column::Id)
         .all(db)
         .await?)
-}
-
-pub async fn dealer_of_location(
-    db: &impl ConnectionTrait,
-    location_id: i64,
-) -> Result<Option<dealer::Model>> {
-    let Some(l) = location::Entity::find_by_id(location_id).one(db).await? else {
-        return Ok(None);
-    };
-    match l.dealer_id {
-        Some(d) => Ok(dealer::Entity::find_by_id(d).one(db).await?),
-        None => Ok(None),
-    }
 }
 
 pub async fn locations_by_ids(

@@ -13,8 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::entities::{
-    dealer, location, lot, producer, product, region, sale, sale_line, service_station, sku, stock,
-    stock_receipt, trace_event, transfer, unit_code,
+    dealer, location, lot, producer, product, region, sale, sale_line, sku, stock, stock_receipt,
+    trace_event, transfer, unit_code,
 };
 use crate::error::{Error, Result};
 
@@ -763,18 +763,4 @@ pub async fn affected_parties(
         .await?;
     users.extend(dealer_users.into_iter().map(|u| u.id));
     Ok((dealers.into_iter().collect(), users.into_iter().collect()))
-}
-
-/// Station names for a village (used by views that show where stock sits).
-pub async fn station_of_location(
-    db: &impl ConnectionTrait,
-    location_id: i64,
-) -> Result<Option<service_station::Model>> {
-    let Some(loc) = location::Entity::find_by_id(location_id).one(db).await? else {
-        return Ok(None);
-    };
-    match loc.station_id {
-        Some(s) => Ok(service_station::Entity::find_by_id(s).one(db).await?),
-        None => Ok(None),
-    }
 }

@@ -295,11 +295,9 @@ impl Order {
     }
     async fn station(&self, ctx: &Context<'_>) -> ApiResult<Option<Station>> {
         match self.0.station_id {
-            Some(s) => Ok(domain::regions::stations(db(ctx), None)
+            Some(s) => Ok(domain::regions::station(db(ctx), s)
                 .await
                 .map_err(|e| to_gql(e, lang(ctx)))?
-                .into_iter()
-                .find(|x| x.id == s)
                 .map(Station)),
             None => Ok(None),
         }

@@ -4,11 +4,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderName, Request, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::Lang;
@@ -98,7 +97,9 @@ pub fn router(state: AppState) -> Router {
         .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
         .route("/dealers/{dealer}/receipts.csv", axum::routing::post(crate::http::receipts_csv))
         .route("/lots/{lot}/recall-report.csv", get(crate::http::recall_csv))
+        .merge(crate::web::routes(state.clone()))
         .with_state(state)
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
             let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
@@ -107,13 +108,9 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .title("Nongzi 农资 GraphQL")
-            .finish(),
-    )
+/// `GET /graphql`: a small query console served from the binary (no CDN, works offline).
+async fn graphiql() -> Response {
+    crate::web::console::page()
 }
 
 pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {

@@ -99,6 +99,8 @@ impl Keys {
             None => (None, vec![]),
         };
         Some(Actor {
+            station_id: None,
+            assisted_by: None,
             user_id,
             role,
             dealer_id,
@@ -114,6 +116,8 @@ mod tests {
 
     fn actor() -> Actor {
         Actor {
+            station_id: None,
+            assisted_by: None,
             user_id: 7,
             role: Role::Dealer,
             dealer_id: Some(3),

@@ -36,6 +36,8 @@ pub struct Config {
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
+    /// Mark the web pages' cookies `Secure` (served over TLS, directly or behind a proxy).
+    pub secure_cookies: bool,
 }
 
 impl std::fmt::Debug for Config {
@@ -137,6 +139,7 @@ impl Config {
             low_stock_threshold: env_parse("NONGZI_LOW_STOCK_THRESHOLD", 5)?,
             payment_secret,
             trust_forwarded_for: env_parse("NONGZI_TRUST_FORWARDED_FOR", false)?,
+            secure_cookies: env_parse("NONGZI_SECURE_COOKIES", false)?,
             max_connections: env_parse(
                 "NONGZI_DB_MAX_CONNECTIONS",
                 if is_sqlite { 4 } else { 16 },
@@ -162,6 +165,7 @@ impl Config {
             low_stock_threshold: 5,
             payment_secret: derived_secret(jwt_secret, "payment-callback"),
             trust_forwarded_for: false,
+            secure_cookies: false,
             max_connections: if database_url.starts_with("sqlite:") {
                 4
             } else {
@@ -172,6 +176,17 @@ impl Config {
 }
 
 /// A key derived from the JWT key for another purpose, so one secret configures both.
+impl Config {
+    pub fn web_secure_cookies(&self) -> bool {
+        self.secure_cookies
+    }
+
+    /// The key of the web pages' anonymous CSRF tokens, derived from the signing key.
+    pub fn web_key(&self) -> Vec<u8> {
+        derived_secret(&self.jwt_secret, "web-csrf")
+    }
+}
+
 fn derived_secret(base: &[u8], purpose: &str) -> Vec<u8> {
     use sha2::Digest;
     let mut h = sha2::Sha256::new();

@@ -152,6 +152,8 @@ struct UserRow {
     dealer: Option<String>,
     dealer_role: Option<String>,
     village: Option<String>,
+    /// A station keeper's station, by its village's key.
+    station: Option<String>,
     real_name: Option<String>,
     id_number: Option<String>,
 }
@@ -252,6 +254,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
         || "county".into(),
     )?;
     let mut places: HashMap<String, i64> = HashMap::new();
+    let mut station_of: HashMap<String, i64> = HashMap::new();
     for t in demo.townships {
         let tr = ctx(
             regions::insert_region(
@@ -285,7 +288,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
             )?;
             places.insert(v.key.clone(), vr.id);
             let s = v.station;
-            ctx(
+            let st = ctx(
                 regions::insert_station(
                     db,
                     NewStation {
@@ -300,6 +303,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
                 .await,
                 || format!("station of {}", v.key),
             )?;
+            station_of.insert(v.key.clone(), st.id);
         }
     }
     let place = |k: &str| {
@@ -408,6 +412,8 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
     }
 
     let admin = Actor {
+        station_id: None,
+        assisted_by: None,
         user_id: 0,
         role: Role::Admin,
         dealer_id: None,
@@ -442,6 +448,16 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
             })
             .transpose()?;
         let village_id = u.village.as_deref().map(place).transpose()?;
+        let station_id = u
+            .station
+            .as_deref()
+            .map(|k| {
+                station_of
+                    .get(k)
+                    .copied()
+                    .ok_or_else(|| anyhow!("demo data: no station in village {k}"))
+            })
+            .transpose()?;
         let new = NewUser {
             phone: u.phone.clone(),
             password: u.password,
@@ -455,6 +471,7 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
                 vec![]
             },
             village_id,
+            station_id,
         };
         let user = ctx(accounts::insert_user(db, new).await, || {
             format!("user {}", u.phone)
@@ -462,6 +479,8 @@ async fn insert(db: &DatabaseTransaction, demo: Demo) -> anyhow::Result<()> {
         actors.push(accounts::actor_for(db, &user).await?);
         if let (Some(name), Some(id)) = (u.real_name, u.id_number) {
             let me = Actor {
+                station_id: None,
+                assisted_by: None,
                 user_id: user.id,
                 role,
                 dealer_id: None,

@@ -9,6 +9,7 @@ pub mod db;
 pub mod demo;
 pub mod graphql;
 pub mod http;
+pub mod web;
 
 pub use app::{AppState, Server};
 pub use config::Config;

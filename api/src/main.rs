@@ -155,6 +155,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     dealer_role: None,
                     county_ids: vec![],
                     village_id: None,
+                    station_id: None,
                 },
             )
             .await

@@ -11,7 +11,10 @@ use sea_orm::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::entities::{agronomist_county, app_user, dealer, refresh_token, region};
+use crate::entities::{
+    agronomist_county, app_user, dealer, dealer_service_area, refresh_token, region,
+    service_station,
+};
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::types::{self, IdNumber, Password, Phone};
 
@@ -22,6 +25,8 @@ pub enum Role {
     Agronomist,
     Regulator,
     Admin,
+    /// Keeps a village service station: orders for the village's farmers (代购).
+    StationKeeper,
 }
 
 impl Role {
@@ -32,6 +37,7 @@ impl Role {
             Role::Agronomist => "AGRONOMIST",
             Role::Regulator => "REGULATOR",
             Role::Admin => "ADMIN",
+            Role::StationKeeper => "STATION_KEEPER",
         }
     }
     pub fn parse(s: &str) -> Option<Role> {
@@ -41,6 +47,7 @@ impl Role {
             "AGRONOMIST" => Role::Agronomist,
             "REGULATOR" => Role::Regulator,
             "ADMIN" => Role::Admin,
+            "STATION_KEEPER" => Role::StationKeeper,
             _ => return None,
         })
     }
@@ -77,6 +84,11 @@ pub struct Actor {
     pub dealer_role: Option<DealerRole>,
     /// A regulator's county, or an agronomist's counties.
     pub county_ids: Vec<i64>,
+    /// A station keeper's village station.
+    pub station_id: Option<i64>,
+    /// Set on a farmer actor when a station keeper acts for the farmer (see [`act_for`]): the
+    /// keeper's user id, recorded on what they do.
+    pub assisted_by: Option<i64>,
 }
 
 impl Actor {
@@ -117,6 +129,8 @@ pub async fn actor_for(db: &impl ConnectionTrait, user: &app_user::Model) -> Res
         dealer_id: user.dealer_id,
         dealer_role: user.dealer_role.as_deref().and_then(DealerRole::parse),
         county_ids,
+        station_id: user.station_id,
+        assisted_by: None,
     })
 }
 
@@ -170,6 +184,8 @@ pub struct NewUser {
     pub dealer_role: Option<DealerRole>,
     pub county_ids: Vec<i64>,
     pub village_id: Option<i64>,
+    /// A station keeper's station.
+    pub station_id: Option<i64>,
 }
 
 /// A farmer signs up with phone + password.
@@ -191,6 +207,7 @@ pub async fn register_farmer(
             dealer_role: None,
             county_ids: vec![],
             village_id,
+            station_id: None,
         },
     )
     .await
@@ -257,7 +274,23 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
                 "a regulator belongs to exactly one county",
             ));
         }
+        Role::StationKeeper if new.station_id.is_none() => {
+            errs.push(FieldError::new(
+                "stationId",
+                Code::Required,
+                "服务站管理员必须属于一个村级服务站",
+                "a station keeper must belong to a village station",
+            ));
+        }
         _ => {}
+    }
+    if new.role != Role::StationKeeper && new.station_id.is_some() {
+        errs.push(FieldError::new(
+            "stationId",
+            Code::OutOfRange,
+            "只有服务站管理员可以关联服务站",
+            "only STATION_KEEPER users belong to a station",
+        ));
     }
     if new.role != Role::Dealer && (new.dealer_id.is_some() || new.dealer_role.is_some()) {
         errs.push(FieldError::new(
@@ -295,7 +328,22 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
             ));
         }
     }
-    if let Some(v) = new.village_id {
+    let mut village_id = new.village_id;
+    if let Some(st) = new.station_id {
+        let station = service_station::Entity::find_by_id(st)
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid(
+                    "stationId",
+                    Code::UnknownReference,
+                    "服务站不存在",
+                    "no such station",
+                )
+            })?;
+        village_id = Some(station.village_id);
+    }
+    if let Some(v) = village_id {
         let r = region::Entity::find_by_id(v).one(db).await?;
         if r.map(|r| r.level) != Some("VILLAGE".into()) {
             return Err(Error::invalid(
@@ -332,7 +380,8 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
         } else {
             None
         }),
-        village_id: Set(new.village_id),
+        village_id: Set(village_id),
+        station_id: Set(new.station_id),
         real_name: Set(None),
         id_number: Set(None),
         verified_at: Set(None),
@@ -591,4 +640,126 @@ pub async fn list_users(
 /// Whether `viewer` may see `owner`'s full ID number: only its owner and admins.
 pub fn may_see_id_number(viewer: Option<&Actor>, owner_id: i64) -> bool {
     viewer.is_some_and(|a| a.user_id == owner_id || a.is_admin())
+}
+
+// ---------------------------------------------------------------- village stations (代购)
+
+/// A station keeper's view of a village farmer.
+fn keeper_station(actor: &Actor) -> Result<i64> {
+    match (actor.role, actor.station_id) {
+        (Role::StationKeeper, Some(s)) => Ok(s),
+        _ => Err(forbidden()),
+    }
+}
+
+async fn station_village(db: &impl ConnectionTrait, station_id: i64) -> Result<i64> {
+    Ok(service_station::Entity::find_by_id(station_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("station", station_id))?
+        .village_id)
+}
+
+/// The farmers of the keeper's village, matching a phone or a name (all of them when empty),
+/// newest first, at most 50.
+pub async fn station_farmers(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: &str,
+) -> Result<Vec<app_user::Model>> {
+    let village = station_village(db, keeper_station(actor)?).await?;
+    let mut q = app_user::Entity::find()
+        .filter(app_user::Column::Role.eq(Role::Farmer.as_str()))
+        .filter(app_user::Column::VillageId.eq(village))
+        .order_by_desc(app_user::Column::Id);
+    let query = query.trim();
+    if !query.is_empty() {
+        q = q.filter(
+            sea_orm::Condition::any()
+                .add(app_user::Column::Phone.contains(query))
+                .add(app_user::Column::DisplayName.contains(query)),
+        );
+    }
+    use sea_orm::QuerySelect;
+    Ok(q.limit(50).all(db).await?)
+}
+
+/// A station keeper registers a farmer of the station's village (a neighbour without a phone
+/// of their own still needs an account for the order and its trace).
+pub async fn register_farmer_at_station(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    phone: &str,
+    password: &str,
+    display_name: &str,
+) -> Result<app_user::Model> {
+    let village = station_village(db, keeper_station(actor)?).await?;
+    register_farmer(db, phone, password, display_name, Some(village)).await
+}
+
+/// The farmer actor a station keeper acts as: only for a farmer of the keeper's own village.
+/// What the keeper then does is recorded as theirs (`assisted_by`).
+pub async fn act_for(db: &impl ConnectionTrait, actor: &Actor, farmer_id: i64) -> Result<Actor> {
+    let village = station_village(db, keeper_station(actor)?).await?;
+    let farmer = app_user::Entity::find_by_id(farmer_id)
+        .one(db)
+        .await?
+        .filter(|f| f.role == Role::Farmer.as_str() && f.village_id == Some(village))
+        .ok_or_else(|| Error::not_found("farmer", farmer_id))?;
+    let mut me = actor_for(db, &farmer).await?;
+    me.assisted_by = Some(actor.user_id);
+    Ok(me)
+}
+
+/// A forgotten password (there is no SMS gateway): the keeper of the farmer's village station,
+/// a dealer owner or staff whose service area covers the farmer's village, or an admin sets a
+/// new one. Every browser session and refresh token of the farmer ends.
+pub async fn reset_farmer_password<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    farmer_id: i64,
+    new_password: &str,
+) -> Result<()> {
+    let farmer = user_by_id(db, farmer_id).await?;
+    if farmer.role != Role::Farmer.as_str() {
+        return Err(Error::not_found("farmer", farmer_id));
+    }
+    let allowed = match actor.role {
+        Role::Admin => true,
+        Role::StationKeeper => match actor.station_id {
+            Some(s) => Some(station_village(db, s).await?) == farmer.village_id,
+            None => false,
+        },
+        Role::Dealer => match (actor.dealer_id, farmer.village_id) {
+            (Some(d), Some(v)) => dealer_service_area::Entity::find()
+                .filter(dealer_service_area::Column::DealerId.eq(d))
+                .filter(dealer_service_area::Column::VillageId.eq(v))
+                .one(db)
+                .await?
+                .is_some(),
+            _ => false,
+        },
+        _ => false,
+    };
+    if !allowed {
+        // Whether the farmer exists is not told to those who may not reset it.
+        return Err(Error::not_found("farmer", farmer_id));
+    }
+    let password =
+        Password::parse("password", new_password).map_err(|e| Error::Invalid(vec![e]))?;
+    let hash = hash_password(password).await?;
+    let txn = crate::begin_write(db).await?;
+    let mut am: app_user::ActiveModel = farmer.into();
+    am.password_hash = Set(hash);
+    am.update(&txn).await?;
+    let now = crate::now();
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
+        .filter(refresh_token::Column::UserId.eq(farmer_id))
+        .filter(refresh_token::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    crate::sessions::end_all(&txn, farmer_id).await?;
+    txn.commit().await?;
+    Ok(())
 }

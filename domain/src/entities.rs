@@ -153,6 +153,8 @@ pub mod app_user {
         pub verified_at: Option<DateTimeUtc>,
         pub disabled: bool,
         pub created_at: DateTimeUtc,
+        /// A station keeper's village station.
+        pub station_id: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -778,6 +780,8 @@ pub mod customer_order {
         pub placed_at: DateTimeUtc,
         pub expires_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
+        /// Who placed it, when not the farmer (a station keeper ordering for them).
+        pub placed_by: Option<i64>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -1021,6 +1025,52 @@ pub mod regional_formula {
         pub published_by: Option<i64>,
         pub published_at: Option<DateTimeUtc>,
         pub product_id: Option<i64>,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod web_session {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "web_session")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub token_hash: String,
+        pub user_id: i64,
+        pub csrf_secret: String,
+        /// A station keeper's session acting for this farmer.
+        pub acting_for: Option<i64>,
+        pub user_agent: String,
+        pub created_at: DateTimeUtc,
+        pub last_seen_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+        pub revoked_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod web_form {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+    #[sea_orm(table_name = "web_form")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub session_id: i64,
+        pub form_key: String,
+        pub result_url: Option<String>,
         pub created_at: DateTimeUtc,
     }
 

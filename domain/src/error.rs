@@ -86,6 +86,7 @@ pub enum Code {
     DeliveryNotAllowed,
     QuantityExceedsLabelDose,
     OfferUnavailable,
+    PriceChanged,
 }
 
 impl Code {
@@ -126,6 +127,7 @@ impl Code {
             Code::DeliveryNotAllowed => "DELIVERY_NOT_ALLOWED",
             Code::QuantityExceedsLabelDose => "QUANTITY_EXCEEDS_LABEL_DOSE",
             Code::OfferUnavailable => "OFFER_UNAVAILABLE",
+            Code::PriceChanged => "PRICE_CHANGED",
         }
     }
 }

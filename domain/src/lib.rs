@@ -16,6 +16,8 @@ pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod regions;
+pub mod sessions;
+pub mod shop;
 pub mod stock;
 pub mod trace;
 pub mod types;

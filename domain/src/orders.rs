@@ -516,6 +516,60 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
     provider: &dyn Provider,
     settings: Settings,
 ) -> Result<Placed> {
+    place_from(db, actor, key, input, None, provider, settings).await
+}
+
+/// One line of an order queued on a phone with no signal: the offer, how many, and the price
+/// the farmer saw.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuedLine {
+    pub offer_id: i64,
+    pub quantity: i64,
+    pub seen_price_fen: i64,
+}
+
+/// Places an order queued offline (the phone's outbox), not the cart. A queued order is a
+/// request, not an order: everything is checked again now (price, stock, lots, licences,
+/// delivery), a price that went up since the farmer saw it refuses the order, and restricted-use
+/// pesticides are never taken from an outbox (they need the farmer's real-name step at the
+/// time of the order). The key makes a resend after a lost answer return the first orders.
+pub async fn place_queued<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    lines: &[QueuedLine],
+    input: PlaceInput,
+    provider: &dyn Provider,
+    settings: Settings,
+) -> Result<Placed> {
+    if lines.is_empty() {
+        return Err(Error::invalid(
+            "lines",
+            Code::CartEmpty,
+            "离线订单是空的",
+            "the queued order is empty",
+        ));
+    }
+    if lines.len() > 50 {
+        return Err(Error::invalid(
+            "lines",
+            Code::OutOfRange,
+            "一个订单最多 50 行",
+            "an order has at most 50 lines",
+        ));
+    }
+    place_from(db, actor, key, input, Some(lines), provider, settings).await
+}
+
+async fn place_from<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    input: PlaceInput,
+    queued: Option<&[QueuedLine]>,
+    provider: &dyn Provider,
+    settings: Settings,
+) -> Result<Placed> {
     actor.require(actor.role == Role::Farmer)?;
     let key = key.trim();
     if key.is_empty() || key.len() > 100 {
@@ -564,6 +618,7 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
         actor,
         co.id,
         &input,
+        queued,
         provider,
         settings,
         now,
@@ -622,6 +677,7 @@ async fn place_in(
     actor: &Actor,
     checkout_id: i64,
     input: &PlaceInput,
+    queued: Option<&[QueuedLine]>,
     provider: &dyn Provider,
     settings: Settings,
     now: DateTime<Utc>,
@@ -631,16 +687,34 @@ async fn place_in(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("user", actor.user_id))?;
-    // The cart lines are locked for the checkout (PostgreSQL `FOR UPDATE`; SQLite's write
-    // transaction already excludes every other writer): a second checkout of the same cart
-    // under another key waits, then finds it empty, instead of ordering it twice.
-    let mut lines = cart_line::Entity::find()
-        .filter(cart_line::Column::FarmerId.eq(actor.user_id))
-        .order_by_asc(cart_line::Column::Id);
-    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        lines = lines.lock_exclusive();
-    }
-    let lines = lines.all(db).await?;
+    let lines = match queued {
+        // Lines from the outbox stand in for cart lines (id 0: nothing to remove afterwards).
+        Some(q) => q
+            .iter()
+            .map(|l| cart_line::Model {
+                id: 0,
+                farmer_id: actor.user_id,
+                offer_id: l.offer_id,
+                quantity: l.quantity,
+                price_fen_when_added: l.seen_price_fen,
+                created_at: now,
+                updated_at: now,
+            })
+            .collect(),
+        None => {
+            // The cart lines are locked for the checkout (PostgreSQL `FOR UPDATE`; SQLite's
+            // write transaction already excludes every other writer): a second checkout of
+            // the same cart under another key waits, then finds it empty, instead of ordering
+            // it twice.
+            let mut lines = cart_line::Entity::find()
+                .filter(cart_line::Column::FarmerId.eq(actor.user_id))
+                .order_by_asc(cart_line::Column::Id);
+            if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+                lines = lines.lock_exclusive();
+            }
+            lines.all(db).await?
+        }
+    };
     if lines.is_empty() {
         return Err(Error::invalid(
             "cart",
@@ -682,6 +756,9 @@ async fn place_in(
                 "this product is delisted",
             ));
         }
+        if queued.is_some() {
+            check_queued_line(&field, l, &o, &p)?;
+        }
         groups
             .entry(o.dealer_id)
             .or_default()
@@ -720,6 +797,7 @@ async fn place_in(
             placed_at: Set(now),
             expires_at: Set(now + settings.confirm_within),
             updated_at: Set(now),
+            placed_by: Set(actor.assisted_by),
             ..Default::default()
         }
         .insert(db)
@@ -803,7 +881,8 @@ async fn place_in(
         }
         let payment_status = charge(db, &order, opts.payment_method, provider, authorised).await?;
         let order = set_payment_status(db, order, payment_status).await?;
-        record_event(db, order.id, None, Status::Placed, Some(actor.user_id), "").await?;
+        let by = actor.assisted_by.unwrap_or(actor.user_id);
+        record_event(db, order.id, None, Status::Placed, Some(by), "").await?;
         events.push(updated(&order));
         events.extend(
             low_stock_alerts(
@@ -814,8 +893,10 @@ async fn place_in(
             )
             .await?,
         );
-        for (_, l, ..) in &group {
-            cart_line::Entity::delete_by_id(l.id).exec(db).await?;
+        if queued.is_none() {
+            for (_, l, ..) in &group {
+                cart_line::Entity::delete_by_id(l.id).exec(db).await?;
+            }
         }
         orders.push(order);
     }
@@ -824,6 +905,57 @@ async fn place_in(
         replayed: false,
         events,
     })
+}
+
+/// The rules a queued line meets on top of a cart line's: a sane quantity, no restricted-use
+/// pesticide, and a price no higher than the one the farmer agreed to.
+fn check_queued_line(
+    field: &str,
+    l: &cart_line::Model,
+    o: &offer::Model,
+    p: &product::Model,
+) -> Result<()> {
+    if !(1..=100_000).contains(&l.quantity) {
+        return Err(Error::invalid(
+            format!("{field}.quantity"),
+            Code::OutOfRange,
+            "数量应在 1 到 100000 之间",
+            "quantity must be 1 to 100,000",
+        ));
+    }
+    if p.restricted_use {
+        return Err(Error::invalid(
+            field,
+            Code::RealNameRequired,
+            format!(
+                "{} 是限制使用农药，不能离线下单：请在有信号时下单并完成实名登记",
+                p.name_zh
+            ),
+            format!(
+                "{} is a restricted-use pesticide and cannot be ordered offline: order it online with your real-name data",
+                p.name_en
+            ),
+        ));
+    }
+    if o.price_fen > l.price_fen_when_added {
+        return Err(Error::invalid(
+            format!("{field}.price"),
+            Code::PriceChanged,
+            format!(
+                "{} 的价格已从 {} 涨到 {}，请确认新价格后重新下单",
+                p.name_zh,
+                money(l.price_fen_when_added),
+                money(o.price_fen)
+            ),
+            format!(
+                "the price of {} went up from {} to {}: confirm the new price and order again",
+                p.name_en,
+                money(l.price_fen_when_added),
+                money(o.price_fen)
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reserves `quantity` of a pack size at a dealer (earliest expiry first, sellable lots only),

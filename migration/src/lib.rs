@@ -7,6 +7,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_lots_stock_trace;
 mod m20261129_000003_orders;
 mod m20261129_000004_agronomy;
+mod m20261201_000005_web;
 mod util;
 
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_lots_stock_trace::Migration),
             Box::new(m20261129_000003_orders::Migration),
             Box::new(m20261129_000004_agronomy::Migration),
+            Box::new(m20261201_000005_web::Migration),
         ]
     }
 }

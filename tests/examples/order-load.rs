@@ -275,6 +275,8 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
         .await?
         .context("the demo has an admin")?;
     let admin = Actor {
+        station_id: None,
+        assisted_by: None,
         user_id: admin_user.id,
         role: Role::Admin,
         dealer_id: None,
@@ -664,6 +666,8 @@ async fn make_farmers(db: &DatabaseConnection, n: usize) -> anyhow::Result<Vec<A
     Ok(ids
         .into_iter()
         .map(|user_id| Actor {
+            station_id: None,
+            assisted_by: None,
             user_id,
             role: Role::Farmer,
             dealer_id: None,

@@ -11,7 +11,9 @@ use domain::{Error, Lang};
 use super::errors::{AccountError, split};
 use super::loaders::{DealerKey, RegionKey, one};
 use super::region::{Dealer, Region};
-use super::{ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, req, services, to_gql};
+use super::{
+    ApiResult, Services, actor, db, gid, lang, parse_gid, parse_gid_opt, req, services, to_gql,
+};
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 #[graphql(name = "Role")]
@@ -21,6 +23,7 @@ pub enum RoleGql {
     Agronomist,
     Regulator,
     Admin,
+    StationKeeper,
 }
 
 impl From<RoleGql> for Role {
@@ -31,6 +34,7 @@ impl From<RoleGql> for Role {
             RoleGql::Agronomist => Role::Agronomist,
             RoleGql::Regulator => Role::Regulator,
             RoleGql::Admin => Role::Admin,
+            RoleGql::StationKeeper => Role::StationKeeper,
         }
     }
 }
@@ -43,6 +47,7 @@ impl From<Role> for RoleGql {
             Role::Agronomist => RoleGql::Agronomist,
             Role::Regulator => RoleGql::Regulator,
             Role::Admin => RoleGql::Admin,
+            Role::StationKeeper => RoleGql::StationKeeper,
         }
     }
 }
@@ -246,6 +251,37 @@ async fn rate_limit(ctx: &Context<'_>, key: String, limit: u32) -> ApiResult<()>
         })
 }
 
+/// Counts a sign-in attempt against the limits per client address and per phone (the GraphQL
+/// login and the web sign-in page share them).
+pub async fn check_login_limits(
+    s: &Services,
+    phone: &str,
+    ip: std::net::IpAddr,
+) -> domain::Result<()> {
+    let refused = |r: crate::adapters::RetryAfter| Error::RateLimited {
+        retry_after_secs: r.0.as_secs().max(1),
+    };
+    s.limiter
+        .hit(
+            &format!("login:ip:{ip}"),
+            s.config.login_limit_per_ip,
+            s.config.login_window,
+        )
+        .await
+        .map_err(refused)?;
+    let phone_key = Phone::parse("phone", phone)
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|_| phone.trim().to_owned());
+    s.limiter
+        .hit(
+            &format!("login:phone:{phone_key}"),
+            s.config.login_limit_per_phone,
+            s.config.login_window,
+        )
+        .await
+        .map_err(refused)
+}
+
 async fn tokens_for(
     ctx: &Context<'_>,
     user: app_user::Model,
@@ -316,21 +352,9 @@ impl AccountMutation {
     ) -> ApiResult<AuthPayload> {
         let l = lang(ctx);
         let s = services(ctx);
-        rate_limit(
-            ctx,
-            format!("login:ip:{}", req(ctx).client_ip),
-            s.config.login_limit_per_ip,
-        )
-        .await?;
-        let phone_key = Phone::parse("phone", &phone)
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|_| phone.trim().to_owned());
-        rate_limit(
-            ctx,
-            format!("login:phone:{phone_key}"),
-            s.config.login_limit_per_phone,
-        )
-        .await?;
+        check_login_limits(s, &phone, req(ctx).client_ip)
+            .await
+            .map_err(|e| to_gql(e, l))?;
         match split(accounts::authenticate(&s.db, &phone, &password).await, l)? {
             Ok(user) => {
                 let refresh = accounts::issue_refresh_token(&s.db, user.id)
@@ -434,6 +458,7 @@ impl AccountMutation {
             dealer_role: input.dealer_role.map(Into::into),
             county_ids,
             village_id: None,
+            station_id: None,
         };
         Ok(
             match split(accounts::create_user(db(ctx), a, new).await, l)? {

@@ -413,6 +413,8 @@ async fn fresh_stock(
 
 fn farmer_actor(user_id: i64) -> Actor {
     Actor {
+        station_id: None,
+        assisted_by: None,
         user_id,
         role: Role::Farmer,
         dealer_id: None,

@@ -1,0 +1,198 @@
+//! The web pages: the farmer's phone app (and a station keeper ordering for a farmer), the
+//! public trace page and a self-contained GraphQL console. Server-rendered askama templates
+//! (`api/templates/`), plain forms that work without JavaScript, and a small script
+//! (`api/assets/app.js`) plus a service worker (`sw.js`) for offline use and live updates.
+//! Handlers call the domain services with the session's `Actor`; no rule lives here.
+
+pub mod account;
+pub mod assets;
+pub mod console;
+pub mod ctx;
+pub mod farmer;
+pub mod offline;
+pub mod station;
+pub mod view;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use domain::Lang;
+
+use crate::app::AppState;
+pub use ctx::{Ctx, WebError, WebResult};
+
+/// What the layout of every page shows: language, large text, who is signed in, the CSRF
+/// token for forms, the tab that is open.
+pub struct Chrome {
+    pub lang: Lang,
+    pub big: bool,
+    pub title: String,
+    pub csrf: String,
+    pub signed_in: bool,
+    pub user_name: String,
+    /// A station keeper acting for this farmer (代购): the farmer's name and phone.
+    pub acting_for: Option<String>,
+    pub is_keeper: bool,
+    pub tab: &'static str,
+    path: String,
+}
+
+impl Chrome {
+    pub fn new(ctx: &Ctx, title: &str, tab: &'static str) -> Chrome {
+        let s = ctx.session.as_ref();
+        Chrome {
+            lang: ctx.lang,
+            big: ctx.big,
+            title: title.to_owned(),
+            csrf: ctx.csrf(),
+            signed_in: s.is_some(),
+            user_name: s.map(|s| s.user.display_name.clone()).unwrap_or_default(),
+            acting_for: s.and_then(|s| s.acting.as_ref()).map(|(_, u)| {
+                format!(
+                    "{} {}",
+                    u.display_name,
+                    domain::types::Phone::masked(&u.phone)
+                )
+            }),
+            is_keeper: s.is_some_and(|s| s.actor.role == domain::accounts::Role::StationKeeper),
+            tab,
+            path: ctx.path.clone(),
+        }
+    }
+
+    pub fn l<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
+        self.lang.pick(zh, en)
+    }
+
+    pub fn html_lang(&self) -> &'static str {
+        self.lang.pick("zh-CN", "en")
+    }
+
+    /// The link that switches the language and comes back here.
+    pub fn lang_url(&self) -> String {
+        format!(
+            "/prefs?lang={}&back={}",
+            self.lang.pick("en", "zh"),
+            ctx::urlencode(&strip_lang(&self.path))
+        )
+    }
+
+    /// The link that switches large text on or off and comes back here.
+    pub fn big_url(&self) -> String {
+        format!(
+            "/prefs?big={}&back={}",
+            if self.big { 0 } else { 1 },
+            ctx::urlencode(&strip_lang(&self.path))
+        )
+    }
+
+    pub fn css(&self) -> &'static str {
+        assets::CSS
+    }
+
+    pub fn js(&self) -> &'static str {
+        assets::app_js_url()
+    }
+
+    pub fn tab_class(&self, tab: &str) -> &'static str {
+        if self.tab == tab { "on" } else { "" }
+    }
+}
+
+/// The path without a `lang=` parameter (the switch sets the cookie instead).
+fn strip_lang(path: &str) -> String {
+    match path.split_once('?') {
+        Some((p, q)) => {
+            let rest: Vec<&str> = q.split('&').filter(|kv| !kv.starts_with("lang=")).collect();
+            if rest.is_empty() {
+                p.to_owned()
+            } else {
+                format!("{p}?{}", rest.join("&"))
+            }
+        }
+        None => path.to_owned(),
+    }
+}
+
+/// Security headers for every page, and the anonymous cookie the sign-in and sign-up forms'
+/// CSRF tokens are bound to (set on the first visit).
+async fn page_headers(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let secure = state.services.config.web_secure_cookies();
+    let new_anon = if ctx::cookie(req.headers(), ctx::ANON_COOKIE).is_none() {
+        let t = ctx::random_token();
+        req.extensions_mut().insert(ctx::AnonCookie(t.clone()));
+        Some(t)
+    } else {
+        None
+    };
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    if let Some(t) = new_anon {
+        h.append(
+            header::SET_COOKIE,
+            ctx::set_cookie(ctx::ANON_COOKIE, &t, 365 * 86_400, true, secure),
+        );
+    }
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
+    if !h.contains_key("content-security-policy") {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+            ),
+        );
+    }
+    res
+}
+
+/// The routes of the web pages.
+pub fn routes(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(farmer::home))
+        .route("/login", get(account::login_form).post(account::login))
+        .route("/signup", get(account::signup_form).post(account::signup))
+        .route("/logout", post(account::logout))
+        .route("/prefs", get(account::prefs))
+        .route("/me", get(account::me))
+        .route("/me/real-name", post(account::real_name))
+        .route("/me/sessions/{id}/end", post(account::end_session))
+        .route("/find", get(farmer::find))
+        .route("/p/{id}", get(farmer::product))
+        .route("/cart", get(farmer::cart).post(farmer::cart_set))
+        .route("/cart/accept-prices", post(farmer::cart_accept))
+        .route(
+            "/checkout",
+            get(farmer::checkout_form).post(farmer::checkout),
+        )
+        .route("/orders", get(farmer::orders))
+        .route("/orders/{id}", get(farmer::order))
+        .route("/orders/{id}/status", get(farmer::order_status))
+        .route("/orders/{id}/cancel", post(farmer::order_cancel))
+        .route("/fields", get(farmer::fields))
+        .route("/fields/{id}", get(farmer::field))
+        .route(
+            "/recommendations/{id}/cart",
+            post(farmer::recommendation_cart),
+        )
+        .route("/scan", get(farmer::scan))
+        .route("/offline", get(offline::shell))
+        .route("/app/catalog.json", get(offline::catalog))
+        .route("/app/outbox", post(offline::outbox))
+        .route("/station", get(station::home))
+        .route("/station/farmers", post(station::register))
+        .route("/station/act", post(station::act))
+        .route("/station/stop", post(station::stop))
+        .route("/station/reset-password", post(station::reset_password))
+        .route("/sw.js", get(assets::service_worker))
+        .route("/manifest.webmanifest", get(assets::manifest))
+        .route("/assets/{file}", get(assets::file))
+        .layer(middleware::from_fn_with_state(state, page_headers))
+}

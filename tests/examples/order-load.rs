@@ -638,6 +638,7 @@ async fn make_farmers(db: &DatabaseConnection, n: usize) -> anyhow::Result<Vec<A
             dealer_role: None,
             county_ids: vec![],
             village_id: None,
+            station_id: None,
         },
     )
     .await?;

@@ -654,7 +654,9 @@ pub async fn cart(
     let (rows, total) = cart_rows(&state, actor, ctx.lang).await?;
     page(&CartPage {
         c: Chrome::new(&ctx, ctx.l("购物车", "Cart"), "cart"),
-        blocked: rows.iter().any(|r| r.problems.iter().any(|p| p.fix != "")),
+        blocked: rows
+            .iter()
+            .any(|r| r.problems.iter().any(|p| !p.fix.is_empty())),
         total: money(total),
         rows,
         warnings: q.warn.into_iter().take(20).collect(),

@@ -437,6 +437,7 @@ async fn many_farmers(app: &TestApp, n: usize) -> Vec<(i64, String)> {
             dealer_role: None,
             county_ids: vec![],
             village_id: None,
+            station_id: None,
         },
     )
     .await

@@ -92,7 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/payments/sandbox/callback", axum::routing::post(payment_callback))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
-        .route("/t/{code}", get(crate::http::trace_page))
+        .route("/t/{code}", get(crate::web::trace::page))
         .route("/t/{code}/{file}", get(crate::http::trace_qr))
         .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
         .route("/dealers/{dealer}/receipts.csv", axum::routing::post(crate::http::receipts_csv))

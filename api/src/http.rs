@@ -1,33 +1,16 @@
-//! Plain HTTP next to GraphQL: the public trace page a farmer opens by scanning a bag, its QR
-//! codes, and the CSV downloads and uploads dealers and regulators use with spreadsheets.
-
-use std::fmt::Write as _;
+//! Plain HTTP next to GraphQL: the QR codes of the trace page (the page itself is in `web`),
+//! and the CSV downloads and uploads dealers and regulators use with spreadsheets.
 
 use axum::body::Bytes;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use chrono::{DateTime, NaiveDate, Utc};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use domain::accounts::Actor;
 use domain::{Lang, ledger, stock, trace};
 use serde::Deserialize;
 
 use crate::app::{AppState, bearer, lang_of};
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-/// China Standard Time, shown to users.
-fn local(t: DateTime<Utc>) -> String {
-    (t + chrono::Duration::hours(8))
-        .format("%Y-%m-%d %H:%M (UTC+8)")
-        .to_string()
-}
 
 fn text_error(status: StatusCode, lang: Lang, zh: &str, en: &str) -> Response {
     (
@@ -51,7 +34,7 @@ fn lang_from(headers: &HeaderMap, q: Option<&str>) -> Lang {
     }
 }
 
-async fn rate_limited(
+pub async fn rate_limited(
     state: &AppState,
     headers: &HeaderMap,
     peer: std::net::SocketAddr,
@@ -81,186 +64,6 @@ async fn rate_limited(
             Some(resp)
         }
     }
-}
-
-/// `GET /t/{code}`: the bag's history as a small mobile page, zh-CN by default.
-pub async fn trace_page(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
-    headers: HeaderMap,
-    Path(code): Path<String>,
-    Query(q): Query<LangQuery>,
-) -> Response {
-    let lang = lang_from(&headers, q.lang.as_deref());
-    if let Some(r) = rate_limited(&state, &headers, peer, lang).await {
-        return r;
-    }
-    let t = match trace::public_trace(state.db(), &code).await {
-        Ok(Some(t)) => t,
-        Ok(None) => {
-            let body = page(lang, lang.pick("未找到", "Not found"), &format!("<p class=\"warn\">{}</p>", esc(lang.pick("没有找到这个追溯码。请核对标签上的号码；如有疑问，请联系当地农业部门。", "This trace code is unknown. Check the number on the label; if in doubt, contact the local agriculture bureau."))));
-            return (StatusCode::NOT_FOUND, Html(body)).into_response();
-        }
-        Err(e) => {
-            tracing::error!(error = %e, "trace page");
-            return text_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                lang,
-                "服务器内部错误",
-                "internal error",
-            );
-        }
-    };
-    Html(render_trace(&t, lang)).into_response()
-}
-
-fn page(lang: Lang, title: &str, body: &str) -> String {
-    let html_lang = if lang == Lang::Zh { "zh-CN" } else { "en" };
-    format!(
-        r#"<!doctype html><html lang="{html_lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>{t}</title><style>
-body{{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:0;padding:16px;max-width:640px;margin:auto;color:#1b1b1b;background:#f7f7f2}}
-h1{{font-size:1.3rem;margin:.2rem 0}}.card{{background:#fff;border-radius:10px;padding:12px 14px;margin:10px 0;box-shadow:0 1px 3px rgba(0,0,0,.08)}}
-dl{{display:grid;grid-template-columns:auto 1fr;gap:4px 12px;margin:0}}dt{{color:#666}}dd{{margin:0}}
-.ok{{background:#e6f4ea;color:#14532d}}.warn{{background:#fdecea;color:#8a1c1c;padding:10px;border-radius:8px;font-weight:600}}.hold{{background:#fff4e5;color:#7a4b00}}
-.badge{{display:inline-block;padding:4px 10px;border-radius:99px;font-weight:600}}ol{{padding-left:1.2rem;margin:.3rem 0}}li{{margin:.35rem 0}}small{{color:#666}}
-footer{{font-size:.8rem;color:#777;margin-top:16px}}</style></head><body>{body}</body></html>"#,
-        t = esc(title)
-    )
-}
-
-fn step_name(step: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match step {
-        "commissioning" => ("生产放行", "released by producer"),
-        "shipping" => ("发货", "shipped"),
-        "receiving" => ("入库", "received"),
-        "inspecting" => ("检验", "inspected"),
-        "retail_selling" => ("售出", "sold"),
-        "destroying" => ("销毁", "destroyed"),
-        "holding" => ("封存/召回", "held or recalled"),
-        "stock_taking" => ("盘点", "stock count"),
-        "correcting" => ("更正声明", "correction"),
-        _ => ("其他", "other"),
-    };
-    lang.pick(zh, en)
-}
-
-pub fn render_trace(t: &trace::PublicTrace, lang: Lang) -> String {
-    let l = |zh: &'static str, en: &'static str| lang.pick(zh, en);
-    let (badge_class, badge) = match t.disposition.as_str() {
-        "SELLABLE" => ("ok", l("正常销售", "OK to sell")),
-        "EXPIRED" => ("hold", l("已过期", "expired")),
-        "ON_HOLD" => ("hold", l("暂停销售", "on hold")),
-        _ => ("warn", l("已召回，请勿使用", "RECALLED: do not use")),
-    };
-    let mut b = String::new();
-    let _ = write!(
-        b,
-        "<h1>{}</h1><p><small>{} · {}</small></p>",
-        esc(lang.pick(&t.product_zh, &t.product_en)),
-        esc(&t.pack),
-        esc(&t.trace_code)
-    );
-    let _ = write!(
-        b,
-        "<p><span class=\"badge {badge_class}\">{}</span></p>",
-        esc(badge)
-    );
-    if t.disposition == "RECALLED" {
-        let _ = write!(
-            b,
-            "<p class=\"warn\">{}{}</p>",
-            esc(l(
-                "该批次已被召回。请停止使用，并联系购买的经销商。原因：",
-                "This lot has been recalled. Stop using it and contact the dealer you bought it from. Reason: "
-            )),
-            esc(t.disposition_reason.as_deref().unwrap_or(""))
-        );
-    }
-    if t.unit_flagged {
-        let _ = write!(
-            b,
-            "<p class=\"warn\">{}</p>",
-            esc(l(
-                "警告：这个追溯码已经售出过又再次出现，可能是假冒产品，请联系当地农业部门。",
-                "Warning: this code was sold before and turned up again; it may be counterfeit. Contact the local agriculture bureau."
-            ))
-        );
-    }
-    let _ = write!(b, "<div class=\"card\"><dl>");
-    let mut row = |k: &str, v: &str| {
-        let _ = write!(b, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(v));
-    };
-    row(
-        l("登记证号", "Registration"),
-        t.registration_no
-            .as_deref()
-            .unwrap_or(l("免于登记", "exempt")),
-    );
-    row(
-        l("生产企业", "Producer"),
-        lang.pick(&t.producer_zh, &t.producer_en),
-    );
-    if let Some(lic) = &t.producer_licence {
-        row(l("生产许可证", "Production licence"), lic);
-    }
-    row(l("批号", "Lot"), &t.lot_no);
-    row(l("生产日期", "Produced"), &t.produced_on.to_string());
-    row(l("有效期至", "Expires"), &t.expires_on.to_string());
-    let result = match t.inspection_result.as_deref() {
-        Some("CONFORMANT") => l("合格", "conformant"),
-        Some("NON_CONFORMANT") => l("不合格", "non-conformant"),
-        _ => l("未录入", "not recorded"),
-    };
-    row(l("质量检验", "Inspection"), result);
-    if let Some(no) = &t.inspection_report_no {
-        row(
-            l("检验报告", "Report"),
-            &format!("{no} {}", t.inspection_lab.as_deref().unwrap_or("")),
-        );
-    }
-    if let Some(u) = &t.unit_code {
-        row(l("单件追溯码", "Unit code"), u);
-    }
-    b.push_str("</dl></div>");
-    let _ = write!(
-        b,
-        "<div class=\"card\"><strong>{}</strong><ol>",
-        esc(l("流通记录", "Chain of custody"))
-    );
-    for c in &t.custody {
-        let place = match lang {
-            Lang::Zh => c.place_zh.as_deref(),
-            Lang::En => c.place_en.as_deref(),
-        }
-        .unwrap_or("");
-        let corrected = if c.corrected {
-            l("（已更正）", " (corrected)")
-        } else {
-            ""
-        };
-        let _ = write!(
-            b,
-            "<li>{}{} <small>{}</small><br>{}</li>",
-            esc(step_name(&c.biz_step, lang)),
-            esc(corrected),
-            esc(&local(c.occurred_at)),
-            esc(place)
-        );
-    }
-    b.push_str("</ol></div>");
-    let _ = write!(
-        b,
-        "<footer>{} · <a href=\"/t/{code}/qr.svg\">QR (SVG)</a> · <a href=\"/t/{code}/qr.png\">QR (PNG)</a> · <a href=\"?lang={other}\">{switch}</a></footer>",
-        esc(l("农资追溯 Nongzi", "Nongzi farm-input trace")),
-        code = esc(&t.trace_code),
-        other = if lang == Lang::Zh { "en" } else { "zh" },
-        switch = if lang == Lang::Zh {
-            "English"
-        } else {
-            "中文"
-        },
-    );
-    page(lang, lang.pick(&t.product_zh, &t.product_en), &b)
 }
 
 fn trace_url(headers: &HeaderMap, code: &str) -> String {

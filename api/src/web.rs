@@ -11,6 +11,7 @@ pub mod ctx;
 pub mod farmer;
 pub mod offline;
 pub mod station;
+pub mod trace;
 pub mod view;
 
 use axum::Router;

@@ -282,3 +282,185 @@ impl TestApp {
         )
     }
 }
+
+/// A browser for the web pages: keeps cookies, follows no redirects (tests look at them), and
+/// reads the CSRF token and form keys off the pages it got.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    cookies: std::collections::BTreeMap<String, String>,
+    pub lang: &'static str,
+}
+
+/// A page as the browser got it.
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    /// The CSRF token the page's forms carry.
+    pub fn csrf(&self) -> String {
+        self.attr_after("name=\"csrf\" content=\"")
+            .or_else(|| self.attr_after("name=\"csrf\" value=\""))
+            .expect("the page has a CSRF token")
+    }
+    /// The value of the first `name="NAME" value="..."` field.
+    pub fn field(&self, name: &str) -> Option<String> {
+        self.attr_after(&format!("name=\"{name}\" value=\""))
+    }
+    fn attr_after(&self, prefix: &str) -> Option<String> {
+        let i = self.body.find(prefix)? + prefix.len();
+        let j = self.body[i..].find('"')?;
+        Some(self.body[i..i + j].replace("&amp;", "&"))
+    }
+    /// Every number `N` in `PREFIX N"` (ids in links and data attributes).
+    pub fn ids_after(&self, prefix: &str) -> Vec<i64> {
+        self.body
+            .match_indices(prefix)
+            .filter_map(|(i, _)| {
+                let rest = &self.body[i + prefix.len()..];
+                let end = rest
+                    .find(|c: char| !c.is_ascii_digit())
+                    .unwrap_or(rest.len());
+                rest[..end].parse().ok()
+            })
+            .collect()
+    }
+}
+
+impl Browser {
+    pub fn new(app: &TestApp) -> Browser {
+        Browser {
+            base: app.url(""),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .timeout(Duration::from_secs(60))
+                .build()
+                .unwrap(),
+            cookies: Default::default(),
+            lang: "zh-CN",
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, req: reqwest::RequestBuilder) -> Page {
+        let resp = req
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .send()
+            .await
+            .expect("request reaches the server");
+        for c in resp.headers().get_all("set-cookie") {
+            let c = c.to_str().unwrap();
+            let (kv, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (k, v) = kv.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_owned(), v.to_owned());
+            }
+        }
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let headers = resp.headers().clone();
+        let body = resp.text().await.unwrap_or_default();
+        Page {
+            status,
+            location,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        let req = self.client.get(format!("{}{path}", self.base));
+        self.send(req).await
+    }
+
+    /// GET with `Accept-Encoding: gzip`: the body stays compressed (its length is what a phone
+    /// downloads).
+    pub async fn get_compressed(&mut self, path: &str) -> (u16, usize) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .header("accept-language", self.lang)
+            .header("accept-encoding", "gzip")
+            .send()
+            .await
+            .expect("request reaches the server");
+        let status = resp.status().as_u16();
+        assert_eq!(
+            resp.headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap()),
+            Some("gzip"),
+            "{path} is served compressed"
+        );
+        (status, resp.bytes().await.unwrap().len())
+    }
+
+    /// GET with extra headers; returns the status only.
+    pub async fn client_get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> u16 {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await.status
+    }
+
+    pub async fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = self.client.post(format!("{}{path}", self.base)).form(form);
+        self.send(req).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, body: &Value, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.post(format!("{}{path}", self.base)).json(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
+    /// Signs in through the sign-in page; panics unless it worked.
+    pub async fn sign_in(&mut self, phone: &str, password: &str) {
+        let p = self.get("/login").await;
+        assert_eq!(p.status, 200);
+        let csrf = p.csrf();
+        let r = self
+            .post(
+                "/login",
+                &[
+                    ("csrf", &csrf),
+                    ("phone", phone),
+                    ("password", password),
+                    ("next", "/"),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, 303, "sign-in refused: {}", r.body);
+    }
+
+    /// Signs in as the demo user of `role`.
+    pub async fn sign_in_demo(&mut self, role: &str) {
+        let c = nongzi::demo::credentials()
+            .unwrap()
+            .into_iter()
+            .find(|c| c.role == role)
+            .unwrap_or_else(|| panic!("no demo user with role {role}"));
+        self.sign_in(&c.phone, &c.password).await;
+    }
+}

@@ -11,4 +11,5 @@ mod e2e {
     pub mod platform;
     pub mod roles;
     pub mod stock;
+    pub mod web;
 }

@@ -1,0 +1,180 @@
+//! `GET /t/{code}`: what anyone who scans a bag sees (no sign-in): the product, its
+//! registration, producer, lot, dates, inspection, the chain of custody and whether it may be
+//! sold; for a pesticide, its toxicity, restricted use and registered uses. Never a buyer.
+
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::Lang;
+use domain::trace::{self, PublicTrace};
+
+use super::view::{self, china_time};
+use super::{Chrome, Ctx};
+use crate::app::AppState;
+
+pub struct CustodyRow {
+    pub step: &'static str,
+    pub at: String,
+    pub place: String,
+    pub corrected: bool,
+}
+
+pub struct UseRow {
+    pub crop: String,
+    pub target: String,
+    pub dose: String,
+    pub phi: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "trace.html")]
+struct TracePage {
+    c: Chrome,
+    t: PublicTrace,
+    name: String,
+    producer: String,
+    /// ok, sold, hold, warn.
+    badge_class: &'static str,
+    badge: &'static str,
+    inspection: &'static str,
+    custody: Vec<CustodyRow>,
+    restricted: bool,
+    toxicity: String,
+    uses: Vec<UseRow>,
+}
+
+#[derive(askama::Template)]
+#[template(path = "trace_unknown.html")]
+struct Unknown {
+    c: Chrome,
+}
+
+fn step_name(step: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match step {
+        "commissioning" => ("生产放行", "released by the producer"),
+        "shipping" => ("发货", "shipped"),
+        "receiving" => ("入库", "received"),
+        "inspecting" => ("检验", "inspected"),
+        "retail_selling" => ("售出", "sold"),
+        "destroying" => ("销毁", "destroyed"),
+        "holding" => ("封存或召回", "held or recalled"),
+        "stock_taking" => ("盘点", "stock count"),
+        "correcting" => ("更正声明", "correction"),
+        _ => ("其他", "other"),
+    };
+    lang.pick(zh, en)
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+) -> Response {
+    let lang = ctx.lang;
+    if let Some(r) = crate::http::rate_limited(&state, &headers, peer, lang).await {
+        return r;
+    }
+    let c = Chrome::new(&ctx, ctx.l("农资追溯", "Trace"), "scan");
+    let found = match trace::public_trace(state.db(), &code).await {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            let body = askama::Template::render(&Unknown { c });
+            return match body {
+                Ok(b) => (StatusCode::NOT_FOUND, axum::response::Html(b)).into_response(),
+                Err(e) => super::WebError::from(e).into_response(),
+            };
+        }
+        Err(e) => return super::WebError::from(e).into_response(),
+    };
+    match render(&state, c, found, lang).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn render(
+    state: &AppState,
+    c: Chrome,
+    t: PublicTrace,
+    lang: Lang,
+) -> Result<Response, super::WebError> {
+    let db = state.db();
+    let sold_unit = t.unit_status.as_deref() == Some("SOLD");
+    let (badge_class, badge) = match t.disposition.as_str() {
+        "RECALLED" => (
+            "warn",
+            lang.pick("已召回，请勿使用", "RECALLED: do not use"),
+        ),
+        "EXPIRED" => ("hold", lang.pick("已过期", "Expired")),
+        "ON_HOLD" => ("hold", lang.pick("暂停销售", "On hold")),
+        _ if t.unit_flagged => ("warn", lang.pick("疑似假冒", "Possibly counterfeit")),
+        _ if sold_unit => ("sold", lang.pick("这一件已售出", "This unit has been sold")),
+        _ => ("ok", lang.pick("正常销售", "OK to sell")),
+    };
+    let inspection = match t.inspection_result.as_deref() {
+        Some("CONFORMANT") => lang.pick("合格", "conformant"),
+        Some("NON_CONFORMANT") => lang.pick("不合格", "non-conformant"),
+        _ => lang.pick("未录入", "not recorded"),
+    };
+    let custody = t
+        .custody
+        .iter()
+        .map(|s| CustodyRow {
+            step: step_name(&s.biz_step, lang),
+            at: china_time(s.occurred_at),
+            place: match lang {
+                Lang::Zh => s.place_zh.clone(),
+                Lang::En => s.place_en.clone(),
+            }
+            .unwrap_or_default(),
+            corrected: s.corrected,
+        })
+        .collect();
+    let product = domain::catalog::product(db, t.product_id).await?;
+    let spec = domain::catalog::pesticide_specs(db, &[t.product_id])
+        .await?
+        .into_iter()
+        .next();
+    let uses = domain::catalog::uses_by_products(db, &[t.product_id])
+        .await?
+        .into_iter()
+        .map(|u| UseRow {
+            crop: view::crop_words(&u.crop, lang),
+            target: lang.pick(&u.target_zh, &u.target_en).to_owned(),
+            dose: format!(
+                "{}–{} {}",
+                u.dose_min,
+                u.dose_max,
+                lang.pick(&u.dose_unit.replace("/mu", "/亩"), &u.dose_unit)
+            ),
+            phi: match lang {
+                Lang::Zh => format!("{} 天", u.phi_days),
+                Lang::En => format!("{} days", u.phi_days),
+            },
+        })
+        .collect();
+    let page = TracePage {
+        name: lang.pick(&t.product_zh, &t.product_en).to_owned(),
+        producer: lang.pick(&t.producer_zh, &t.producer_en).to_owned(),
+        badge_class,
+        badge,
+        inspection,
+        custody,
+        restricted: product.restricted_use,
+        toxicity: spec
+            .map(|s| view::toxicity_words(&s.toxicity, lang).to_owned())
+            .unwrap_or_default(),
+        uses,
+        c,
+        t,
+    };
+    // A public page: the same for everyone, so it may be cached briefly (a recall shows within
+    // a minute).
+    Ok((
+        [(axum::http::header::CACHE_CONTROL, "public, max-age=60")],
+        axum::response::Html(askama::Template::render(&page)?),
+    )
+        .into_response())
+}

@@ -20,6 +20,8 @@
   }
   var meta = $('meta[name=csrf]');
   var csrf = meta && meta.content;
+  // Set on pages of a signed-in farmer (or a keeper acting for one): only they have a catalog.
+  var farmer = d.documentElement.hasAttribute('data-farmer');
   var online = !$('#offline-app');
   if (csrf && online) { try { ls.setItem('nz-csrf', csrf); } catch (e) {} }
 
@@ -36,15 +38,21 @@
   }
 
   // The village catalog snapshot, kept in the Cache API for offline browsing.
-  function saveCatalog() {
-    if (!csrf || !w.caches) return Promise.resolve();
-    var headers = {};
-    var etag = ls.getItem('nz-cat-etag');
-    if (etag) headers['If-None-Match'] = etag;
-    return fetch('/app/catalog.json', { credentials: 'same-origin', headers: headers }).then(function (r) {
-      if (r.status !== 200) return;
-      ls.setItem('nz-cat-etag', r.headers.get('ETag') || '');
-      return caches.open('nz-data').then(function (c) { return c.put('/app/catalog.json', r); });
+  function saveCatalog(always) {
+    if (!(farmer || always) || !w.caches) return Promise.resolve();
+    return caches.open('nz-data').then(function (c) {
+      return c.match('/app/catalog.json').then(function (have) {
+        // The ETag is only worth sending when the cache really holds the snapshot it names.
+        var etag = have && ls.getItem('nz-cat-etag');
+        var headers = etag ? { 'If-None-Match': etag } : {};
+        return fetch('/app/catalog.json', { credentials: 'same-origin', headers: headers }).then(function (r) {
+          if (r.status === 304) return;
+          var json = (r.headers.get('Content-Type') || '').indexOf('application/json') === 0;
+          if (!r.ok || r.redirected || !json) throw new Error('no catalog');
+          var tag = r.headers.get('ETag') || '';
+          return c.put('/app/catalog.json', r).then(function () { ls.setItem('nz-cat-etag', tag); });
+        });
+      });
     }).then(function () { d.documentElement.setAttribute('data-catalog', 'saved'); }).catch(function () {});
   }
   function loadCatalog() {
@@ -191,8 +199,9 @@
         : t('没有信号：可以浏览和排队下单，有信号后自动发送。', 'No signal: browse and queue orders; they are sent when the signal returns.');
     }
     w.addEventListener('offline', netState);
+    w.addEventListener('online', netState);
     netState();
-    (navigator.onLine ? saveCatalog() : Promise.resolve()).then(loadCatalog).then(function (c) { cat = c; draw(); }).catch(draw);
+    (navigator.onLine ? saveCatalog(true) : Promise.resolve()).then(loadCatalog).then(function (c) { cat = c; draw(); }).catch(draw);
   }
 
   function live() {
@@ -249,6 +258,6 @@
 
   w.addEventListener('online', flush);
   var root = $('#offline-app');
-  if (root) offlineApp(root); else if (csrf) saveCatalog();
+  if (root) offlineApp(root); else saveCatalog();
   renderOutbox(); flush(); live(); scanner();
 })();

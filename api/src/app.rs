@@ -420,7 +420,7 @@ pub async fn serve_until_shutdown(state: AppState, addr: SocketAddr) -> anyhow::
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving GraphQL at /graphql (GraphiQL in a browser)");
+    tracing::info!(addr = %listener.local_addr()?, "serving the web pages at / and GraphQL at /graphql");
     let sweeper = spawn_sweeper(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)

@@ -169,7 +169,9 @@ async fn run(command: Command) -> anyhow::Result<()> {
 
 fn print_demo_logins(addr: SocketAddr) -> anyhow::Result<()> {
     println!();
-    println!("Nongzi demo county is ready. GraphiQL: http://{addr}/graphql");
+    println!("Nongzi demo county is ready.");
+    println!("  farmer app (open it on a phone): http://{addr}/");
+    println!("  GraphQL console:                 http://{addr}/graphql");
     println!("Demo logins (phone / password):");
     for c in demo::credentials()? {
         println!(

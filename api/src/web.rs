@@ -37,6 +37,9 @@ pub struct Chrome {
     /// A station keeper acting for this farmer (代购): the farmer's name and phone.
     pub acting_for: Option<String>,
     pub is_keeper: bool,
+    /// A farmer's pages (the farmer, or a keeper acting for one): the script keeps the
+    /// village catalog for offline use.
+    pub farmer: bool,
     pub tab: &'static str,
     path: String,
 }
@@ -59,6 +62,7 @@ impl Chrome {
                 )
             }),
             is_keeper: s.is_some_and(|s| s.actor.role == domain::accounts::Role::StationKeeper),
+            farmer: s.is_some_and(|s| s.farmer().is_some()),
             tab,
             path: ctx.path.clone(),
         }
@@ -129,8 +133,20 @@ async fn page_headers(State(state): State<AppState>, mut req: Request, next: Nex
     } else {
         None
     };
+    // `?lang=en` on any page is remembered, like the switch.
+    let lang = req
+        .uri()
+        .query()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("lang=")))
+        .map(|v| if v.starts_with("en") { "en" } else { "zh" });
     let mut res = next.run(req).await;
     let h = res.headers_mut();
+    if let Some(l) = lang {
+        h.append(
+            header::SET_COOKIE,
+            ctx::set_cookie("lang", l, 365 * 86_400, false, secure),
+        );
+    }
     if let Some(t) = new_anon {
         h.append(
             header::SET_COOKIE,

@@ -520,6 +520,7 @@ pub async fn product(
             licences: licences
                 .iter()
                 .filter(|l| l.dealer_id == o.dealer.id && l.valid_to >= today)
+                .filter(|l| licence_matters(&l.kind, &p))
                 .map(|l| format!("{} {}", view::licence_words(&l.kind, lang), l.number))
                 .collect(),
             pack: domain::stock::pack_label(&o.sku),
@@ -563,6 +564,17 @@ pub async fn product(
         idem: super::ctx::random_token(),
         p,
     })
+}
+
+/// The dealer licences a buyer of this product should see: the pesticide licence (and the
+/// restricted-use one for a restricted product) for pesticides, the seed licence for seed.
+/// Fertiliser needs no dealer licence.
+fn licence_matters(kind: &str, p: &product::Model) -> bool {
+    match p.category.as_str() {
+        "PESTICIDE" => kind == "PESTICIDE_BUSINESS" || (p.restricted_use && kind == "RESTRICTED_PESTICIDE"),
+        "SEED" => kind == "SEED_BUSINESS",
+        _ => false,
+    }
 }
 
 pub struct CartRow {

@@ -37,6 +37,7 @@ pub async fn shell(ctx: Ctx) -> WebResult {
     c.user_name = String::new();
     c.csrf = String::new();
     c.acting_for = None;
+    c.farmer = false;
     let body = askama::Template::render(&Shell { c })?;
     Ok((
         [

@@ -43,6 +43,18 @@ struct TracePage {
     uses: Vec<UseRow>,
 }
 
+impl TracePage {
+    /// A long code in groups of four, as printed under a QR code: easier to compare by eye.
+    fn grouped(&self, code: &str) -> String {
+        let chars: Vec<char> = code.chars().collect();
+        chars
+            .chunks(4)
+            .map(|c| c.iter().collect::<String>())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
 #[derive(askama::Template)]
 #[template(path = "trace_unknown.html")]
 struct Unknown {

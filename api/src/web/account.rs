@@ -70,14 +70,27 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn session_cookie(token: &str, secure: bool) -> header::HeaderValue {
-    set_cookie(
+/// Signs the browser in as `user` (a new session and its cookie) and sends it to `to`.
+async fn start_session(
+    state: &AppState,
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    user: &domain::entities::app_user::Model,
+    to: &str,
+) -> WebResult {
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let token = sessions::start(state.db(), user, ua).await?;
+    let cookie = set_cookie(
         SESSION_COOKIE,
-        token,
+        &token,
         sessions::SESSION_DAYS * 86_400,
         true,
-        secure,
-    )
+        ctx.secure,
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(to)).into_response())
 }
 
 pub async fn login(
@@ -96,22 +109,13 @@ pub async fn login(
     .await;
     match result {
         Ok(user) => {
-            let ua = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let token = sessions::start(state.db(), &user, ua).await?;
             let to = if user.role == "STATION_KEEPER" && f.next.as_deref().is_none_or(|n| n == "/")
             {
                 "/station".to_owned()
             } else {
                 safe_next(f.next.as_deref())
             };
-            Ok((
-                [(header::SET_COOKIE, session_cookie(&token, ctx.secure))],
-                Redirect::to(&to),
-            )
-                .into_response())
+            start_session(&state, &ctx, &headers, &user, &to).await
         }
         Err(e) => {
             let errors = messages(e, &ctx)?;
@@ -226,18 +230,7 @@ pub async fn signup(
         }
     };
     match result {
-        Ok(user) => {
-            let ua = headers
-                .get(header::USER_AGENT)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            let token = sessions::start(state.db(), &user, ua).await?;
-            Ok((
-                [(header::SET_COOKIE, session_cookie(&token, ctx.secure))],
-                Redirect::to("/?welcome=1"),
-            )
-                .into_response())
-        }
+        Ok(user) => start_session(&state, &ctx, &headers, &user, "/?welcome=1").await,
         Err(e) => {
             let errors = messages(e, &ctx)?;
             super::ctx::page(&SignupPage {

@@ -395,13 +395,6 @@ pub struct OfferView {
     pub expires: Option<String>,
 }
 
-pub struct UseView {
-    pub crop: String,
-    pub target: String,
-    pub dose: String,
-    pub phi: String,
-}
-
 #[derive(askama::Template)]
 #[template(path = "product.html")]
 struct ProductPage {
@@ -416,7 +409,7 @@ struct ProductPage {
     seed: Option<String>,
     pesticide: Option<String>,
     toxicity: String,
-    uses: Vec<UseView>,
+    uses: Vec<view::UseRow>,
     offers: Vec<OfferView>,
     added: bool,
     idem: String,
@@ -485,24 +478,7 @@ pub async fn product(
         .as_ref()
         .map(|s| view::toxicity_words(&s.toxicity, lang).to_owned())
         .unwrap_or_default();
-    let uses = catalog::uses_by_products(db, &[p.id])
-        .await?
-        .into_iter()
-        .map(|u| UseView {
-            crop: view::crop_words(&u.crop, lang),
-            target: lang.pick(&u.target_zh, &u.target_en).to_owned(),
-            dose: format!(
-                "{}–{} {}",
-                u.dose_min,
-                u.dose_max,
-                lang.pick(&u.dose_unit.replace("/mu", "/亩"), &u.dose_unit)
-            ),
-            phi: match lang {
-                Lang::Zh => format!("{} 天", u.phi_days),
-                Lang::En => format!("{} days", u.phi_days),
-            },
-        })
-        .collect();
+    let uses = view::uses(catalog::uses_by_products(db, &[p.id]).await?, lang);
     let offers = match &village {
         Some(v) => shop::village_offers(db, v.id, &[p.id]).await?,
         None => vec![],
@@ -571,7 +547,9 @@ pub async fn product(
 /// Fertiliser needs no dealer licence.
 fn licence_matters(kind: &str, p: &product::Model) -> bool {
     match p.category.as_str() {
-        "PESTICIDE" => kind == "PESTICIDE_BUSINESS" || (p.restricted_use && kind == "RESTRICTED_PESTICIDE"),
+        "PESTICIDE" => {
+            kind == "PESTICIDE_BUSINESS" || (p.restricted_use && kind == "RESTRICTED_PESTICIDE")
+        }
         "SEED" => kind == "SEED_BUSINESS",
         _ => false,
     }
@@ -965,8 +943,8 @@ pub async fn checkout(
         }
         Err(e) => {
             let errors = messages(e, &ctx)?;
-            // A refused checkout frees nothing: the same key would replay the refusal, so the
-            // corrected form gets a new key.
+            // The refused attempt wrote nothing (its transaction rolled back); the corrected
+            // form still gets a fresh key, so an old tab's key cannot stand for the new order.
             checkout_page(
                 &state,
                 &ctx,

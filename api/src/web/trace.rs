@@ -19,13 +19,6 @@ pub struct CustodyRow {
     pub corrected: bool,
 }
 
-pub struct UseRow {
-    pub crop: String,
-    pub target: String,
-    pub dose: String,
-    pub phi: String,
-}
-
 #[derive(askama::Template)]
 #[template(path = "trace.html")]
 struct TracePage {
@@ -40,7 +33,7 @@ struct TracePage {
     custody: Vec<CustodyRow>,
     restricted: bool,
     toxicity: String,
-    uses: Vec<UseRow>,
+    uses: Vec<view::UseRow>,
 }
 
 impl TracePage {
@@ -149,24 +142,10 @@ async fn render(
         .await?
         .into_iter()
         .next();
-    let uses = domain::catalog::uses_by_products(db, &[t.product_id])
-        .await?
-        .into_iter()
-        .map(|u| UseRow {
-            crop: view::crop_words(&u.crop, lang),
-            target: lang.pick(&u.target_zh, &u.target_en).to_owned(),
-            dose: format!(
-                "{}–{} {}",
-                u.dose_min,
-                u.dose_max,
-                lang.pick(&u.dose_unit.replace("/mu", "/亩"), &u.dose_unit)
-            ),
-            phi: match lang {
-                Lang::Zh => format!("{} 天", u.phi_days),
-                Lang::En => format!("{} days", u.phi_days),
-            },
-        })
-        .collect();
+    let uses = view::uses(
+        domain::catalog::uses_by_products(db, &[t.product_id]).await?,
+        lang,
+    );
     let page = TracePage {
         name: lang.pick(&t.product_zh, &t.product_en).to_owned(),
         producer: lang.pick(&t.producer_zh, &t.producer_en).to_owned(),

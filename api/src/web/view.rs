@@ -145,3 +145,31 @@ pub fn half_kg(x: f64) -> String {
         format!("{r:.1}")
     }
 }
+
+/// A registered use of a pesticide as a row of the uses table.
+pub struct UseRow {
+    pub crop: String,
+    pub target: String,
+    pub dose: String,
+    pub phi: String,
+}
+
+/// The registered uses, in the reader's words: crop, target, dose per mu, pre-harvest interval.
+pub fn uses(uses: Vec<domain::entities::pesticide_use::Model>, lang: Lang) -> Vec<UseRow> {
+    uses.into_iter()
+        .map(|u| UseRow {
+            crop: crop_words(&u.crop, lang),
+            target: lang.pick(&u.target_zh, &u.target_en).to_owned(),
+            dose: format!(
+                "{}–{} {}",
+                u.dose_min,
+                u.dose_max,
+                lang.pick(&u.dose_unit.replace("/mu", "/亩"), &u.dose_unit)
+            ),
+            phi: match lang {
+                Lang::Zh => format!("{} 天", u.phi_days),
+                Lang::En => format!("{} days", u.phi_days),
+            },
+        })
+        .collect()
+}

@@ -149,19 +149,19 @@
         if (p.reg) c.appendChild(el('div', { 'class': 'small muted' }, p.reg));
         p.offers.forEach(function (o) {
           var dealer = cat.dealers.filter(function (x) { return x.id === o.dealer; })[0] || {};
+          c.appendChild(el('div', { 'class': 'small' }, o.pack + ' · ' + (zh ? dealer.zh : dealer.en)));
           var row = el('div', { 'class': 'row spread' });
-          row.appendChild(el('span', null, o.pack + ' · ' + (zh ? dealer.zh : dealer.en)));
           row.appendChild(el('span', { 'class': 'price' }, yuan(o.priceFen)));
           c.appendChild(row);
-          if (p.restricted) { c.appendChild(el('div', { 'class': 'small out' }, t('限制使用农药须实名，不能离线下单', 'Restricted use: order online with your real name'))); return; }
-          if (o.available <= 0) { c.appendChild(el('div', { 'class': 'small out' }, t('缺货', 'Out of stock'))); return; }
+          if (p.restricted) { row.appendChild(el('span', { 'class': 'small out' }, t('限制使用农药须实名，不能离线下单', 'Restricted use: order online with your real name'))); return; }
+          if (o.available <= 0) { row.appendChild(el('span', { 'class': 'out' }, t('缺货', 'Out of stock'))); return; }
           var b = el('button', { type: 'button', 'class': 'alt', 'data-test': 'offline-add', 'data-offer': o.id }, t('加入离线订单', 'Add to queued order'));
           b.onclick = function () {
             var key = String(o.id);
             draft[key] = draft[key] || { offer: o.id, qty: 0, priceFen: o.priceFen, name: (zh ? p.zh : p.en) + ' ' + o.pack };
             draft[key].qty += 1; drawDraft();
           };
-          c.appendChild(b);
+          row.appendChild(b);
         });
         list.appendChild(c);
       });
@@ -170,7 +170,14 @@
       var keys = Object.keys(draft), box = $('#off-lines');
       $('#off-draft').hidden = !keys.length;
       box.textContent = '';
-      keys.forEach(function (k) { box.appendChild(el('div', null, draft[k].name + ' × ' + draft[k].qty + ' = ' + yuan(draft[k].qty * draft[k].priceFen))); });
+      keys.forEach(function (k) {
+        var line = el('div', { 'class': 'row spread' });
+        line.appendChild(el('span', null, draft[k].name + ' × ' + draft[k].qty + ' = ' + yuan(draft[k].qty * draft[k].priceFen)));
+        var less = el('button', { type: 'button', 'class': 'alt', 'aria-label': t('减少一件：', 'One less: ') + draft[k].name }, '−1');
+        less.onclick = function () { if (--draft[k].qty <= 0) delete draft[k]; drawDraft(); };
+        line.appendChild(less);
+        box.appendChild(line);
+      });
     }
     q.addEventListener('input', draw);
     var params = new URLSearchParams(location.search);

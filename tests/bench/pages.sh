@@ -55,11 +55,16 @@ echo "== $backend, $(nproc) cores, release build, load generator on the same cor
 echo
 echo "page weight: gzip bytes of the first view (HTML with its CSS inlined; the script loads deferred)"
 printf '  %-26s %8s %8s\n' page gzip raw
-for p in / /find "/find?q=%E7%A8%BB%E9%A3%9E%E8%99%B1" "/p/$pid_p" /cart /orders /fields ${field:+/fields/$field} /me /scan /offline /login /signup; do
-  gz=$(curl -s -H "Cookie: $cookie" -H 'Accept-Encoding: gzip' "$B$p" | wc -c)
-  raw=$(curl -s -H "Cookie: $cookie" "$B$p" | wc -c)
-  printf '  %-26s %8s %8s\n' "$p" "$gz" "$raw"
+weigh() { # page, cookie
+  local gz raw
+  gz=$(curl -s -H "Cookie: $2" -H 'Accept-Encoding: gzip' "$B$1" | wc -c)
+  raw=$(curl -s -H "Cookie: $2" "$B$1" | wc -c)
+  printf '  %-26s %8s %8s\n' "$1" "$gz" "$raw"
+}
+for p in / /find "/find?q=%E7%A8%BB%E9%A3%9E%E8%99%B1" "/p/$pid_p" /cart /orders /fields ${field:+/fields/$field} /me /scan /offline; do
+  weigh "$p" "$cookie"
 done
+for p in /login /signup; do weigh "$p" ""; done  # signed out
 js=$(curl -s "$B/" -H "Cookie: $cookie" | grep -o '/assets/app\.[0-9a-f]*\.js' | head -1)
 printf '  %-26s %8s %8s\n' "$js (deferred)" "$(curl -s -H 'Accept-Encoding: gzip' "$B$js" | wc -c)" "$(curl -s "$B$js" | wc -c)"
 echo

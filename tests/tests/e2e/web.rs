@@ -651,3 +651,27 @@ async fn farmer_pages_fit_the_page_weight_budget() {
     );
     assert!(failed.is_empty(), "over the 14 KB budget: {failed:?}");
 }
+
+/// The catalog page reads a constant number of SQL statements, whatever it shows: offers, stock
+/// and lots of the whole page come in one statement each.
+#[tokio::test]
+async fn the_catalog_page_costs_the_same_sql_for_3_or_20_products() {
+    let app = demo_app().await;
+    let mut b = Browser::new(&app);
+    b.sign_in_demo("FARMER").await;
+    b.get("/find").await; // the session's last use is written at most every few minutes
+    let mut counts = vec![];
+    for path in ["/find", "/find?q=稻飞虱", "/find?cat=FERTILISER"] {
+        let before = app.statements();
+        let p = b.get(path).await;
+        let n = app.statements() - before;
+        let products = p.ids_after("href=\"/p/").len();
+        println!("{path}: {products} products, {n} SQL statements");
+        counts.push((products, n));
+    }
+    assert!(counts[0].0 >= 15 && counts[1].0 <= 5, "{counts:?}");
+    assert!(
+        counts.iter().all(|c| c.1 == counts[0].1),
+        "statements vary with the page: {counts:?}"
+    );
+}

@@ -42,10 +42,9 @@ impl Phone {
     }
     /// `138****0001`: how a phone is shown to someone other than its owner.
     pub fn masked(s: &str) -> String {
-        if s.len() == 11 {
-            format!("{}****{}", &s[..3], &s[7..])
-        } else {
-            "****".into()
+        match (s.len(), s.get(..3), s.get(7..)) {
+            (11, Some(head), Some(tail)) => format!("{head}****{tail}"),
+            _ => "****".into(),
         }
     }
 }
@@ -140,10 +139,9 @@ impl IdNumber {
 
     /// `4208**********123X`: only the region prefix and the last four stay readable.
     pub fn masked(s: &str) -> String {
-        if s.len() == 18 {
-            format!("{}{}{}", &s[..4], "*".repeat(10), &s[14..])
-        } else {
-            "*".repeat(s.len())
+        match (s.len(), s.get(..4), s.get(14..)) {
+            (18, Some(head), Some(tail)) => format!("{head}{}{tail}", "*".repeat(10)),
+            _ => "*".repeat(s.chars().count()),
         }
     }
 }
@@ -187,7 +185,9 @@ impl PesticideRegNo {
                 "pesticide registration must be PD + 4-digit year + 4-digit serial, e.g. PD20080005",
             )
         };
-        if t.len() < 10 {
+        // Byte offsets below are only character boundaries in ASCII text: anything else (a
+        // Chinese or full-width character typed into the number) is not a registration number.
+        if t.len() < 10 || !t.is_ascii() {
             return Err(bad());
         }
         let (prefix, rest) = t.split_at(2);
@@ -595,6 +595,19 @@ mod tests {
         assert!(PesticideRegNo::parse("r", "PD20080005F040123").is_ok());
         assert!(PesticideRegNo::parse("r", "PX20080005").is_err());
         assert!(PesticideRegNo::parse("r", "PD2008005").is_err());
+        for s in [
+            "中PD20080005x",
+            "P中D2008000512",
+            "ＰＤ20080005",
+            "PD2008000５",
+            "PD200800０５",
+        ] {
+            assert!(PesticideRegNo::parse("r", s).is_err(), "{s}");
+        }
+        assert_eq!(Phone::masked("13800000001"), "138****0001");
+        assert_eq!(Phone::masked("1中3800000"), "****");
+        assert_eq!(IdNumber::masked("11010519491231002X"), "1101**********002X");
+        assert_eq!(IdNumber::masked("12中010519491231X"), "*".repeat(16));
         assert!(FertiliserRegNo::parse("r", "农肥(2015)准字4024号").is_ok());
         assert!(FertiliserRegNo::parse("r", "鄂农肥（2019）准字0856号").is_ok());
         assert!(FertiliserRegNo::parse("r", "微生物肥(2020)准字12345号").is_ok());

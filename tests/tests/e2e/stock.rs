@@ -2741,3 +2741,51 @@ async fn csv_cells_that_would_run_as_formulas_are_quoted_and_negative_numbers_st
     assert_eq!(b["name"], format!("'{buyer}"));
     assert!(!report.iter().any(|r| r["name"].starts_with('@')));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_code_leads_a_regulator_to_its_lot_and_product() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| is_category(o, "FERTILISER")).clone();
+    let lot = new_lot(
+        &app,
+        owner,
+        &o["sku"]["id"],
+        "TRACE-GID",
+        -10,
+        90,
+        "CONFORMANT",
+    )
+    .await;
+
+    let t = q(
+        &app,
+        None,
+        "query($c: String!) { trace(code: $c) { lotId productId lotNo } }",
+        json!({ "c": lot["traceCode"] }),
+    )
+    .await["trace"]
+        .clone();
+    assert_eq!(t["lotNo"], "TRACE-GID");
+    assert_eq!(t["lotId"], lot["id"]);
+    assert_eq!(t["productId"], o["sku"]["product"]["id"]);
+    let l = q(
+        &app,
+        Some(&c.regulator),
+        &with_lot(LOT_QUERY),
+        json!({ "id": t["lotId"] }),
+    )
+    .await;
+    assert_eq!(l["lot"]["lotNo"], "TRACE-GID");
+    assert_eq!(l["lot"]["traceCode"], lot["traceCode"]);
+    let p = q(
+        &app,
+        Some(&c.regulator),
+        "query($id: ID!) { product(id: $id) { id nameZh } }",
+        json!({ "id": t["productId"] }),
+    )
+    .await;
+    assert_eq!(p["product"]["nameZh"], o["sku"]["product"]["nameZh"]);
+}

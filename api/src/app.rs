@@ -1,5 +1,6 @@
 //! The HTTP server: state, routes, the GraphQL handler with token checking, health checks.
 
+use std::any::Any;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use domain::Lang;
 use sea_orm::DatabaseConnection;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -86,19 +88,29 @@ impl AppState {
 
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
-    Router::new()
+    let router = Router::new()
         .route("/graphql", get(graphiql).post(graphql_handler))
         .route("/graphql/ws", get(graphql_ws))
-        .route("/payments/sandbox/callback", axum::routing::post(payment_callback))
+        .route(
+            "/payments/sandbox/callback",
+            axum::routing::post(payment_callback),
+        )
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/t/{code}", get(crate::web::trace::page))
         .route("/t/{code}/{file}", get(crate::http::trace_qr))
         .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
-        .route("/dealers/{dealer}/receipts.csv", axum::routing::post(crate::http::receipts_csv))
-        .route("/lots/{lot}/recall-report.csv", get(crate::http::recall_csv))
+        .route(
+            "/dealers/{dealer}/receipts.csv",
+            axum::routing::post(crate::http::receipts_csv),
+        )
+        .route(
+            "/lots/{lot}/recall-report.csv",
+            get(crate::http::recall_csv),
+        )
         .merge(crate::web::routes(state.clone()))
-        .with_state(state)
+        .with_state(state);
+    catch_panics(router)
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
@@ -106,6 +118,54 @@ pub fn router(state: AppState) -> Router {
             tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
         }))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Set on the answer to a request whose handler panicked.
+#[derive(Clone, Copy)]
+struct Panicked;
+
+/// A panic in a handler is a bug. It is logged (inside the request's span, so with its request
+/// id) and answered as a 500 INTERNAL error in GraphQL's shape, in the caller's language, instead
+/// of a dropped connection.
+fn catch_panics(router: Router) -> Router {
+    router
+        .layer(CatchPanicLayer::custom(
+            |err: Box<dyn Any + Send + 'static>| {
+                let detail = err
+                    .downcast_ref::<&str>()
+                    .map(|s| (*s).to_owned())
+                    .or_else(|| err.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "(no message)".to_owned());
+                tracing::error!(panic = %detail, "request handler panicked");
+                let mut resp = internal_error(Lang::Zh);
+                resp.extensions_mut().insert(Panicked);
+                resp
+            },
+        ))
+        // The panic handler cannot see the request; this layer can, and picks the language.
+        .layer(axum::middleware::from_fn(
+            |req: Request<axum::body::Body>, next: axum::middleware::Next| async move {
+                let lang = lang_of(req.headers());
+                let resp = next.run(req).await;
+                if resp.extensions().get::<Panicked>().is_some() && lang != Lang::Zh {
+                    internal_error(lang)
+                } else {
+                    resp
+                }
+            },
+        ))
+}
+
+/// A 500 in GraphQL's response shape; the details are only in the server log.
+fn internal_error(lang: Lang) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{
+            "message": lang.pick("服务器内部错误", "internal error"),
+            "extensions": { "code": "INTERNAL" }
+        }]
+    });
+    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
 }
 
 /// `GET /graphql`: a small query console served from the binary (no CDN, works offline).
@@ -445,4 +505,49 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use serde_json::{Value, json};
+    use tower::ServiceExt;
+
+    async fn boom() -> &'static str {
+        panic!("a bug")
+    }
+
+    async fn answer(lang: &str) -> (u16, Value) {
+        let app = super::catch_panics(axum::Router::new().route("/boom", get(boom)));
+        let resp = app
+            .oneshot(
+                Request::get("/boom")
+                    .header("accept-language", lang)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_internal_in_graphql_shape() {
+        let (status, body) = answer("en").await;
+        assert_eq!(status, 500);
+        assert_eq!(
+            body,
+            json!({"data": null, "errors": [{"message": "internal error", "extensions": {"code": "INTERNAL"}}]})
+        );
+        let (status, body) = answer("zh-CN").await;
+        assert_eq!(status, 500);
+        assert_eq!(body["errors"][0]["message"], "服务器内部错误");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+    }
 }

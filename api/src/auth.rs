@@ -86,11 +86,10 @@ impl Keys {
         let role = Role::parse(&c.role)?;
         let user_id = c.sub.parse().ok()?;
         let (dealer_id, county_ids) = match c.org.as_deref() {
-            Some(o) if o.starts_with("dealer:") => (Some(o[7..].parse().ok()?), vec![]),
-            Some(o) if o.starts_with("county:") => (
+            Some(o) if let Some(d) = o.strip_prefix("dealer:") => (Some(d.parse().ok()?), vec![]),
+            Some(o) if let Some(c) = o.strip_prefix("county:") => (
                 None,
-                o[7..]
-                    .split(',')
+                c.split(',')
                     .map(str::parse)
                     .collect::<Result<Vec<i64>, _>>()
                     .ok()?,

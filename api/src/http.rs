@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use domain::accounts::Actor;
+use domain::csv_export::{Cell, CsvExport};
 use domain::{Lang, ledger, stock, trace};
 use serde::Deserialize;
 
@@ -366,63 +367,61 @@ fn recall_to_csv(r: &trace::RecallReport, lang: Lang) -> String {
             "note",
         ],
     };
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = w.write_record(header);
+    // Quantities are numbers (left as they are); every other column is text, neutralised.
+    let mut w = CsvExport::new(&header);
     for h in &r.holders {
-        let _ = w.write_record([
-            lang.pick("持有", "holder").to_owned(),
-            lang.pick(&h.dealer_zh, &h.dealer_en).to_owned(),
-            lang.pick(&h.location_zh, &h.location_en).to_owned(),
-            String::new(),
-            h.dealer_phone.clone(),
-            h.on_hand.to_string(),
-            h.in_transit.to_string(),
-            String::new(),
-            format!("{} {}", lang.pick("已预留", "reserved"), h.reserved),
+        w.row([
+            Cell::text(lang.pick("持有", "holder")),
+            Cell::text(lang.pick(&h.dealer_zh, &h.dealer_en)),
+            Cell::text(lang.pick(&h.location_zh, &h.location_en)),
+            Cell::text(""),
+            Cell::text(&h.dealer_phone),
+            Cell::number(h.on_hand),
+            Cell::number(h.in_transit),
+            Cell::text(""),
+            Cell::text(format!(
+                "{} {}",
+                lang.pick("已预留", "reserved"),
+                h.reserved
+            )),
         ]);
     }
     for b in &r.buyers {
         let village = match lang {
-            Lang::Zh => b.village_zh.clone(),
-            Lang::En => b.village_en.clone(),
+            Lang::Zh => b.village_zh.as_deref(),
+            Lang::En => b.village_en.as_deref(),
         };
-        let _ = w.write_record([
-            lang.pick("购买人", "buyer").to_owned(),
-            lang.pick(&b.dealer_zh, &b.dealer_en).to_owned(),
-            village.unwrap_or_default(),
-            b.name.clone().unwrap_or_default(),
-            b.phone.clone().unwrap_or_default(),
-            b.quantity.to_string(),
-            String::new(),
-            domain::local_date(b.sold_at).to_string(),
-            String::new(),
+        w.row([
+            Cell::text(lang.pick("购买人", "buyer")),
+            Cell::text(lang.pick(&b.dealer_zh, &b.dealer_en)),
+            Cell::text(village.unwrap_or_default()),
+            Cell::text(b.name.as_deref().unwrap_or_default()),
+            Cell::text(b.phone.as_deref().unwrap_or_default()),
+            Cell::number(b.quantity),
+            Cell::text(""),
+            Cell::text(domain::local_date(b.sold_at).to_string()),
+            Cell::text(""),
         ]);
     }
     for u in &r.backward {
-        let _ = w.write_record([
-            lang.pick("上游", "upstream").to_owned(),
-            lang.pick(&u.party_zh, &u.party_en).to_owned(),
-            String::new(),
-            String::new(),
-            String::new(),
-            u.quantity.to_string(),
-            String::new(),
-            domain::local_date(u.occurred_at).to_string(),
-            format!(
+        w.row([
+            Cell::text(lang.pick("上游", "upstream")),
+            Cell::text(lang.pick(&u.party_zh, &u.party_en)),
+            Cell::text(""),
+            Cell::text(""),
+            Cell::text(""),
+            Cell::number(u.quantity),
+            Cell::text(""),
+            Cell::text(domain::local_date(u.occurred_at).to_string()),
+            Cell::text(format!(
                 "{} {} {}",
                 u.biz_step,
-                u.licence.clone().unwrap_or_default(),
-                u.document.clone().unwrap_or_default()
-            ),
+                u.licence.as_deref().unwrap_or_default(),
+                u.document.as_deref().unwrap_or_default()
+            )),
         ]);
     }
-    let mut out = String::from('\u{feff}');
-    out.push_str(&String::from_utf8_lossy(
-        &w.into_inner().unwrap_or_default(),
-    ));
-    out
+    w.finish()
 }
 
 #[derive(Deserialize)]

@@ -1,6 +1,6 @@
 //! `nongzi`: the Nongzi server and its command-line tools.
 
-use std::io::Read;
+use std::io::{BufRead, IsTerminal, Read, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -52,13 +52,15 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AdminCommand {
-    /// Create an ADMIN account (the first one, on a fresh database).
+    /// Create an ADMIN account (the first one, on a fresh database). The password comes from
+    /// NONGZI_ADMIN_PASSWORD, or else one line of stdin (a prompt on a terminal), never from
+    /// the command line, which every user of the machine can read with `ps`.
     Create {
         #[arg(long)]
         phone: String,
-        /// Read from NONGZI_ADMIN_PASSWORD when not given.
-        #[arg(long, env = "NONGZI_ADMIN_PASSWORD", hide_env_values = true)]
-        password: String,
+        /// Refused: kept only to say how to pass the password instead.
+        #[arg(long, hide = true)]
+        password: Option<String>,
         #[arg(long, default_value = "管理员")]
         name: String,
     },
@@ -68,8 +70,10 @@ fn init_logging() {
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn"));
     let json = std::env::var("NONGZI_LOG_FORMAT").is_ok_and(|v| v == "json");
+    // Colour codes only help a person at a terminal; in a file or a log collector they are noise.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr);
     if json {
         builder.json().init();
@@ -142,6 +146,17 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     name,
                 },
         } => {
+            let lang = cli_lang();
+            if password.is_some() {
+                anyhow::bail!(
+                    "{}",
+                    lang.pick(
+                        "不再接受 --password：命令行对本机所有用户可见（ps）。请设置环境变量 NONGZI_ADMIN_PASSWORD，或从标准输入（stdin）传入密码，例如 printf '%s\\n' \"$PW\" | nongzi admin create --phone ...",
+                        "--password is no longer accepted: a command line is visible to every user of the machine (ps). Set NONGZI_ADMIN_PASSWORD, or pass the password on stdin, e.g. printf '%s\\n' \"$PW\" | nongzi admin create --phone ...",
+                    )
+                );
+            }
+            let password = admin_password(lang)?;
             let config = Config::from_env(None)?;
             let state = AppState::connect(config).await?;
             let user = domain::accounts::insert_user(
@@ -159,12 +174,65 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 },
             )
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message(domain::Lang::En)))?;
+            .map_err(|e| anyhow::anyhow!("{}", e.message(lang)))?;
             println!("admin {} created", user.phone);
             Ok(())
         }
         Command::Advise { .. } => unreachable!("handled before the runtime starts"),
     }
+}
+
+/// The language of the CLI's own messages: Chinese when the locale says so (`LANG=zh_CN.UTF-8`).
+fn cli_lang() -> domain::Lang {
+    let locale = ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_default();
+    if locale.starts_with("zh") {
+        domain::Lang::Zh
+    } else {
+        domain::Lang::En
+    }
+}
+
+/// The new admin's password: NONGZI_ADMIN_PASSWORD, or else one line of stdin, with a prompt
+/// when stdin is a terminal (the typing is shown: no terminal crate is linked for hiding it).
+fn admin_password(lang: domain::Lang) -> anyhow::Result<String> {
+    if let Some(p) = std::env::var("NONGZI_ADMIN_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+    {
+        return Ok(p);
+    }
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        eprint!(
+            "{}",
+            lang.pick("新管理员的密码：", "password for the new admin: ")
+        );
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line).map_err(|e| {
+        anyhow::anyhow!(
+            "{}: {e}",
+            lang.pick(
+                "无法从标准输入读取密码",
+                "cannot read the password from stdin"
+            )
+        )
+    })?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    if password.is_empty() {
+        anyhow::bail!(
+            "{}",
+            lang.pick(
+                "没有密码：请设置 NONGZI_ADMIN_PASSWORD，或从标准输入（stdin）传入一行密码",
+                "no password: set NONGZI_ADMIN_PASSWORD, or pass the password as one line on stdin",
+            )
+        );
+    }
+    Ok(password.to_owned())
 }
 
 fn print_demo_logins(addr: SocketAddr) -> anyhow::Result<()> {

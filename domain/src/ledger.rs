@@ -8,6 +8,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::csv_export::{Cell, CsvExport};
 use crate::entities::ledger_line;
 use crate::error::{Code, Error, Lang, Result};
 use crate::types::{Fen, IdNumber};
@@ -200,30 +201,27 @@ pub fn to_csv(
             "note",
         ],
     };
-    let mut w = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
-    let _ = w.write_record(&header);
+    let mut w = CsvExport::new(&header);
     for r in rows {
-        let name = lang.pick(&r.product_name_zh, &r.product_name_en).to_owned();
         let mut rec = vec![
-            r.occurred_on.to_string(),
-            name,
-            r.spec.clone(),
-            r.registration_no.clone(),
-            r.producer_name.clone(),
-            r.lot_no.clone(),
-            r.quantity.to_string(),
-            yuan(r.unit_price_fen),
-            yuan(r.amount_fen),
-            r.counterparty_name.clone(),
+            Cell::text(r.occurred_on.to_string()),
+            Cell::text(lang.pick(&r.product_name_zh, &r.product_name_en)),
+            Cell::text(&r.spec),
+            Cell::text(&r.registration_no),
+            Cell::text(&r.producer_name),
+            Cell::text(&r.lot_no),
+            // A return is a negative quantity and amount: numbers, never quoted.
+            Cell::number(r.quantity),
+            Cell::number(yuan(r.unit_price_fen)),
+            Cell::number(yuan(r.amount_fen)),
+            Cell::text(&r.counterparty_name),
         ];
         match kind {
             Kind::Purchase => rec.extend([
-                r.counterparty_licence.clone(),
-                r.counterparty_contact.clone(),
-                r.source_document.clone(),
-                r.note.clone(),
+                Cell::text(&r.counterparty_licence),
+                Cell::text(&r.counterparty_contact),
+                Cell::text(&r.source_document),
+                Cell::text(&r.note),
             ]),
             Kind::Sale => {
                 let id = if show_id_numbers || r.counterparty_id_number.is_empty() {
@@ -231,13 +229,14 @@ pub fn to_csv(
                 } else {
                     IdNumber::masked(&r.counterparty_id_number)
                 };
-                rec.extend([r.counterparty_contact.clone(), id, r.note.clone()]);
+                rec.extend([
+                    Cell::text(&r.counterparty_contact),
+                    Cell::text(id),
+                    Cell::text(&r.note),
+                ]);
             }
         }
-        let _ = w.write_record(&rec);
+        w.row(rec);
     }
-    let body = w.into_inner().unwrap_or_default();
-    let mut out = String::from('\u{feff}');
-    out.push_str(&String::from_utf8_lossy(&body));
-    out
+    w.finish()
 }

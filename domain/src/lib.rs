@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod agronomy;
 pub mod catalog;
+pub mod csv_export;
 pub mod entities;
 pub mod error;
 pub mod events;

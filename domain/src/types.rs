@@ -42,10 +42,9 @@ impl Phone {
     }
     /// `138****0001`: how a phone is shown to someone other than its owner.
     pub fn masked(s: &str) -> String {
-        if s.len() == 11 {
-            format!("{}****{}", &s[..3], &s[7..])
-        } else {
-            "****".into()
+        match (s.len(), s.get(..3), s.get(7..)) {
+            (11, Some(head), Some(tail)) => format!("{head}****{tail}"),
+            _ => "****".into(),
         }
     }
 }
@@ -80,12 +79,18 @@ impl Password {
 }
 
 /// An 18-character resident identity number (GB 11643-1999): 17 digits and an ISO 7064
-/// MOD 11-2 check character (0-9 or X), with a real birth date in digits 7-14.
+/// MOD 11-2 check character (0-9 or X), with a real birth date in digits 7-14 that is neither
+/// after today (China time) nor more than 150 years ago.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdNumber(String);
 
 impl IdNumber {
     pub fn parse(field: &str, s: &str) -> Parsed<Self> {
+        Self::parse_on(field, s, crate::today())
+    }
+
+    /// As [`IdNumber::parse`], with `today` given (the birth date is checked against it).
+    pub fn parse_on(field: &str, s: &str, today: chrono::NaiveDate) -> Parsed<Self> {
         let t = s.trim().to_ascii_uppercase();
         let b = t.as_bytes();
         if b.len() != 18
@@ -99,16 +104,34 @@ impl IdNumber {
                 "ID number must be 18 characters (the last may be X)",
             ));
         }
-        let birth = chrono::NaiveDate::parse_from_str(&t[6..14], "%Y%m%d");
-        if birth
-            .map(|d| chrono::Datelike::year(&d) < 1900)
-            .unwrap_or(true)
-        {
+        // The first 17 bytes are ASCII digits, so 6..14 is on character boundaries.
+        let digits = &t[6..14];
+        let Ok(birth) = chrono::NaiveDate::parse_from_str(digits, "%Y%m%d") else {
             return Err(err(
                 field,
                 Code::InvalidIdNumber,
-                "身份证号中的出生日期无效",
-                "the birth date inside the ID number is not a real date",
+                format!("身份证号中的出生日期（第 7-14 位 {digits}）不是真实的日期"),
+                format!(
+                    "the birth date in the ID number (digits 7-14, {digits}) is not a real date"
+                ),
+            ));
+        };
+        if birth > today {
+            return Err(err(
+                field,
+                Code::InvalidIdNumber,
+                format!("身份证号中的出生日期 {birth} 晚于今天"),
+                format!("the birth date in the ID number, {birth}, is after today"),
+            ));
+        }
+        // Nobody alive was born more than 150 years ago; such a date is a typing error.
+        let oldest = chrono::Months::new(150 * 12);
+        if today.checked_sub_months(oldest).is_some_and(|o| birth < o) {
+            return Err(err(
+                field,
+                Code::InvalidIdNumber,
+                format!("身份证号中的出生日期 {birth} 早于 150 年前"),
+                format!("the birth date in the ID number, {birth}, is more than 150 years ago"),
             ));
         }
         if Self::check_char(&b[..17]) != b[17] {
@@ -140,10 +163,9 @@ impl IdNumber {
 
     /// `4208**********123X`: only the region prefix and the last four stay readable.
     pub fn masked(s: &str) -> String {
-        if s.len() == 18 {
-            format!("{}{}{}", &s[..4], "*".repeat(10), &s[14..])
-        } else {
-            "*".repeat(s.len())
+        match (s.len(), s.get(..4), s.get(14..)) {
+            (18, Some(head), Some(tail)) => format!("{head}{}{tail}", "*".repeat(10)),
+            _ => "*".repeat(s.chars().count()),
         }
     }
 }
@@ -187,7 +209,9 @@ impl PesticideRegNo {
                 "pesticide registration must be PD + 4-digit year + 4-digit serial, e.g. PD20080005",
             )
         };
-        if t.len() < 10 {
+        // Byte offsets below are only character boundaries in ASCII text: anything else (a
+        // Chinese or full-width character typed into the number) is not a registration number.
+        if t.len() < 10 || !t.is_ascii() {
             return Err(bad());
         }
         let (prefix, rest) = t.split_at(2);
@@ -588,6 +612,28 @@ mod tests {
     }
 
     #[test]
+    fn id_number_birth_date_is_a_real_past_day() {
+        let with_check = |birth: &str| {
+            let body = format!("420802{birth}123");
+            let c = IdNumber::check_char(body.as_bytes()) as char;
+            format!("{body}{c}")
+        };
+        let today = chrono::NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+        for ok in ["20260301", "19491231", "18760301", "20000229"] {
+            assert!(
+                IdNumber::parse_on("id", &with_check(ok), today).is_ok(),
+                "{ok}"
+            );
+        }
+        for bad in [
+            "20260302", "29990101", "19901301", "20000230", "19000229", "18760229",
+        ] {
+            let e = IdNumber::parse_on("id", &with_check(bad), today).unwrap_err();
+            assert_eq!(e.code, Code::InvalidIdNumber, "{bad}");
+        }
+    }
+
+    #[test]
     fn registrations() {
         let p = PesticideRegNo::parse("r", "PD20080005").unwrap();
         assert_eq!(p.last6(), "080005");
@@ -595,6 +641,19 @@ mod tests {
         assert!(PesticideRegNo::parse("r", "PD20080005F040123").is_ok());
         assert!(PesticideRegNo::parse("r", "PX20080005").is_err());
         assert!(PesticideRegNo::parse("r", "PD2008005").is_err());
+        for s in [
+            "中PD20080005x",
+            "P中D2008000512",
+            "ＰＤ20080005",
+            "PD2008000５",
+            "PD200800０５",
+        ] {
+            assert!(PesticideRegNo::parse("r", s).is_err(), "{s}");
+        }
+        assert_eq!(Phone::masked("13800000001"), "138****0001");
+        assert_eq!(Phone::masked("1中3800000"), "****");
+        assert_eq!(IdNumber::masked("11010519491231002X"), "1101**********002X");
+        assert_eq!(IdNumber::masked("12中010519491231X"), "*".repeat(16));
         assert!(FertiliserRegNo::parse("r", "农肥(2015)准字4024号").is_ok());
         assert!(FertiliserRegNo::parse("r", "鄂农肥（2019）准字0856号").is_ok());
         assert!(FertiliserRegNo::parse("r", "微生物肥(2020)准字12345号").is_ok());

@@ -485,6 +485,10 @@ pub struct CustodyStep {
 #[derive(SimpleObject)]
 pub struct PublicTrace {
     trace_code: String,
+    /// The lot this code belongs to: `lot(id:)` opens it for a regulator or its dealer.
+    lot_id: ID,
+    /// The product: `product(id:)` gives its registration, spec and offers.
+    product_id: ID,
     product_name: String,
     product_name_zh: String,
     product_name_en: String,
@@ -511,6 +515,8 @@ impl PublicTrace {
     pub fn from_domain(t: trace::PublicTrace, l: Lang) -> Self {
         PublicTrace {
             trace_code: t.trace_code,
+            lot_id: gid("Lot", t.lot_id),
+            product_id: gid("Product", t.product_id),
             product_name: l.pick(&t.product_zh, &t.product_en).to_owned(),
             product_name_zh: t.product_zh,
             product_name_en: t.product_en,

@@ -286,6 +286,76 @@ async fn login_is_rate_limited_per_client_address() {
     assert_eq!(r.ok()["login"]["errors"][0]["code"], "INVALID_CREDENTIALS");
 }
 
+/// An ID number of Jingmen (420802) born on `birth` (YYYYMMDD), with a correct GB 11643
+/// check character, so only the date can be wrong.
+fn id_born(birth: &str) -> String {
+    let body = format!("420802{birth}123");
+    let check = domain::types::IdNumber::check_char(body.as_bytes()) as char;
+    format!("{body}{check}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_number_born_in_the_future_or_on_no_real_day_is_refused() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let (farmer, _) = app.register_farmer("13912345679", "good-password-1").await;
+    let set = "mutation($n: String!, $i: String!) { setRealName(realName: $n, idNumber: $i) { user { realNameVerified } errors { field code message } } }";
+    let today = domain::today();
+    let tomorrow = (today + chrono::Duration::days(1))
+        .format("%Y%m%d")
+        .to_string();
+    let too_old = (today - chrono::Duration::days(151 * 366))
+        .format("%Y%m%d")
+        .to_string();
+    for birth in [
+        "29990101",
+        tomorrow.as_str(),
+        "19901301",
+        "20000230",
+        too_old.as_str(),
+    ] {
+        for (lang, words) in [("en", "birth date"), ("zh", "出生日期")] {
+            let d = app
+                .gql_with(
+                    set,
+                    json!({ "n": "王小明", "i": id_born(birth) }),
+                    Some(&farmer),
+                    &[("accept-language", lang)],
+                )
+                .await
+                .ok();
+            let p = &d["setRealName"];
+            assert!(p["user"].is_null(), "{birth} accepted: {p:#}");
+            assert_eq!(p["errors"][0]["field"], "idNumber", "{birth}: {p:#}");
+            assert_eq!(
+                p["errors"][0]["code"], "INVALID_ID_NUMBER",
+                "{birth}: {p:#}"
+            );
+            let msg = p["errors"][0]["message"].as_str().unwrap();
+            assert!(msg.contains(words), "{birth} ({lang}): {msg}");
+        }
+    }
+    let me = app.gql(ME, json!({}), Some(&farmer)).await.ok();
+    assert_eq!(me["me"]["realNameVerified"], false);
+
+    // Born today, or 149 years ago, is a real person's number.
+    let old = (today - chrono::Duration::days(149 * 365))
+        .format("%Y%m%d")
+        .to_string();
+    for birth in [today.format("%Y%m%d").to_string(), old] {
+        let d = app
+            .gql(
+                set,
+                json!({ "n": "王小明", "i": id_born(&birth) }),
+                Some(&farmer),
+            )
+            .await
+            .ok();
+        assert_eq!(d["setRealName"]["errors"], json!([]), "{birth}: {d:#}");
+        assert_eq!(d["setRealName"]["user"]["realNameVerified"], true);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_name_is_checked_and_masked_for_others() {
     let app = spawn_app().await;

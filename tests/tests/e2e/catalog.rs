@@ -1104,6 +1104,33 @@ async fn rule_violations_name_the_field_and_the_fixed_input_passes() {
     assert_eq!(ok["offerSet"]["offer"]["price"], "¥123.45");
 }
 
+/// Registration numbers with multi-byte characters where ASCII is expected once made the
+/// parser slice inside a character: the request panicked and the connection dropped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_registration_number_with_chinese_or_full_width_characters_is_refused_not_a_crash() {
+    let app = demo_app().await;
+    let dealer = app.demo_token("DEALER (OWNER)").await;
+    let producer = first_producer(&app).await;
+    for reg in [
+        "中PD20080005x",
+        "P中D2008000512",
+        "ＰＤ20080005",
+        "PD2008000５",
+    ] {
+        let bad = create(&app, &dealer, pesticide(&producer, reg, "LOW", "RICE")).await;
+        assert_rejected(&bad, "registrationNo", "INVALID_REGISTRATION");
+    }
+    // The server is still answering, and the plain number is accepted.
+    assert_created(
+        &create(
+            &app,
+            &dealer,
+            pesticide(&producer, "PD20250002", "LOW", "RICE"),
+        )
+        .await,
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn only_a_licensed_dealer_may_offer_a_restricted_use_pesticide() {
     let app = demo_app().await;

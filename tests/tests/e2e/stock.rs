@@ -2607,3 +2607,185 @@ async fn ledgers_download_as_csv_that_excel_opens() {
         400
     );
 }
+
+/// A CSV read back as a spreadsheet would: the header, then each row as column name -> cell.
+fn csv_rows(text: &str) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = r.headers().unwrap().iter().map(str::to_owned).collect();
+    r.records()
+        .map(|rec| {
+            header
+                .iter()
+                .cloned()
+                .zip(rec.unwrap().iter().map(str::to_owned))
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn csv_cells_that_would_run_as_formulas_are_quoted_and_negative_numbers_stay_numbers() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| is_category(o, "FERTILISER")).clone();
+    // Expiring before the demo lots, so the counter sale below takes this lot first.
+    let lot = new_lot(
+        &app,
+        owner,
+        &o["sku"]["id"],
+        "CSV-INJ",
+        -10,
+        20,
+        "CONFORMANT",
+    )
+    .await;
+
+    // A supplier whose name is a live link in Excel, and a buyer whose name is a formula.
+    let evil = r#"=HYPERLINK("http://evil.example/x","点我")"#;
+    let r = q_en(
+        &app,
+        owner,
+        RECEIVE,
+        json!({ "i": {
+            "dealerId": c.owner_dealer, "lotId": lot["id"], "quantity": 4, "unitCostFen": 9000,
+            "supplier": { "name": evil, "licenceNo": "(鄂)农资批发E2E-0009", "contact": "0724-2345678" },
+            "sourceDocument": "RK-INJ",
+        } }),
+    )
+    .await;
+    assert_no_errors(&r["stockReceive"]);
+    let buyer = "@SUM(1+1)";
+    let s = sell(
+        &app,
+        owner,
+        json!({ "dealerId": c.owner_dealer, "lines": [{ "skuId": o["sku"]["id"], "quantity": 2 }],
+                "buyer": { "name": buyer, "phone": "13911115555", "idNumber": id_number(c.n()) } }),
+    )
+    .await;
+    assert_no_errors(&s);
+    assert_eq!(s["sale"]["lines"][0]["lot"]["id"], lot["id"]);
+    // A return writes a sales-ledger line with a negative quantity and amount.
+    let ret = q(
+        &app,
+        Some(owner),
+        "mutation($s: ID!, $l: ID!) { stockReturn(saleId: $s, lotId: $l, quantity: 1, reason: \"-退回\") { ok errors { field code message } } }",
+        json!({ "s": s["sale"]["id"], "l": lot["id"] }),
+    )
+    .await;
+    assert_no_errors(&ret["stockReturn"]);
+
+    let (from, to) = (day(-1), day(0));
+    let dealer_id = c.owner_dealer.as_str().unwrap();
+    let purchases = csv_rows(
+        &csv_download(
+            &app,
+            format!("/dealers/{dealer_id}/ledger.csv?kind=PURCHASE&from={from}&to={to}&lang=en"),
+            Some(owner),
+        )
+        .await,
+    );
+    let p = purchases
+        .iter()
+        .find(|r| r["lot"] == "CSV-INJ")
+        .expect("the receipt's row");
+    assert_eq!(p["supplier"], format!("'{evil}"));
+    assert_eq!(p["quantity"], "4");
+    assert_eq!(p["amount (yuan)"], "360.00");
+
+    let sales = csv_rows(
+        &csv_download(
+            &app,
+            format!("/dealers/{dealer_id}/ledger.csv?kind=SALE&from={from}&to={to}&lang=en"),
+            Some(owner),
+        )
+        .await,
+    );
+    let mine: Vec<_> = sales.iter().filter(|r| r["lot"] == "CSV-INJ").collect();
+    assert_eq!(mine.len(), 2, "{sales:?}");
+    assert!(
+        mine.iter().all(|r| r["buyer"] == format!("'{buyer}")),
+        "{mine:?}"
+    );
+    let returned = mine
+        .iter()
+        .find(|r| r["quantity"] == "-1")
+        .unwrap_or_else(|| panic!("the return stays the number -1: {mine:?}"));
+    let unit = returned["unit price (yuan)"].clone();
+    assert_eq!(returned["amount (yuan)"], format!("-{unit}"));
+    assert!(returned["note"].starts_with("退货"), "{returned:?}");
+
+    // The recall report names the buyer the same way.
+    let recall = q(
+        &app,
+        Some(&c.regulator),
+        &with_lot(RECALL),
+        json!({ "l": lot["id"], "r": "检出不合格" }),
+    )
+    .await;
+    assert_no_errors(&recall["lotRecall"]);
+    let lot_id = lot["id"].as_str().unwrap();
+    let report = csv_rows(
+        &csv_download(
+            &app,
+            format!("/lots/{lot_id}/recall-report.csv?lang=en"),
+            Some(&c.regulator),
+        )
+        .await,
+    );
+    let b = report
+        .iter()
+        .find(|r| r["type"] == "buyer")
+        .unwrap_or_else(|| panic!("a buyer row: {report:?}"));
+    assert_eq!(b["name"], format!("'{buyer}"));
+    assert!(!report.iter().any(|r| r["name"].starts_with('@')));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trace_code_leads_a_regulator_to_its_lot_and_product() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| is_category(o, "FERTILISER")).clone();
+    let lot = new_lot(
+        &app,
+        owner,
+        &o["sku"]["id"],
+        "TRACE-GID",
+        -10,
+        90,
+        "CONFORMANT",
+    )
+    .await;
+
+    let t = q(
+        &app,
+        None,
+        "query($c: String!) { trace(code: $c) { lotId productId lotNo } }",
+        json!({ "c": lot["traceCode"] }),
+    )
+    .await["trace"]
+        .clone();
+    assert_eq!(t["lotNo"], "TRACE-GID");
+    assert_eq!(t["lotId"], lot["id"]);
+    assert_eq!(t["productId"], o["sku"]["product"]["id"]);
+    let l = q(
+        &app,
+        Some(&c.regulator),
+        &with_lot(LOT_QUERY),
+        json!({ "id": t["lotId"] }),
+    )
+    .await;
+    assert_eq!(l["lot"]["lotNo"], "TRACE-GID");
+    assert_eq!(l["lot"]["traceCode"], lot["traceCode"]);
+    let p = q(
+        &app,
+        Some(&c.regulator),
+        "query($id: ID!) { product(id: $id) { id nameZh } }",
+        json!({ "id": t["productId"] }),
+    )
+    .await;
+    assert_eq!(p["product"]["nameZh"], o["sku"]["product"]["nameZh"]);
+}

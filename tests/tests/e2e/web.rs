@@ -14,17 +14,43 @@ async fn demo_app() -> TestApp {
 }
 
 async fn orders_of(app: &TestApp, farmer_phone: &str) -> Vec<customer_order::Model> {
-    let u = domain::entities::app_user::Entity::find()
-        .filter(domain::entities::app_user::Column::Phone.eq(farmer_phone))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let u = user_by_phone(app, farmer_phone).await;
     customer_order::Entity::find()
         .filter(customer_order::Column::FarmerId.eq(u.id))
         .all(app.db())
         .await
         .unwrap()
+}
+
+async fn user_by_phone(app: &TestApp, phone: &str) -> domain::entities::app_user::Model {
+    domain::entities::app_user::Entity::find()
+        .filter(domain::entities::app_user::Column::Phone.eq(phone))
+        .one(app.db())
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("no user {phone}"))
+}
+
+/// Through the pages: one bag of the first urea offer, collected at the store, paid on delivery.
+async fn order_urea_for_pickup(b: &mut Browser) {
+    let pid = b.get("/find?q=尿素").await.ids_after("href=\"/p/")[0];
+    let offer = first_offer(b, pid).await.to_string();
+    let csrf = b.get("/cart").await.csrf();
+    b.post("/cart", &[("csrf", &csrf), ("offer", &offer), ("qty", "1")])
+        .await;
+    let co = b.get("/checkout").await;
+    let placed = b
+        .post(
+            "/checkout",
+            &[
+                ("csrf", &csrf),
+                ("idem", &co.field("idem").unwrap()),
+                ("delivery", "PICKUP"),
+                ("payment", "CASH_ON_DELIVERY"),
+            ],
+        )
+        .await;
+    assert_eq!(placed.status, 303, "{}", placed.body);
 }
 
 /// An active offer of a product the farmer's village can buy, from its product page.
@@ -101,28 +127,7 @@ async fn pages_refuse_the_wrong_visitor() {
     // Another farmer's order is not found, not forbidden (its existence is private too).
     let mut other = Browser::new(&app);
     other.sign_in_demo("FARMER").await;
-    let pid = other.get("/find?q=尿素").await.ids_after("href=\"/p/")[0];
-    let offer = first_offer(&mut other, pid).await;
-    let csrf = other.get("/cart").await.csrf();
-    other
-        .post(
-            "/cart",
-            &[("csrf", &csrf), ("offer", &offer.to_string()), ("qty", "1")],
-        )
-        .await;
-    let co = other.get("/checkout").await;
-    let placed = other
-        .post(
-            "/checkout",
-            &[
-                ("csrf", &csrf),
-                ("idem", &co.field("idem").unwrap()),
-                ("delivery", "PICKUP"),
-                ("payment", "CASH_ON_DELIVERY"),
-            ],
-        )
-        .await;
-    assert_eq!(placed.status, 303, "{}", placed.body);
+    order_urea_for_pickup(&mut other).await;
     let id = orders_of(&app, "13800000006").await[0].id;
     let mut second = Browser::new(&app);
     second.sign_in_demo("FARMER").await; // same farmer: sees it
@@ -492,12 +497,7 @@ async fn a_station_keeper_orders_for_a_farmer_of_the_village() {
     assert_eq!(r.status, 303, "{}", r.body);
     let farmer = st.ids_after("name=\"farmer\" value=\"")[0];
     // Acting for a farmer of another village is refused.
-    let guo = domain::entities::app_user::Entity::find()
-        .filter(domain::entities::app_user::Column::Phone.eq("13800000007"))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    let guo = user_by_phone(&app, "13800000007").await;
     let r = k
         .post(
             "/station/act",
@@ -514,29 +514,8 @@ async fn a_station_keeper_orders_for_a_farmer_of_the_village() {
     assert_eq!(r.status, 303);
     let home = k.get("/").await;
     assert!(home.body.contains("正在代农户下单"));
-    let pid = k.get("/find?q=尿素").await.ids_after("href=\"/p/")[0];
-    let offer = first_offer(&mut k, pid).await.to_string();
-    k.post("/cart", &[("csrf", &csrf), ("offer", &offer), ("qty", "1")])
-        .await;
-    let co = k.get("/checkout").await;
-    let placed = k
-        .post(
-            "/checkout",
-            &[
-                ("csrf", &csrf),
-                ("idem", &co.field("idem").unwrap()),
-                ("delivery", "PICKUP"),
-                ("payment", "CASH_ON_DELIVERY"),
-            ],
-        )
-        .await;
-    assert_eq!(placed.status, 303, "{}", placed.body);
-    let keeper = domain::entities::app_user::Entity::find()
-        .filter(domain::entities::app_user::Column::Phone.eq("13800000008"))
-        .one(app.db())
-        .await
-        .unwrap()
-        .unwrap();
+    order_urea_for_pickup(&mut k).await;
+    let keeper = user_by_phone(&app, "13800000008").await;
     let orders = orders_of(&app, "13800000006").await;
     assert_eq!(orders.len(), 1);
     assert_eq!(

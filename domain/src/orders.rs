@@ -334,7 +334,9 @@ pub async fn cart(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<CartLi
                 ),
             });
         }
-        if recalled_stock_of(db, o.dealer_id, s.id).await? {
+        // A recalled lot matters to the farmer only when it is why the line cannot be filled;
+        // other sellable lots of the pack fill it as well.
+        if available < l.quantity && recalled_stock_of(db, o.dealer_id, s.id).await? {
             problems.push(CartProblem {
                 code: "LOT_RECALLED",
                 zh: "该商品有批次被召回，已不再销售这些批次".into(),

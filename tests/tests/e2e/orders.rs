@@ -2147,3 +2147,53 @@ async fn two_server_processes_share_events_through_redis() {
         .await;
     assert_eq!(got["orderUpdated"]["id"], o["id"]);
 }
+
+/// A recall of one lot is a cart problem only when the line can no longer be filled: with
+/// another sellable lot of the same pack at the dealer, the line is fine and checks out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recalled_lot_is_no_cart_problem_while_other_lots_fill_the_line() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let f = fresh_stock(
+        &app,
+        &c,
+        &c.owner,
+        &c.county,
+        &[(400, 10), (500, 10)],
+        2_000,
+    )
+    .await;
+    cart_set(&app, &c.farmer, &f.offer, 3).await;
+    let d = q(
+        &app,
+        &c.regulator,
+        RECALL,
+        json!({ "l": f.lots[0], "r": "抽检不合格" }),
+    )
+    .await;
+    assert_no_errors(&d["lotRecall"]);
+    let now = cart(&app, &c.farmer).await;
+    let line = arr(&now["lines"])
+        .iter()
+        .find(|l| l["offer"]["id"] == f.offer)
+        .unwrap()
+        .clone();
+    assert_eq!(line["available"], 10, "the other lot");
+    assert_eq!(line["problems"], json!([]), "nothing to fix: {line:#}");
+    let p = place(&app, &c.farmer, pickup(), "other-lot-fills-it").await;
+    assert_eq!(codes(&p), Vec::<String>::new(), "{p:#}");
+    // More than the sellable lot holds: now the recall is part of why it cannot be filled.
+    cart_set(&app, &c.farmer, &f.offer, 12).await;
+    let problems: Vec<String> = arr(&cart(&app, &c.farmer).await["lines"][0]["problems"])
+        .iter()
+        .map(|p| p["code"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(
+        problems.contains(&"INSUFFICIENT_STOCK".to_owned()),
+        "{problems:?}"
+    );
+    assert!(
+        problems.contains(&"LOT_RECALLED".to_owned()),
+        "{problems:?}"
+    );
+}

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 
 use crate::accounts::{Actor, Role};
 use crate::entities::{app_user, dealer, dealer_service_area, lot, offer, region, sku, stock};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::trace;
 
 /// An offer as a farmer of the village sees it.
@@ -176,16 +176,4 @@ pub fn fen_per_kg(price_fen: i64, s: &sku::Model) -> Option<i64> {
         return None;
     }
     Some((price_fen * 1000 + grams / 2) / grams)
-}
-
-/// A farmer's own order may be read by the farmer (or a station keeper acting for them).
-pub fn ensure_farmer(actor: &Actor) -> Result<()> {
-    if actor.role == Role::Farmer {
-        Ok(())
-    } else {
-        Err(Error::forbidden(
-            "只有农户可以使用",
-            "only farmers can use this",
-        ))
-    }
 }

@@ -2,7 +2,7 @@
 //! session (if signed in), the CSRF token its forms carry, and the one error type pages answer
 //! with. No business rule lives here: handlers pass the session's `Actor` to domain services.
 
-use axum::extract::{FromRequestParts, OptionalFromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -165,19 +165,6 @@ impl FromRequestParts<AppState> for Ctx {
             secure: state.services.config.web_secure_cookies(),
             csrf_key: state.services.config.web_key(),
         })
-    }
-}
-
-impl OptionalFromRequestParts<AppState> for Ctx {
-    type Rejection = WebError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Option<Self>, WebError> {
-        <Ctx as FromRequestParts<AppState>>::from_request_parts(parts, state)
-            .await
-            .map(Some)
     }
 }
 

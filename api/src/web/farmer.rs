@@ -1347,14 +1347,12 @@ pub async fn field(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
             "mg/kg",
         );
     }
+    let plans = domain::agronomy::crop_plans_of(db, f.id).await?;
     let mut advice = Vec::new();
     for r in domain::agronomy::of_field(db, actor, f.id).await? {
         let basket: Option<domain::agronomy::Basket> =
             serde_json::from_value(r.basket.clone()).ok();
-        let plan = domain::agronomy::crop_plans_of(db, f.id)
-            .await?
-            .into_iter()
-            .find(|p| p.id == r.crop_plan_id);
+        let plan = plans.iter().find(|p| p.id == r.crop_plan_id);
         let signer = match r.agronomist_id {
             Some(a) => domain::accounts::user_by_id(db, a)
                 .await

@@ -52,7 +52,7 @@ pub async fn shell(ctx: Ctx) -> WebResult {
 /// `GET /app/catalog.json`: what the dealers serving the farmer's village sell, compact, with
 /// an ETag so a phone on 2G downloads it again only when it changed.
 pub async fn catalog(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap) -> WebResult {
-    let (actor, farmer) = ctx.farmer()?;
+    let (actor, _) = ctx.farmer()?;
     let db = state.db();
     let (_, village) = shop::farmer_village(db, actor).await?;
     let Some(village) = village else {
@@ -120,7 +120,6 @@ pub async fn catalog(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap
         .collect();
     let body = json!({
         "village": { "id": village.id, "zh": village.name_zh, "en": village.name_en },
-        "farmer": farmer.id,
         "dealers": dealers.values().map(|d| json!({ "id": d.id, "zh": d.name_zh, "en": d.name_en, "phone": d.phone })).collect::<Vec<_>>(),
         "stations": stations,
         "products": products,

@@ -161,10 +161,14 @@ async fn render(
         c,
         t,
     };
-    // A public page: the same for everyone, so it may be cached briefly (a recall shows within
-    // a minute).
+    // The trace itself is public, but the page carries the reader's session chrome (its form
+    // token, the signed-in tabs): only the reader's own browser may keep it, and briefly (a
+    // recall shows within a minute).
     Ok((
-        [(axum::http::header::CACHE_CONTROL, "public, max-age=60")],
+        [
+            (axum::http::header::CACHE_CONTROL, "private, max-age=60"),
+            (axum::http::header::VARY, "Cookie, Accept-Language"),
+        ],
         axum::response::Html(askama::Template::render(&page)?),
     )
         .into_response())

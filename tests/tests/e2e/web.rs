@@ -199,7 +199,8 @@ async fn forms_need_their_csrf_token_and_run_once() {
         200,
         "the forged sign-out ended nothing"
     );
-    // The same form key twice: one cart change, and both taps land on the same page.
+    // The same form key twice: the repeat (here a stale page sending another quantity) is not
+    // applied, and both land on the same page.
     let page = b.get(&format!("/p/{pid}")).await;
     let idem = page.field("idem").unwrap();
     let one = b
@@ -220,7 +221,7 @@ async fn forms_need_their_csrf_token_and_run_once() {
             &[
                 ("csrf", &csrf),
                 ("offer", &offer),
-                ("qty", "2"),
+                ("qty", "5"),
                 ("back", &format!("/p/{pid}")),
                 ("idem", &idem),
             ],
@@ -228,6 +229,12 @@ async fn forms_need_their_csrf_token_and_run_once() {
         .await;
     assert_eq!(one.status, 303);
     assert_eq!(one.location, two.location);
+    let cart = b.get("/cart").await;
+    assert!(
+        cart.body
+            .contains("name=\"qty\" type=\"number\" inputmode=\"numeric\" min=\"0\" value=\"2\""),
+        "the first tap's quantity stands"
+    );
     // Checkout: a double tap and a 2G retry with the same key place one order.
     let co = b.get("/checkout").await;
     let key = co.field("idem").unwrap();

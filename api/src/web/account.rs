@@ -373,8 +373,8 @@ fn device_name(ua: &str) -> String {
         .find(|b| ua.contains(b))
         .map(|b| if b == "MicroMessenger" { "WeChat" } else { b })
         .unwrap_or("");
-    let s = format!("{os} {browser}").trim().to_owned();
-    if s.is_empty() { "—".into() } else { s }
+    // Empty when neither is known: the page says "unknown device" in the reader's language.
+    format!("{os} {browser}").trim().to_owned()
 }
 
 #[derive(Deserialize)]

@@ -8,6 +8,7 @@ pub mod account;
 pub mod assets;
 pub mod console;
 pub mod ctx;
+pub mod dealer;
 pub mod farmer;
 pub mod offline;
 pub mod station;
@@ -41,6 +42,10 @@ pub struct Chrome {
     /// village catalog for offline use.
     pub farmer: bool,
     pub tab: &'static str,
+    /// A console page (dealer): the wide layout with its menu instead of the phone tabs.
+    pub console: bool,
+    /// The organisation a console page works for (the dealer's name).
+    pub org: String,
     path: String,
 }
 
@@ -64,7 +69,18 @@ impl Chrome {
             is_keeper: s.is_some_and(|s| s.actor.role == domain::accounts::Role::StationKeeper),
             farmer: s.is_some_and(|s| s.farmer().is_some()),
             tab,
+            console: false,
+            org: String::new(),
             path: ctx.path.clone(),
+        }
+    }
+
+    /// The chrome of a console page: its menu, and the organisation it works for.
+    pub fn console(ctx: &Ctx, title: &str, tab: &'static str, org: &str) -> Chrome {
+        Chrome {
+            console: true,
+            org: org.to_owned(),
+            ..Chrome::new(ctx, title, tab)
         }
     }
 
@@ -100,6 +116,14 @@ impl Chrome {
 
     pub fn js(&self) -> &'static str {
         assets::app_js_url()
+    }
+
+    pub fn console_css(&self) -> &'static str {
+        assets::CONSOLE_CSS
+    }
+
+    pub fn console_js(&self) -> &'static str {
+        assets::console_js_url()
     }
 
     pub fn tab_class(&self, tab: &str) -> &'static str {
@@ -208,6 +232,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/station/act", post(station::act))
         .route("/station/stop", post(station::stop))
         .route("/station/reset-password", post(station::reset_password))
+        .merge(dealer::routes())
         .route("/sw.js", get(assets::service_worker))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/assets/{file}", get(assets::file))

@@ -109,11 +109,15 @@ pub async fn login(
     .await;
     match result {
         Ok(user) => {
-            let to = if user.role == "STATION_KEEPER" && f.next.as_deref().is_none_or(|n| n == "/")
-            {
-                "/station".to_owned()
-            } else {
-                safe_next(f.next.as_deref())
+            // Each role's first page when the sign-in was not on the way to another one.
+            let home = match user.role.as_str() {
+                "STATION_KEEPER" => Some("/station"),
+                "DEALER" => Some("/dealer"),
+                _ => None,
+            };
+            let to = match home {
+                Some(h) if f.next.as_deref().is_none_or(|n| n == "/") => h.to_owned(),
+                _ => safe_next(f.next.as_deref()),
             };
             start_session(&state, &ctx, &headers, &user, &to).await
         }

@@ -11,6 +11,10 @@ use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 
 pub const CSS: &str = include_str!("../../assets/app.css");
+/// The consoles' layout and print styles, inlined after `CSS` on console pages only (the farmer
+/// pages' budget does not carry them).
+pub const CONSOLE_CSS: &str = include_str!("../../assets/console.css");
+const CONSOLE_JS: &str = include_str!("../../assets/console.js");
 const APP_JS: &str = include_str!("../../assets/app.js");
 const SW_JS: &str = include_str!("../../assets/sw.js");
 const ICON_SVG: &str = include_str!("../../assets/icon.svg");
@@ -23,13 +27,18 @@ fn short_hash(s: &str) -> String {
 struct Hashed {
     app_js: String,
     app_js_url: String,
+    console_js: String,
+    console_js_url: String,
     sw_js: String,
     icon: String,
 }
 
 static HASHES: LazyLock<Hashed> = LazyLock::new(|| {
     let app_js = short_hash(APP_JS);
+    let console_js = short_hash(CONSOLE_JS);
     Hashed {
+        console_js_url: format!("/assets/console.{console_js}.js"),
+        console_js,
         app_js_url: format!("/assets/app.{app_js}.js"),
         // The worker's own text names the script it precaches, so a new script is a new worker.
         sw_js: short_hash(&format!("{SW_JS}{app_js}")),
@@ -78,6 +87,11 @@ fn serve(
         .into_response()
 }
 
+/// The URL of the consoles' script (changes with its content).
+pub fn console_js_url() -> &'static str {
+    &HASHES.console_js_url
+}
+
 /// `GET /assets/{file}`: the hashed script and the icon.
 pub async fn file(headers: HeaderMap, Path(file): Path<String>) -> Response {
     let h = &*HASHES;
@@ -87,6 +101,14 @@ pub async fn file(headers: HeaderMap, Path(file): Path<String>) -> Response {
             APP_JS.into(),
             "text/javascript; charset=utf-8",
             &h.app_js,
+            true,
+        )
+    } else if file == format!("console.{}.js", h.console_js) {
+        serve(
+            &headers,
+            CONSOLE_JS.into(),
+            "text/javascript; charset=utf-8",
+            &h.console_js,
             true,
         )
     } else if file == "icon.svg" {

@@ -113,6 +113,17 @@ impl Ctx {
         }
     }
 
+    /// The dealer console's session: a dealer's owner or staff member (their actor carries the
+    /// dealer). What each of them may see and do is checked by the domain services.
+    pub fn dealer(&self) -> Result<&Session, WebError> {
+        let s = self.signed_in()?;
+        if s.actor.role == Role::Dealer && s.actor.dealer_id.is_some() {
+            Ok(s)
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// A station keeper's own actor.
     pub fn keeper(&self) -> Result<&Session, WebError> {
         let s = self.signed_in()?;

@@ -166,6 +166,9 @@ pub async fn home(
             ),
         });
     }
+    if ctx.dealer().is_ok() {
+        return Err(WebError::Redirect("/dealer".into()));
+    }
     let (actor, _) = ctx.farmer()?;
     let db = state.db();
     let lang = ctx.lang;

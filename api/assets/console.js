@@ -1,0 +1,44 @@
+// Nongzi console script: print buttons (no inline handlers under the CSP), and the live
+// counters in the menu (new orders, stock alerts), read from /dealer/live.json every 20 s while
+// the page is visible. Pages work without it; a reload shows the same numbers.
+(function () {
+  'use strict';
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('[data-print]');
+    if (b) { e.preventDefault(); window.print(); }
+  });
+  var seen = null;
+  function show(el, n) {
+    el.textContent = n > 0 ? String(n) : '';
+    el.hidden = !(n > 0);
+  }
+  function poll() {
+    if (document.hidden) return;
+    fetch('/dealer/live.json', { credentials: 'same-origin', headers: { accept: 'application/json' } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (d) {
+        if (!d) return;
+        document.querySelectorAll('[data-live]').forEach(function (el) {
+          var n = d[el.getAttribute('data-live')];
+          if (typeof n === 'number') show(el, n);
+        });
+        var latest = d.latest_order || 0;
+        if (seen !== null && latest > seen) {
+          var note = document.querySelector('[data-live-note]');
+          var t = document.querySelector('template[data-i18n=new_orders]');
+          if (note && t) {
+            note.querySelector('[data-live-text]').textContent = t.content.textContent;
+            note.hidden = false;
+          }
+          document.dispatchEvent(new CustomEvent('nz:new-orders', { detail: d }));
+        }
+        if (seen === null || latest > seen) seen = latest;
+      })
+      .catch(function () {});
+  }
+  if (document.querySelector('[data-live]')) {
+    poll();
+    setInterval(poll, 20000);
+    document.addEventListener('visibilitychange', function () { if (!document.hidden) poll(); });
+  }
+})();

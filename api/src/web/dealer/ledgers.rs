@@ -1,0 +1,9 @@
+//! The dealer console: ledgers.
+
+use axum::Router;
+
+use crate::app::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

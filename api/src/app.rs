@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use domain::Lang;
 use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
@@ -86,10 +87,21 @@ impl AppState {
     }
 }
 
+/// The largest GraphQL request body: the biggest query the pages send is a few KB, and variables
+/// carry no files (CSV goes to its own endpoints).
+pub const MAX_GRAPHQL_BODY: usize = 256 * 1024;
+/// The largest CSV upload (about 100 000 receipt rows).
+pub const MAX_CSV_BODY: usize = 16 * 1024 * 1024;
+
 pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     let router = Router::new()
-        .route("/graphql", get(graphiql).post(graphql_handler))
+        .route(
+            "/graphql",
+            get(graphiql)
+                .post(graphql_handler)
+                .layer(RequestBodyLimitLayer::new(MAX_GRAPHQL_BODY)),
+        )
         .route("/graphql/ws", get(graphql_ws))
         .route(
             "/payments/sandbox/callback",
@@ -102,7 +114,8 @@ pub fn router(state: AppState) -> Router {
         .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
         .route(
             "/dealers/{dealer}/receipts.csv",
-            axum::routing::post(crate::http::receipts_csv),
+            axum::routing::post(crate::http::receipts_csv)
+                .layer(axum::extract::DefaultBodyLimit::max(MAX_CSV_BODY)),
         )
         .route(
             "/lots/{lot}/recall-report.csv",

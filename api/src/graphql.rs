@@ -5,6 +5,7 @@ pub mod account;
 pub mod agronomy;
 pub mod catalog;
 pub mod errors;
+pub mod limits;
 pub mod loaders;
 pub mod orders;
 pub mod region;
@@ -74,6 +75,7 @@ pub fn build_schema(services: Services) -> NongziSchema {
         .data(services)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(limits::BoundQueries)
         .extension(async_graphql::extensions::Analyzer)
         .finish()
 }

@@ -157,3 +157,75 @@ async fn the_demo_county_loads_once() {
         );
     }
 }
+
+/// Fragments F0..Fn, each spreading the next one twice: 2^n fields once written out, from a
+/// text that grows only linearly with n.
+fn fan_out_query(n: usize) -> String {
+    let mut q = String::from("{ ...F0 }\n");
+    for i in 0..n {
+        q.push_str(&format!(
+            "fragment F{i} on Query {{ a: villages {{ id }} ...F{j} b: regions {{ id }} ...F{j} }}\n",
+            j = i + 1
+        ));
+    }
+    q.push_str(&format!("fragment F{n} on Query {{ __typename }}\n"));
+    q
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fragment_fan_out_is_refused_before_it_is_walked_and_health_stays_answered() {
+    let app = spawn_app().await;
+    // 2^30 fields from 2.6 KB of text: before the bound this had no answer after 30 s.
+    let q = fan_out_query(30);
+    assert!(q.len() < 4_000, "{}", q.len());
+    let health = app.client.get(app.url("/healthz"));
+    let started = std::time::Instant::now();
+    let (r, h) = tokio::join!(app.gql(&q, json!({}), None), health.send());
+    let took = started.elapsed();
+    assert_eq!(r.error_code(), Some("QUERY_TOO_LARGE"), "{:#}", r.body);
+    assert!(
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("too large"),
+        "{:#}",
+        r.body
+    );
+    assert!(r.body["data"].is_null(), "{:#}", r.body);
+    assert_eq!(h.unwrap().status(), 200);
+    println!(
+        "fan-out query ({} bytes, 2^30 fields) refused in {took:?}",
+        q.len()
+    );
+    // The same shape at a size a page could need is answered.
+    let small = app.gql(&fan_out_query(3), json!({}), None).await;
+    assert!(small.body["errors"].is_null(), "{:#}", small.body);
+    // A thousand aliases of introspection: refused by the same bound, not answered with 36 MB.
+    let mut aliases = String::from("{");
+    for i in 0..1_000 {
+        aliases.push_str(&format!(
+            " s{i}: __schema {{ types {{ name fields {{ name }} }} }}"
+        ));
+    }
+    aliases.push('}');
+    let r = app.gql(&aliases, json!({}), None).await;
+    assert_eq!(r.error_code(), Some("QUERY_TOO_LARGE"), "{:#}", r.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_graphql_body_over_the_cap_is_refused_with_413() {
+    let app = spawn_app().await;
+    let big = format!("{{ __typename }} # {}", "x".repeat(300 * 1024));
+    let r = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": big }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 413);
+    // Just under the cap is parsed as usual.
+    let ok = format!("{{ __typename }} # {}", "x".repeat(200 * 1024));
+    let r = app.gql(&ok, json!({}), None).await;
+    assert_eq!(r.status, 200, "{:#}", r.body);
+}

@@ -1,0 +1,220 @@
+//! Bounds on a query's shape that are checked right after parsing, before async-graphql
+//! validates it. Validation (and the complexity limit) walks every fragment spread as if it were
+//! written out, so a 2 KB query whose fragments each spread the next one twice expands to 2^24
+//! fields and costs seconds of CPU before it is refused. Here the expanded size is counted with
+//! each fragment's size computed once, so the refusal takes time proportional to the query's
+//! text, and a query that cannot be reasonable is refused before any walk that is not.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextPrepareRequest,
+};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Request, ServerError, ServerResult};
+
+/// The most fields a query may select once its fragments are written out. The farmer app's and
+/// the console's largest queries select a few hundred; GraphiQL's introspection query about 150.
+pub const MAX_EXPANDED_FIELDS: usize = 5_000;
+/// The most fragment definitions in one document (a chain of spreads is at most this deep).
+pub const MAX_FRAGMENTS: usize = 200;
+
+/// What a query selects with every fragment spread written out (saturating counts).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Expanded {
+    pub fields: usize,
+    /// Fields under an alias (`a: products`): how one field is asked for many times.
+    pub aliases: usize,
+    /// `__schema` and `__type` fields: each answers with a large part of the schema.
+    pub introspections: usize,
+}
+
+impl Expanded {
+    fn add(self, o: Expanded) -> Expanded {
+        Expanded {
+            fields: self.fields.saturating_add(o.fields),
+            aliases: self.aliases.saturating_add(o.aliases),
+            introspections: self.introspections.saturating_add(o.introspections),
+        }
+    }
+}
+
+/// The most aliased fields in a query, and the most introspection roots.
+pub const MAX_ALIASES: usize = 200;
+pub const MAX_INTROSPECTIONS: usize = 4;
+
+/// What `doc` selects with every fragment spread written out. A fragment that spreads itself (a
+/// cycle, which validation refuses) counts nothing in its own expansion.
+pub fn expanded(doc: &ExecutableDocument) -> Expanded {
+    let mut memo = HashMap::new();
+    let mut visiting = HashSet::new();
+    doc.operations
+        .iter()
+        .fold(Expanded::default(), |n, (_, op)| {
+            n.add(set_size(
+                &op.node.selection_set.node,
+                doc,
+                &mut memo,
+                &mut visiting,
+            ))
+        })
+}
+
+fn set_size<'a>(
+    set: &'a SelectionSet,
+    doc: &'a ExecutableDocument,
+    memo: &mut HashMap<&'a str, Expanded>,
+    visiting: &mut HashSet<&'a str>,
+) -> Expanded {
+    let mut n = Expanded::default();
+    for item in &set.items {
+        let k = match &item.node {
+            Selection::Field(f) => {
+                let name = f.node.name.node.as_str();
+                let own = Expanded {
+                    fields: 1,
+                    aliases: usize::from(f.node.alias.is_some()),
+                    introspections: usize::from(name == "__schema" || name == "__type"),
+                };
+                own.add(set_size(&f.node.selection_set.node, doc, memo, visiting))
+            }
+            Selection::InlineFragment(i) => {
+                set_size(&i.node.selection_set.node, doc, memo, visiting)
+            }
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if let Some(&k) = memo.get(name) {
+                    k
+                } else if let Some(def) = doc.fragments.get(&s.node.fragment_name.node) {
+                    if !visiting.insert(name) {
+                        Expanded::default()
+                    } else {
+                        let k = set_size(&def.node.selection_set.node, doc, memo, visiting);
+                        visiting.remove(name);
+                        memo.insert(name, k);
+                        k
+                    }
+                } else {
+                    // An unknown fragment: validation names it.
+                    Expanded::default()
+                }
+            }
+        };
+        n = n.add(k);
+    }
+    n
+}
+
+fn count(n: usize) -> String {
+    if n == usize::MAX {
+        "more than 2^64".to_owned()
+    } else {
+        n.to_string()
+    }
+}
+
+/// Why a parsed document is refused, if it is.
+pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
+    if doc.fragments.len() > MAX_FRAGMENTS {
+        return Err(format!(
+            "Query is too large: {} fragments (at most {MAX_FRAGMENTS})",
+            doc.fragments.len()
+        ));
+    }
+    let n = expanded(doc);
+    if n.fields > MAX_EXPANDED_FIELDS {
+        return Err(format!(
+            "Query is too large: it selects {} fields with its fragments written out (at most {MAX_EXPANDED_FIELDS})",
+            count(n.fields)
+        ));
+    }
+    if n.aliases > MAX_ALIASES {
+        return Err(format!(
+            "Query is too large: {} aliased fields (at most {MAX_ALIASES})",
+            count(n.aliases)
+        ));
+    }
+    if n.introspections > MAX_INTROSPECTIONS {
+        return Err(format!(
+            "Query is too large: {} introspection fields (at most {MAX_INTROSPECTIONS})",
+            count(n.introspections)
+        ));
+    }
+    Ok(())
+}
+
+/// The schema extension that applies [`check`] to every parsed query (HTTP and WebSocket).
+pub struct BoundQueries;
+
+impl ExtensionFactory for BoundQueries {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(BoundQueriesExtension)
+    }
+}
+
+struct BoundQueriesExtension;
+
+// The check runs when the request is prepared, before async-graphql parses it: its own parse
+// step walks every spread to check the recursion depth (the same exponential walk), so the
+// document is parsed here, checked, and handed on parsed.
+#[async_trait::async_trait]
+impl Extension for BoundQueriesExtension {
+    async fn prepare_request(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        mut request: Request,
+        next: NextPrepareRequest<'_>,
+    ) -> ServerResult<Request> {
+        // A document that does not parse is left to async-graphql, which says where.
+        if let Ok(doc) = request.parsed_query() {
+            check(doc).map_err(|m| {
+                let mut e = ServerError::new(m, None);
+                let mut ext = async_graphql::ErrorExtensionValues::default();
+                ext.set("code", "QUERY_TOO_LARGE");
+                e.extensions = Some(ext);
+                e
+            })?;
+        }
+        next.run(ctx, request).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fragments F0..Fn where each spreads the next one twice: 2^n leaves.
+    fn fan_out(n: usize) -> String {
+        let mut q = String::from("{ ...F0 }\n");
+        for i in 0..n {
+            q.push_str(&format!(
+                "fragment F{i} on Query {{ a: regions {{ ...F{j} }} b: regions {{ ...F{j} }} }}\n",
+                j = i + 1
+            ));
+        }
+        q.push_str(&format!("fragment F{n} on Query {{ __typename }}\n"));
+        q
+    }
+
+    #[test]
+    fn fan_out_is_counted_without_walking_it() {
+        let doc = async_graphql::parser::parse_query(fan_out(60)).unwrap();
+        // 2^60 leaves and more fields above them: far past any bound, counted instantly.
+        assert!(expanded(&doc).fields > 1 << 60);
+        assert!(check(&doc).unwrap_err().contains("too large"));
+        let small = async_graphql::parser::parse_query(fan_out(4)).unwrap();
+        // 2^4 leaves + 2 * (2^4 - 1) fields above them.
+        let e = expanded(&small);
+        assert_eq!((e.fields, e.aliases), (16 + 30, 30));
+        assert!(check(&small).is_ok());
+    }
+
+    #[test]
+    fn cycles_and_unknown_fragments_are_left_to_validation() {
+        let doc =
+            async_graphql::parser::parse_query("{ ...A ...Z } fragment A on Query { x ...A }")
+                .unwrap();
+        assert_eq!(expanded(&doc).fields, 1);
+    }
+}

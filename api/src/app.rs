@@ -48,7 +48,7 @@ impl AppState {
                 })?;
                 let conn = tokio::time::timeout(
                     Duration::from_secs(10),
-                    redis::aio::ConnectionManager::new(client.clone()),
+                    crate::adapters::connection_manager(client.clone()),
                 )
                 .await
                 .map_err(|_| {
@@ -57,12 +57,12 @@ impl AppState {
                 .map_err(|e| {
                     anyhow::anyhow!("cannot connect to Redis at {}: {e}", redact_url(url))
                 })?;
-                let bus = EventBus::redis(&client, conn.clone(), &config.redis_prefix).await?;
+                let breaker = Arc::new(crate::adapters::Breaker::default());
+                let bus =
+                    EventBus::redis(&client, conn.clone(), &config.redis_prefix, breaker.clone())
+                        .await?;
                 (
-                    RateLimiter::Redis {
-                        conn: conn.clone(),
-                        prefix: config.redis_prefix.clone(),
-                    },
+                    RateLimiter::redis(conn.clone(), config.redis_prefix.clone(), breaker),
                     bus,
                     Some(conn),
                 )
@@ -426,7 +426,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
                 )
                 .await,
                 Ok(Ok(_))
-            )
+            ) && state.services.bus.subscribed()
         }
         None => true,
     };

@@ -460,6 +460,17 @@ pub async fn receipts_csv(
             "the file is not UTF-8: save it as \"CSV UTF-8\"",
         );
     };
+    if let Some((line, c)) = first_control_char(text) {
+        return text_error(
+            StatusCode::BAD_REQUEST,
+            lang,
+            &format!("第 {line} 行含有控制字符 U+{:04X}：请检查文件", c as u32),
+            &format!(
+                "line {line} contains the control character U+{:04X}: check the file",
+                c as u32
+            ),
+        );
+    }
     let policy = match q.policy.as_deref().unwrap_or("REJECT_ALL") {
         "REJECT_ALL" => stock::CsvPolicy::RejectAll,
         "SKIP_INVALID" => stock::CsvPolicy::SkipInvalid,
@@ -503,4 +514,14 @@ pub async fn receipts_csv(
         }
         Err(e) => domain_error(e, lang),
     }
+}
+
+/// The first control character of an uploaded text other than tab and line breaks (a NUL ends a
+/// PostgreSQL text, and no cell of ours holds one), with its 1-based line.
+pub fn first_control_char(text: &str) -> Option<(usize, char)> {
+    text.lines().enumerate().find_map(|(i, l)| {
+        l.chars()
+            .find(|c| c.is_control() && !matches!(c, '\t' | '\r'))
+            .map(|c| (i + 1, c))
+    })
 }

@@ -19,7 +19,7 @@ use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::Lang;
 
@@ -194,6 +194,53 @@ async fn page_headers(State(state): State<AppState>, mut req: Request, next: Nex
     res
 }
 
+/// Whether a form body (`application/x-www-form-urlencoded`) carries a control character other
+/// than tab and line breaks, raw or percent-encoded (`%00`).
+fn form_has_control_char(body: &[u8]) -> bool {
+    let hex = |b: u8| (b as char).to_digit(16);
+    body.iter().enumerate().any(|(i, &b)| {
+        let c = if b == b'%' && i + 2 < body.len() {
+            match (hex(body[i + 1]), hex(body[i + 2])) {
+                (Some(h), Some(l)) => (h * 16 + l) as u8,
+                _ => return false,
+            }
+        } else {
+            b
+        };
+        (c < 0x20 && !matches!(c, b'\t' | b'\n' | b'\r')) || c == 0x7f
+    })
+}
+
+/// Refuses a form with a control character before any handler sees it (a NUL would end a
+/// PostgreSQL text; no name, code or note of ours holds one): a page that says so, not a 500.
+async fn refuse_control_chars(req: Request, next: Next) -> Response {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, 2 * 1024 * 1024).await else {
+        return WebError::Refused {
+            zh: "表单太大",
+            en: "The form is too large.",
+        }
+        .into_response();
+    };
+    if form_has_control_char(&bytes) {
+        return WebError::Refused {
+            zh: "表单中含有控制字符（如 NUL），请删除后重新提交",
+            en: "A field contains a control character (such as NUL): remove it and send the form again.",
+        }
+        .into_response();
+    }
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes)))
+        .await
+}
+
 /// The routes of the web pages.
 pub fn routes(state: AppState) -> Router<AppState> {
     Router::new()
@@ -236,5 +283,6 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/sw.js", get(assets::service_worker))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/assets/{file}", get(assets::file))
+        .layer(middleware::from_fn(refuse_control_chars))
         .layer(middleware::from_fn_with_state(state, page_headers))
 }

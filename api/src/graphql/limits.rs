@@ -144,6 +144,112 @@ pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
     Ok(())
 }
 
+/// The longest text any argument may carry, except a `csv` argument (bounded by the body cap).
+pub const MAX_TEXT_CHARS: usize = 4_000;
+
+/// Why a text value is refused: a control character (a NUL ends a PostgreSQL text and is in no
+/// real name, code or note), or more characters than any field of ours holds.
+fn text_problem(path: &str, s: &str) -> Option<(String, String)> {
+    if let Some(c) = s
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Some((
+            path.to_owned(),
+            format!(
+                "{path}: control character U+{:04X} is not allowed",
+                c as u32
+            ),
+        ));
+    }
+    let last = path.rsplit(['.', '[']).next().unwrap_or(path);
+    if last != "csv" {
+        let n = s.chars().count();
+        if n > MAX_TEXT_CHARS {
+            return Some((
+                path.to_owned(),
+                format!("{path}: {n} characters is too long (at most {MAX_TEXT_CHARS})"),
+            ));
+        }
+    }
+    None
+}
+
+fn const_value(path: &str, v: &async_graphql::Value) -> Option<(String, String)> {
+    use async_graphql::Value as V;
+    match v {
+        V::String(s) => text_problem(path, s),
+        V::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| const_value(&format!("{path}[{i}]"), x)),
+        V::Object(fields) => fields
+            .iter()
+            .find_map(|(k, x)| const_value(&format!("{path}.{k}"), x)),
+        _ => None,
+    }
+}
+
+fn doc_value(path: &str, v: &async_graphql_value::Value) -> Option<(String, String)> {
+    use async_graphql_value::Value as V;
+    match v {
+        V::String(s) => text_problem(path, s),
+        V::List(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, x)| doc_value(&format!("{path}[{i}]"), x)),
+        V::Object(fields) => fields
+            .iter()
+            .find_map(|(k, x)| doc_value(&format!("{path}.{k}"), x)),
+        _ => None,
+    }
+}
+
+fn set_texts(set: &SelectionSet) -> Option<(String, String)> {
+    set.items.iter().find_map(|item| match &item.node {
+        Selection::Field(f) => f
+            .node
+            .arguments
+            .iter()
+            .find_map(|(name, v)| doc_value(name.node.as_str(), &v.node))
+            .or_else(|| set_texts(&f.node.selection_set.node)),
+        Selection::InlineFragment(i) => set_texts(&i.node.selection_set.node),
+        Selection::FragmentSpread(_) => None,
+    })
+}
+
+/// The first text in the variables or the query's own arguments that is refused: the input path
+/// (`input.displayName`, `text`) and the message.
+pub fn check_texts(
+    doc: &ExecutableDocument,
+    variables: &async_graphql::Variables,
+) -> Option<(String, String)> {
+    variables
+        .iter()
+        .find_map(|(k, v)| const_value(k.as_str(), v))
+        .or_else(|| {
+            doc.operations
+                .iter()
+                .find_map(|(_, op)| set_texts(&op.node.selection_set.node))
+        })
+        .or_else(|| {
+            doc.fragments
+                .values()
+                .find_map(|f| set_texts(&f.node.selection_set.node))
+        })
+}
+
+fn refusal(code: &str, message: String, field: Option<String>) -> ServerError {
+    let mut e = ServerError::new(message, None);
+    let mut ext = async_graphql::ErrorExtensionValues::default();
+    ext.set("code", code);
+    if let Some(f) = field {
+        ext.set("field", f);
+    }
+    e.extensions = Some(ext);
+    e
+}
+
 /// The schema extension that applies [`check`] to every parsed query (HTTP and WebSocket).
 pub struct BoundQueries;
 
@@ -167,15 +273,19 @@ impl Extension for BoundQueriesExtension {
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
         // A document that does not parse is left to async-graphql, which says where.
-        if let Ok(doc) = request.parsed_query() {
-            check(doc).map_err(|m| {
-                let mut e = ServerError::new(m, None);
-                let mut ext = async_graphql::ErrorExtensionValues::default();
-                ext.set("code", "QUERY_TOO_LARGE");
-                e.extensions = Some(ext);
-                e
-            })?;
-        }
+        let variables = std::mem::take(&mut request.variables);
+        let refused = match request.parsed_query() {
+            Ok(doc) => check(doc)
+                .map_err(|m| refusal("QUERY_TOO_LARGE", m, None))
+                .and_then(|()| match check_texts(doc, &variables) {
+                    Some((field, m)) => Err(refusal("BAD_USER_INPUT", m, Some(field))),
+                    None => Ok(()),
+                }),
+            // A document that does not parse is left to async-graphql, which says where.
+            Err(_) => Ok(()),
+        };
+        request.variables = variables;
+        refused?;
         next.run(ctx, request).await
     }
 }
@@ -183,6 +293,28 @@ impl Extension for BoundQueriesExtension {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_and_overlong_texts_are_named_by_their_path() {
+        let doc = async_graphql::parser::parse_query(
+            "mutation { a(input: { name: \"x\\u0000y\" }) { ok } }",
+        )
+        .unwrap();
+        let (field, msg) = check_texts(&doc, &async_graphql::Variables::default()).unwrap();
+        assert_eq!(field, "input.name");
+        assert!(msg.contains("U+0000"), "{msg}");
+        let doc =
+            async_graphql::parser::parse_query("query($text: String) { a(text: $text) }").unwrap();
+        let vars = async_graphql::Variables::from_json(serde_json::json!({
+            "text": "稻".repeat(MAX_TEXT_CHARS + 1)
+        }));
+        assert_eq!(check_texts(&doc, &vars).unwrap().0, "text");
+        // A CSV may be long and keep its line breaks; plain text keeps tabs and newlines.
+        let vars = async_graphql::Variables::from_json(serde_json::json!({
+            "csv": "a,b\n".repeat(MAX_TEXT_CHARS), "text": "第一行\n第二行\t"
+        }));
+        assert!(check_texts(&doc, &vars).is_none());
+    }
 
     /// Fragments F0..Fn where each spreads the next one twice: 2^n leaves.
     fn fan_out(n: usize) -> String {

@@ -212,6 +212,11 @@ pub enum WebError {
     /// A form from another site, or an old page whose session ended.
     Csrf,
     BadRequest(String),
+    /// A request refused before any handler: what is wrong, in both languages.
+    Refused {
+        zh: &'static str,
+        en: &'static str,
+    },
     Internal(String),
 }
 
@@ -276,6 +281,7 @@ impl IntoResponse for WebError {
                 &html_escape(&msg),
                 home,
             ),
+            WebError::Refused { zh, en } => error_page(StatusCode::BAD_REQUEST, zh, en, home),
             WebError::Internal(_) => error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "服务器出错了，请稍后再试",

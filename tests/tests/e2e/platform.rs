@@ -229,3 +229,106 @@ async fn a_graphql_body_over_the_cap_is_refused_with_413() {
     let r = app.gql(&ok, json!({}), None).await;
     assert_eq!(r.status, 200, "{:#}", r.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_and_overlong_texts_are_bad_user_input_naming_the_field() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    // Each of these was an INTERNAL error (a NUL ends a PostgreSQL text; a 100 000-character
+    // search ran into the database).
+    let long = "a".repeat(100_000);
+    let cases: Vec<(&str, serde_json::Value, &str)> = vec![
+        (
+            "query($t: String!) { products(first: 5, filter: { text: $t }) { totalCount } }",
+            json!({ "t": long }),
+            "t",
+        ),
+        (
+            "query($t: String!) { products(first: 5, filter: { text: $t }) { totalCount } }",
+            json!({ "t": "尿素\u{0}" }),
+            "t",
+        ),
+        (
+            "query($c: String!) { trace(code: $c) { productName } }",
+            json!({ "c": "NZ\u{0}1" }),
+            "c",
+        ),
+        (
+            "mutation($i: RegisterInput!) { register(input: $i) { errors { field } } }",
+            json!({ "i": { "phone": "13912345678", "password": "a-long-password", "displayName": "张\u{0}三" } }),
+            "i.displayName",
+        ),
+    ];
+    for (q, vars, field) in cases {
+        let r = app.gql(q, vars, None).await;
+        assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{q}: {:#}", r.body);
+        assert_eq!(
+            r.body["errors"][0]["extensions"]["field"], field,
+            "{:#}",
+            r.body
+        );
+    }
+    // The same text written into the query itself is refused the same way.
+    let r = app
+        .gql(
+            "{ trace(code: \"NZ\\u0000\") { productName } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{:#}", r.body);
+    assert_eq!(r.body["errors"][0]["extensions"]["field"], "code");
+    // Nothing was registered.
+    let r = app
+        .gql(
+            "mutation { login(phone: \"13912345678\", password: \"a-long-password\") { errors { code } } }",
+            json!({}),
+            None,
+        )
+        .await;
+    assert!(
+        r.body["data"]["login"]["errors"][0]["code"].is_string(),
+        "{:#}",
+        r.body
+    );
+
+    // The receipt CSV over HTTP: a 400 naming the line, not a 500.
+    let owner = app.demo_token("DEALER (OWNER)").await;
+    let me = app
+        .gql("{ me { dealer { id } } }", json!({}), Some(&owner))
+        .await
+        .ok();
+    let path = format!(
+        "/dealers/{}/receipts.csv?policy=REJECT_ALL",
+        me["me"]["dealer"]["id"].as_str().unwrap()
+    );
+    let resp = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(&owner)
+        .header("accept-language", "en")
+        .body("sku,lot_no\n1,A\u{0}B\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+    let text = resp.text().await.unwrap();
+    assert!(text.contains("line 2") && text.contains("U+0000"), "{text}");
+
+    // A page form: refused before any handler, with a page that says why.
+    let mut b = e2e::Browser::new(&app);
+    let p = b.get("/login").await;
+    let csrf = p.csrf();
+    let p = b
+        .post(
+            "/login",
+            &[
+                ("csrf", csrf.as_str()),
+                ("phone", "1380000\u{0}0001"),
+                ("password", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, 400);
+    assert!(p.body.contains("控制字符"), "{}", p.body);
+}

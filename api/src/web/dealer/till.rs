@@ -181,6 +181,15 @@ pub struct TillQuery {
     qty: String,
 }
 
+/// The registration number, or that the product is exempt (urea and the like).
+fn reg_no(p: &domain::entities::product::Model, ctx: &Ctx) -> String {
+    match &p.registration_no {
+        Some(r) if !r.is_empty() => r.clone(),
+        _ if p.registration_exempt => ctx.l("免登记", "registration exempt").to_owned(),
+        _ => String::new(),
+    }
+}
+
 fn pack_of(i: &TillItem) -> String {
     stock::pack_label(&i.sku)
 }
@@ -229,10 +238,10 @@ async fn render(
             n: n + 1,
             sku_id: *sku_id,
             name: name_of(&item, lang),
-            reg_no: item.product.registration_no.clone().unwrap_or_default(),
+            reg_no: reg_no(&item.product, ctx),
             pack: pack_of(&item),
             qty: *qty,
-            unit: item.sku.pack_unit.clone(),
+            unit: ctx.l("件", "pcs").to_owned(),
             price: item
                 .price_fen
                 .map(money)
@@ -254,7 +263,7 @@ async fn render(
             .map(|i| FoundRow {
                 sku_id: i.sku.id,
                 name: name_of(&i, lang),
-                reg_no: i.product.registration_no.clone().unwrap_or_default(),
+                reg_no: reg_no(&i.product, ctx),
                 pack: pack_of(&i),
                 price: i
                     .price_fen
@@ -620,16 +629,10 @@ pub async fn receipt(
         .iter()
         .map(|l| ReceiptRow {
             name: lang.pick(&l.product.name_zh, &l.product.name_en).to_owned(),
-            reg_no: l.product.registration_no.clone().unwrap_or_else(|| {
-                if l.product.registration_exempt {
-                    ctx.l("免登记", "exempt").to_owned()
-                } else {
-                    String::new()
-                }
-            }),
+            reg_no: reg_no(&l.product, &ctx),
             pack: stock::pack_label(&l.sku),
             qty: l.line.quantity,
-            unit: l.sku.pack_unit.clone(),
+            unit: ctx.l("件", "pcs").to_owned(),
             price: money(l.line.unit_price_fen),
             subtotal: money(l.line.unit_price_fen * l.line.quantity),
             lot_no: l.lot.lot_no.clone(),

@@ -1432,8 +1432,8 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             None => {}
         }
     }
-    if !index.contains_key("sku") && !(index.contains_key("product") && index.contains_key("pack"))
-    {
+    let by_name = index.contains_key("product") && index.contains_key("pack");
+    if !(index.contains_key("sku") || by_name) {
         out.errors.push(RowError {
             line: 1,
             column: None,
@@ -1602,7 +1602,11 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             }
         };
         // The pack: a GTIN (or the old numeric id of a pack size), else product name + pack.
-        let sku_id = match (sku_raw.as_deref(), product_name.as_deref(), pack_name.as_deref()) {
+        let sku_id = match (
+            sku_raw.as_deref(),
+            product_name.as_deref(),
+            pack_name.as_deref(),
+        ) {
             (Some(v), _, _) if v.len() >= 8 => match Gtin::parse("sku", v) {
                 Ok(g) => match crate::catalog::pack_by_gtin(db, g.as_str()).await? {
                     Some(s) => Some(s.id),
@@ -1760,9 +1764,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
         }
     }
     out.errors.sort_by_key(|e| (e.line, e.column));
-    if policy == CsvPolicy::Preview
-        || (policy == CsvPolicy::RejectAll && !out.errors.is_empty())
-    {
+    if policy == CsvPolicy::Preview || (policy == CsvPolicy::RejectAll && !out.errors.is_empty()) {
         txn.rollback().await?;
         out.received.clear();
         if policy == CsvPolicy::RejectAll {
@@ -3236,8 +3238,7 @@ pub async fn till_search(
         .filter(|i| {
             i.product.name_zh.to_lowercase().contains(&q)
                 || i.product.name_en.to_lowercase().contains(&q)
-                || i
-                    .product
+                || i.product
                     .registration_no
                     .as_deref()
                     .is_some_and(|r| r.to_lowercase().contains(&q))
@@ -3269,7 +3270,11 @@ pub async fn till_code(
             let gtin = crate::gs1::parse(code)
                 .ok()
                 .and_then(|g| g.gtin)
-                .or_else(|| Gtin::parse("code", code).ok().map(|g| g.as_str().to_owned()));
+                .or_else(|| {
+                    Gtin::parse("code", code)
+                        .ok()
+                        .map(|g| g.as_str().to_owned())
+                });
             match gtin {
                 Some(g) => match crate::catalog::pack_by_gtin(db, &g).await? {
                     Some(s) => (s.id, None, None),

@@ -117,8 +117,11 @@ async fn a_restricted_pesticide_is_refused_without_a_real_name_buyer_and_stock_s
     assert_eq!(r.status, 200);
     assert!(r.body.contains("data-test=\"till-error\""), "{}", r.body);
     assert!(
-        r.body
-            .contains(&format!("第 1 行（{} {}）", v.product.name_zh, domain::stock::pack_label(&v.sku))),
+        r.body.contains(&format!(
+            "第 1 行（{} {}）",
+            v.product.name_zh,
+            domain::stock::pack_label(&v.sku)
+        )),
         "{}",
         r.body
     );
@@ -176,11 +179,20 @@ async fn a_restricted_pesticide_is_refused_without_a_real_name_buyer_and_stock_s
     assert_eq!(rc.status, 200);
     assert!(rc.body.contains(&v.lot.lot_no));
     assert!(rc.body.contains(&v.lot.trace_code));
-    assert!(rc.body.contains(v.product.registration_no.as_deref().unwrap()));
+    assert!(
+        rc.body
+            .contains(v.product.registration_no.as_deref().unwrap())
+    );
     assert!(rc.body.contains("data-print"));
     let id_number = user(&app, FARMER.0).await.id_number.unwrap();
-    assert!(!rc.body.contains(&id_number), "the full ID number is not printed");
-    assert!(rc.body.contains(&domain::types::IdNumber::masked(&id_number)));
+    assert!(
+        !rc.body.contains(&id_number),
+        "the full ID number is not printed"
+    );
+    assert!(
+        rc.body
+            .contains(&domain::types::IdNumber::masked(&id_number))
+    );
 }
 
 #[tokio::test]
@@ -193,7 +205,11 @@ async fn a_search_adds_a_pack_and_a_short_quantity_is_refused_by_its_line() {
         .get(&format!("/dealer/till?q={}", urlencode(&v.product.name_zh)))
         .await;
     assert_eq!(found.status, 200);
-    assert!(found.body.contains(&format!("name=\"add\" value=\"{}\"", v.sku.id)));
+    assert!(
+        found
+            .body
+            .contains(&format!("name=\"add\" value=\"{}\"", v.sku.id))
+    );
     let too_many = v.available() + 1_000;
     let add = b
         .get(&format!("/dealer/till?add={}&qty={too_many}", v.sku.id))
@@ -336,7 +352,9 @@ async fn a_pack_with_gtin(app: &TestApp) -> (sku::Model, product::Model) {
         .await
         .unwrap();
     for s in s {
-        let p = domain::catalog::product(app.db(), s.product_id).await.unwrap();
+        let p = domain::catalog::product(app.db(), s.product_id)
+            .await
+            .unwrap();
         if p.category == "FERTILISER" && p.status == "ACTIVE" {
             return (s, p);
         }
@@ -407,7 +425,13 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
         HEAD.to_owned(),
         row(s.gtin.as_deref().unwrap(), "", "", "T-GTIN", "5"),
         // By name (as listed, another case and spacing of the pack).
-        row("", &p.name_zh, &pack.replace(' ', "").to_uppercase(), "T-NAME", "6"),
+        row(
+            "",
+            &p.name_zh,
+            &pack.replace(' ', "").to_uppercase(),
+            "T-NAME",
+            "6",
+        ),
         row("", "没有这个产品", "40 kg", "T-UNKNOWN", "1"),
         row("", "同名测试肥", "40 kg", "T-TWIN", "1"),
         row("", &p.name_zh, "999 kg", "T-NOPACK", "1"),
@@ -458,7 +482,11 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
         .map(|l| l.lot_no)
         .collect();
     assert!(lots.contains(&"T-GTIN".to_owned()) && lots.contains(&"T-NAME".to_owned()));
-    assert!(!lots.iter().any(|l| l.starts_with("T-UNKNOWN") || l == "T-NOPACK"));
+    assert!(
+        !lots
+            .iter()
+            .any(|l| l.starts_with("T-UNKNOWN") || l == "T-NOPACK")
+    );
 
     // The old internal-number column still works.
     let old = format!(
@@ -472,16 +500,15 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
         .unwrap();
     assert!(o.committed, "{:?}", o.errors);
     // A file with neither a barcode nor product + pack columns is refused at its header.
-    let (o, _) = domain::stock::receive_csv(
-        app.db(),
-        &a,
-        d,
-        "lot_no,quantity\nX,1",
-        CsvPolicy::Preview,
-    )
-    .await
-    .unwrap();
-    assert!(o.errors.iter().any(|e| e.line == 1 && e.zh.contains("商品条码")));
+    let (o, _) =
+        domain::stock::receive_csv(app.db(), &a, d, "lot_no,quantity\nX,1", CsvPolicy::Preview)
+            .await
+            .unwrap();
+    assert!(
+        o.errors
+            .iter()
+            .any(|e| e.line == 1 && e.zh.contains("商品条码"))
+    );
 }
 
 #[tokio::test]
@@ -512,7 +539,11 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
     let before = counts(&app).await;
     let r = b.post("/dealer/receiving", &form).await;
     assert_eq!(r.status, 200);
-    assert!(r.body.contains("someday") && r.body.contains("有效期至"), "{}", r.body);
+    assert!(
+        r.body.contains("someday") && r.body.contains("有效期至"),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains("value=\"WEB-LOT-1\""));
     assert_eq!(counts(&app).await, before);
     form[5].1 = expires.as_str();
@@ -520,8 +551,15 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
     assert_eq!(ok.status, 303, "{}", ok.body);
     let to = ok.location.unwrap();
     assert!(to.starts_with("/dealer/receiving?lots="));
-    assert_eq!(b.post("/dealer/receiving", &form).await.location, Some(to.clone()));
-    assert_eq!(counts(&app).await, (before.0 + 1, before.1 + 1), "received once");
+    assert_eq!(
+        b.post("/dealer/receiving", &form).await.location,
+        Some(to.clone())
+    );
+    assert_eq!(
+        counts(&app).await,
+        (before.0 + 1, before.1 + 1),
+        "received once"
+    );
     let lot_id: i64 = to.rsplit('=').next().unwrap().parse().unwrap();
     let done = b.get(&to).await;
     assert!(done.body.contains(&format!("/dealer/lots/{lot_id}/labels")));
@@ -549,8 +587,20 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
     let file = [
         HEAD.to_owned(),
         row(s.gtin.as_deref().unwrap(), "", "", "WEB-CSV-1", "4"),
-        row("", &p.name_zh, &domain::stock::pack_label(&s), "WEB-CSV-2", "十二"),
-        row("", &p.name_zh, &domain::stock::pack_label(&s), "WEB-CSV-3", "2"),
+        row(
+            "",
+            &p.name_zh,
+            &domain::stock::pack_label(&s),
+            "WEB-CSV-2",
+            "十二",
+        ),
+        row(
+            "",
+            &p.name_zh,
+            &domain::stock::pack_label(&s),
+            "WEB-CSV-3",
+            "2",
+        ),
     ]
     .join("\r\n");
     let before = counts(&app).await;
@@ -565,9 +615,15 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
     assert_eq!(pv.body.matches("data-test=\"bad-cell\"").count(), 1);
     assert!(pv.body.contains("十二"));
     let list = &pv.body[pv.body.find("data-test=\"csv-errors\"").unwrap()..];
-    assert!(list.contains("G (quantity)"), "line and column named: {list}");
+    assert!(
+        list.contains("G (quantity)"),
+        "line and column named: {list}"
+    );
     assert_eq!(counts(&app).await, before, "the preview wrote nothing");
-    let text_start = pv.body.find("name=\"text\" hidden aria-hidden=\"true\">").unwrap();
+    let text_start = pv
+        .body
+        .find("name=\"text\" hidden aria-hidden=\"true\">")
+        .unwrap();
     assert!(pv.body[text_start..].contains("WEB-CSV-3"));
     let apply = [
         ("csrf", csrf.as_str()),
@@ -610,7 +666,11 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
     assert!(gbk.body.contains("UTF-8"));
     // Without the form token: refused.
     let no = b
-        .post_multipart("/dealer/receiving/csv", &[], ("file", "in.csv", file.as_bytes()))
+        .post_multipart(
+            "/dealer/receiving/csv",
+            &[],
+            ("file", "in.csv", file.as_bytes()),
+        )
         .await;
     assert_eq!(no.status, 403);
 }

@@ -85,7 +85,6 @@ pub struct ReceivingQuery {
     lots: String,
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     ctx: &Ctx,
@@ -245,8 +244,20 @@ async fn parse_lot(state: &AppState, f: &mut LotFields) -> Result<LotReceipt, do
             }
         }
     };
-    let produced_on = date("producedOn", "生产日期", "production date", &f.produced_on, &mut errs);
-    let expires_on = date("expiresOn", "有效期至", "expiry date", &f.expires_on, &mut errs);
+    let produced_on = date(
+        "producedOn",
+        "生产日期",
+        "production date",
+        &f.produced_on,
+        &mut errs,
+    );
+    let expires_on = date(
+        "expiresOn",
+        "有效期至",
+        "expiry date",
+        &f.expires_on,
+        &mut errs,
+    );
     let quantity = match f.quantity.trim().parse::<i64>() {
         Ok(q) => q,
         Err(_) => {
@@ -361,7 +372,11 @@ const TEMPLATE: &[(&str, &str, &str)] = &[
     ("quantity", "数量", "20"),
     ("unit_cost", "进货单价", "128.50"),
     ("supplier_name", "供货单位", "某某农资有限公司"),
-    ("supplier_licence_no", "供货单位许可证号", "农药经营许可证号或营业执照号"),
+    (
+        "supplier_licence_no",
+        "供货单位许可证号",
+        "农药经营许可证号或营业执照号",
+    ),
     ("supplier_contact", "联系方式", "13800000000"),
     ("source_document", "来源单据", "进货单 2026-0301"),
     ("inspection_report_no", "检验报告编号", ""),
@@ -397,7 +412,10 @@ pub async fn template(
         "en" => false,
         _ => ctx.lang == Lang::Zh,
     };
-    let head: Vec<&str> = TEMPLATE.iter().map(|c| if zh { c.1 } else { c.0 }).collect();
+    let head: Vec<&str> = TEMPLATE
+        .iter()
+        .map(|c| if zh { c.1 } else { c.0 })
+        .collect();
     let example: Vec<String> = TEMPLATE.iter().map(|c| csv_cell(c.2)).collect();
     let body = format!("\u{feff}{}\r\n{}\r\n", head.join(","), example.join(","));
     let name = if zh {
@@ -466,12 +484,7 @@ fn col_name(n: usize) -> String {
     s
 }
 
-async fn preview_page(
-    state: &AppState,
-    ctx: &Ctx,
-    text: String,
-    refused: bool,
-) -> WebResult {
+async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) -> WebResult {
     let con = Console::open(state, ctx, ctx.l("核对 CSV", "Check the CSV"), "receiving").await?;
     let (o, _) = stock::receive_csv(
         state.db(),
@@ -558,9 +571,7 @@ const MAX_CSV: usize = 1024 * 1024;
 pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) -> WebResult {
     let mut csrf = String::new();
     let mut bytes: Option<Vec<u8>> = None;
-    let bad_form = |zh: &str, en: &str| {
-        WebError::BadRequest(format!("{zh} / {en}"))
-    };
+    let bad_form = |zh: &str, en: &str| WebError::BadRequest(format!("{zh} / {en}"));
     while let Some(field) = mp
         .next_field()
         .await
@@ -571,10 +582,9 @@ pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) 
                 csrf = field.text().await.unwrap_or_default();
             }
             Some("file") => {
-                let b = field
-                    .bytes()
-                    .await
-                    .map_err(|_| bad_form("上传中断，请重试", "the upload was cut off: try again"))?;
+                let b = field.bytes().await.map_err(|_| {
+                    bad_form("上传中断，请重试", "the upload was cut off: try again")
+                })?;
                 bytes = Some(b.to_vec());
             }
             _ => {}
@@ -598,7 +608,15 @@ pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) 
         _ => None,
     };
     if let Some(p) = problem {
-        return render(&state, &ctx, LotFields::default(), vec![], vec![p.to_owned()], &[]).await;
+        return render(
+            &state,
+            &ctx,
+            LotFields::default(),
+            vec![],
+            vec![p.to_owned()],
+            &[],
+        )
+        .await;
     }
     let text = String::from_utf8(bytes.unwrap_or_default()).unwrap_or_default();
     preview_page(&state, &ctx, text, false).await
@@ -616,11 +634,7 @@ pub struct ApplyForm {
 }
 
 /// `POST /dealer/receiving/csv/apply`: receives the checked file (one-shot).
-pub async fn apply(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Form(f): Form<ApplyForm>,
-) -> WebResult {
+pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyForm>) -> WebResult {
     ctx.check_csrf(&f.csrf)?;
     let con = Console::open(&state, &ctx, "", "receiving").await?;
     if let Err(done) = claim(&state, con.session, &f.idem, "/dealer/receiving").await? {
@@ -716,10 +730,9 @@ pub async fn labels(
         .split_once("<svg")
         .map(|(_, rest)| format!("<svg aria-hidden=\"true\" focusable=\"false\"{rest}"))
         .unwrap_or_default();
-    let count = q
-        .n
-        .unwrap_or((l.received as usize).min(12))
-        .clamp(1, MAX_LABELS);
+    let count =
+        q.n.unwrap_or((l.received as usize).min(12))
+            .clamp(1, MAX_LABELS);
     page(&LabelsPage {
         lot_id: id,
         product: ctx.l(&l.product.name_zh, &l.product.name_en).to_owned(),

@@ -200,7 +200,7 @@ fn name_of(i: &TillItem, lang: Lang) -> String {
 
 /// Renders the till: the draft's lines priced from the dealer's offers, what a search found,
 /// the buyer part as typed.
-#[allow(clippy::too_many_arguments)]
+#[expect(clippy::too_many_arguments)]
 async fn render(
     state: &AppState,
     ctx: &Ctx,
@@ -388,9 +388,9 @@ pub async fn till(
             }
             None => {
                 let msg = match ctx.lang {
-                    Lang::Zh => format!(
-                        "扫码“{code}”：本店库存中没有这个码对应的商品（可按名称查找）"
-                    ),
+                    Lang::Zh => {
+                        format!("扫码“{code}”：本店库存中没有这个码对应的商品（可按名称查找）")
+                    }
                     Lang::En => format!(
                         "Code \"{code}\": nothing in this store's stock has this code (search by name instead)"
                     ),
@@ -616,11 +616,7 @@ struct ReceiptPage {
 }
 
 /// `GET /dealer/sales/{id}`: the printable receipt, the buyer's trace proof.
-pub async fn receipt(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Path(id): Path<i64>,
-) -> WebResult {
+pub async fn receipt(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> WebResult {
     let con = Console::open(&state, &ctx, ctx.l("销售小票", "Receipt"), "till").await?;
     let r = stock::sale_receipt(state.db(), con.actor(), id).await?;
     let lang = ctx.lang;
@@ -650,14 +646,23 @@ pub async fn receipt(
         licences: r
             .licences
             .iter()
-            .map(|l| (view::licence_words(&l.kind, lang).to_owned(), l.number.clone()))
+            .map(|l| {
+                (
+                    view::licence_words(&l.kind, lang).to_owned(),
+                    l.number.clone(),
+                )
+            })
             .collect(),
         time: view::china_time(s.sold_at),
         buyer: s
             .buyer_name
             .clone()
             .unwrap_or_else(|| ctx.l("散客", "Walk-in customer").to_owned()),
-        buyer_phone: s.buyer_phone.as_deref().map(Phone::masked).unwrap_or_default(),
+        buyer_phone: s
+            .buyer_phone
+            .as_deref()
+            .map(Phone::masked)
+            .unwrap_or_default(),
         buyer_id: s
             .buyer_id_number
             .as_deref()

@@ -296,10 +296,16 @@ async fn console_pages_are_the_dealers_own() {
         "/dealer/receiving/template.csv?lang=zh".to_owned(),
         format!("/dealer/lots/{}/labels", v.lot.id),
     ];
-    // The owner opens every one.
+    // The owner opens every one, each within the console budget (WEB.md: <= 60 KB compressed).
     let mut owner = signed_in(&app, OWNER).await;
     for p in &pages {
         assert_eq!(owner.get(p).await.status, 200, "owner {p}");
+        if !p.ends_with(".csv?lang=zh") {
+            let (status, size) = owner.get_compressed(p).await;
+            println!("{p}: {size} bytes gzip");
+            assert_eq!(status, 200);
+            assert!(size <= 60 * 1024, "{p} is {size} bytes compressed");
+        }
     }
     // Signed out: to sign-in and back.
     let mut anon = Browser::new(&app);

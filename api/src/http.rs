@@ -67,7 +67,7 @@ pub async fn rate_limited(
     }
 }
 
-fn trace_url(headers: &HeaderMap, code: &str) -> String {
+pub(crate) fn trace_url(headers: &HeaderMap, code: &str) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())

@@ -703,6 +703,23 @@ pub async fn station_farmers(
     Ok(q.limit(50).all(db).await?)
 }
 
+/// A registered farmer found by the exact phone number a buyer gives at a dealer's counter
+/// (so the sale goes into their trace and their verified real-name data can be used). Only
+/// dealer staff may look; a bad number is a field error.
+pub async fn farmer_by_phone(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    phone: &str,
+) -> Result<Option<app_user::Model>> {
+    actor.require(actor.role == Role::Dealer && actor.dealer_id.is_some())?;
+    let phone = Phone::parse("buyer.phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
+    Ok(app_user::Entity::find()
+        .filter(app_user::Column::Role.eq(Role::Farmer.as_str()))
+        .filter(app_user::Column::Phone.eq(phone.as_str()))
+        .one(db)
+        .await?)
+}
+
 /// A station keeper registers a farmer of the station's village (a neighbour without a phone
 /// of their own still needs an account for the order and its trace).
 pub async fn register_farmer_at_station(

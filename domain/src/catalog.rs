@@ -849,6 +849,123 @@ pub async fn sku(db: &impl ConnectionTrait, id: i64) -> Result<sku::Model> {
         .ok_or_else(|| Error::not_found("sku", id))
 }
 
+/// The pack whose barcode (GTIN) this is.
+pub async fn pack_by_gtin(db: &impl ConnectionTrait, gtin: &str) -> Result<Option<sku::Model>> {
+    Ok(sku::Entity::find()
+        .filter(sku::Column::Gtin.eq(gtin.trim()))
+        .one(db)
+        .await?)
+}
+
+/// What a product name and a pack label name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PackMatch {
+    One(sku::Model),
+    /// No product has that name.
+    NoProduct,
+    /// The product exists but has no such pack: the pack labels it has.
+    NoPack(Vec<String>),
+    /// Several products of that name have such a pack (different producers): how many.
+    Ambiguous(usize),
+}
+
+/// `40kg`, `40 KG`, `40 kg` and `40公斤` all read the same.
+fn pack_key(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+        .replace("公斤", "kg")
+        .replace("千克", "kg")
+        .replace("毫升", "ml")
+        .replace("克", "g")
+        .replace("升", "l")
+}
+
+/// Finds a pack by its product's name (Chinese or English, as listed; case and surrounding
+/// spaces ignored) and its pack label (`40 kg`, `500 ml`; spaces and case ignored).
+pub async fn pack_named(db: &impl ConnectionTrait, name: &str, pack: &str) -> Result<PackMatch> {
+    let n = name.trim().to_lowercase();
+    if n.is_empty() {
+        return Ok(PackMatch::NoProduct);
+    }
+    let products: Vec<product::Model> = product::Entity::find()
+        .filter(
+            Condition::any()
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::NameZh))).eq(n.clone()))
+                .add(Expr::expr(Func::lower(Expr::col(product::Column::NameEn))).eq(n.clone())),
+        )
+        .all(db)
+        .await?;
+    if products.is_empty() {
+        return Ok(PackMatch::NoProduct);
+    }
+    let skus = sku::Entity::find()
+        .filter(sku::Column::ProductId.is_in(products.iter().map(|p| p.id)))
+        .order_by_asc(sku::Column::Id)
+        .all(db)
+        .await?;
+    let want = pack_key(pack);
+    let hits: Vec<&sku::Model> = skus
+        .iter()
+        .filter(|s| pack_key(&crate::stock::pack_label(s)) == want)
+        .collect();
+    Ok(match hits.as_slice() {
+        [one] => PackMatch::One((*one).clone()),
+        [] => {
+            let mut have: Vec<String> = skus.iter().map(crate::stock::pack_label).collect();
+            have.dedup();
+            PackMatch::NoPack(have)
+        }
+        many => PackMatch::Ambiguous(many.len()),
+    })
+}
+
+/// A pack as a person picks it: the product, the pack and what tells it apart.
+#[derive(Clone, Debug)]
+pub struct PackChoice {
+    pub sku: sku::Model,
+    pub product: product::Model,
+    pub producer_name: String,
+}
+
+/// Every active pack of a listed product, by product name: what a receiving form offers.
+pub async fn pack_choices(db: &impl ConnectionTrait) -> Result<Vec<PackChoice>> {
+    let products: BTreeMap<i64, product::Model> = product::Entity::find()
+        .filter(product::Column::Status.eq("ACTIVE"))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let producers: BTreeMap<i64, String> = producer::Entity::find()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p.name_zh))
+        .collect();
+    let mut out: Vec<PackChoice> = sku::Entity::find()
+        .filter(sku::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|s| {
+            let p = products.get(&s.product_id)?.clone();
+            Some(PackChoice {
+                producer_name: producers.get(&p.producer_id).cloned().unwrap_or_default(),
+                sku: s,
+                product: p,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.product.name_zh, a.product.id)
+            .cmp(&(&b.product.name_zh, b.product.id))
+            .then(a.sku.pack_size.total_cmp(&b.sku.pack_size))
+    });
+    Ok(out)
+}
+
 /// Sets a dealer's price for a SKU (creating or updating the offer). Dealers price only for
 /// themselves, and only what their licences allow them to sell (RULES.md rule 3).
 pub async fn set_offer(

@@ -1233,6 +1233,10 @@ pub enum CsvPolicy {
     RejectAll,
     /// Good rows are received; bad rows are reported.
     SkipInvalid,
+    /// Every row is parsed and checked as if it were received (the database checks included,
+    /// inside a transaction that is rolled back), and nothing is written: what a dealer sees
+    /// before choosing to receive the file or only its good rows.
+    Preview,
 }
 
 /// A rejected CSV row: its line in the file (the header is line 1), the column (1-based) and
@@ -1252,13 +1256,34 @@ pub struct CsvOutcome {
     pub received: Vec<stock_receipt::Model>,
     pub lots_created: usize,
     pub errors: Vec<RowError>,
-    /// False when the policy rejected the whole file.
+    /// False when the policy rejected the whole file, and always for a preview.
     pub committed: bool,
+    /// The file's header cells and its data rows as read (for a preview table).
+    pub headers: Vec<String>,
+    pub rows: Vec<CsvLine>,
+    /// Lines of the rows that would be (or were) received.
+    pub good_lines: Vec<usize>,
+}
+
+/// A data row of a receipt CSV as read: its line in the file and its cells.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CsvLine {
+    pub line: usize,
+    pub cells: Vec<String>,
 }
 
 /// Columns of a receipt CSV and the header names accepted for each (English or Chinese).
-const COLUMNS: &[(&str, &[&str], bool)] = &[
-    ("sku", &["sku", "gtin", "商品条码", "规格编号"], true),
+/// The pack is named by `gtin` (the barcode; the old `sku` id column still works), or by
+/// `product` + `pack` (the product's name and its pack label, e.g. `40 kg`): one of the two is
+/// required, checked per row.
+pub const COLUMNS: &[(&str, &[&str], bool)] = &[
+    ("sku", &["gtin", "sku", "商品条码", "规格编号"], false),
+    (
+        "product",
+        &["product", "product_name", "产品名称", "商品名称"],
+        false,
+    ),
+    ("pack", &["pack", "pack_size", "规格", "包装规格"], false),
     ("lot_no", &["lot_no", "lot", "批号"], true),
     ("produced_on", &["produced_on", "生产日期"], true),
     (
@@ -1407,6 +1432,18 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             None => {}
         }
     }
+    let by_name = index.contains_key("product") && index.contains_key("pack");
+    if !(index.contains_key("sku") || by_name) {
+        out.errors.push(RowError {
+            line: 1,
+            column: None,
+            column_name: Some("gtin".into()),
+            code: Code::Required,
+            zh: "缺少列：商品条码（gtin），或 产品名称（product）和 规格（pack）".into(),
+            en: "missing column: gtin, or product and pack".into(),
+        });
+    }
+    out.headers = headers.iter().map(str::to_owned).collect();
     if !out.errors.is_empty() {
         return Ok((out, vec![]));
     }
@@ -1432,6 +1469,10 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
+        out.rows.push(CsvLine {
+            line,
+            cells: rec.iter().map(str::to_owned).collect(),
+        });
         let mut row_errs = Vec::new();
         let mut cell = |name: &str, zh: &str, en: &str| -> Option<String> {
             let i = index.get(name).copied();
@@ -1448,7 +1489,9 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             }
             Some(v)
         };
-        let sku_raw = cell("sku", "商品条码/规格编号", "sku");
+        let sku_raw = cell("sku", "", "").filter(|v| !v.is_empty());
+        let product_name = cell("product", "", "").filter(|v| !v.is_empty());
+        let pack_name = cell("pack", "", "").filter(|v| !v.is_empty());
         let lot_no = cell("lot_no", "批号", "lot number");
         let produced = cell("produced_on", "生产日期", "production date");
         let expires = cell("expires_on", "有效期", "expiry date");
@@ -1558,20 +1601,20 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 _ => None,
             }
         };
-        // The SKU: a GTIN, or the numeric id of a pack size.
-        let sku_id = match sku_raw.as_deref() {
-            Some(v) if v.len() >= 8 => match Gtin::parse("sku", v) {
-                Ok(g) => match sku::Entity::find()
-                    .filter(sku::Column::Gtin.eq(g.as_str()))
-                    .one(db)
-                    .await?
-                {
+        // The pack: a GTIN (or the old numeric id of a pack size), else product name + pack.
+        let sku_id = match (
+            sku_raw.as_deref(),
+            product_name.as_deref(),
+            pack_name.as_deref(),
+        ) {
+            (Some(v), _, _) if v.len() >= 8 => match Gtin::parse("sku", v) {
+                Ok(g) => match crate::catalog::pack_by_gtin(db, g.as_str()).await? {
                     Some(s) => Some(s.id),
                     None => {
                         bad(
                             "sku",
-                            format!("没有 GTIN 为 {v} 的规格"),
-                            format!("no pack size has GTIN {v}"),
+                            format!("没有商品条码为 {v} 的规格"),
+                            format!("no pack has the barcode (GTIN) {v}"),
                         );
                         None
                     }
@@ -1579,13 +1622,13 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 Err(_) => {
                     bad(
                         "sku",
-                        format!("GTIN“{v}”无效"),
-                        format!("GTIN \"{v}\" is not valid"),
+                        format!("商品条码“{v}”无效"),
+                        format!("barcode (GTIN) \"{v}\" is not valid"),
                     );
                     None
                 }
             },
-            Some(v) => match v.parse::<i64>() {
+            (Some(v), _, _) => match v.parse::<i64>() {
                 Ok(id) if sku::Entity::find_by_id(id).one(db).await?.is_some() => Some(id),
                 _ => {
                     bad(
@@ -1596,7 +1639,58 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                     None
                 }
             },
-            None => None,
+            (None, Some(name), Some(pack)) => {
+                match crate::catalog::pack_named(db, name, pack).await? {
+                    crate::catalog::PackMatch::One(s) => Some(s.id),
+                    crate::catalog::PackMatch::NoProduct => {
+                        bad(
+                            "product",
+                            format!("没有名为“{name}”的产品"),
+                            format!("no product is named \"{name}\""),
+                        );
+                        None
+                    }
+                    crate::catalog::PackMatch::NoPack(have) => {
+                        bad(
+                            "pack",
+                            format!("“{name}”没有规格“{pack}”（有：{}）", have.join("、")),
+                            format!(
+                                "\"{name}\" has no pack \"{pack}\" (it has: {})",
+                                have.join(", ")
+                            ),
+                        );
+                        None
+                    }
+                    crate::catalog::PackMatch::Ambiguous(n) => {
+                        bad(
+                            "product",
+                            format!("有 {n} 个产品名为“{name}”、规格为“{pack}”：请改用商品条码"),
+                            format!(
+                                "{n} products are named \"{name}\" with pack \"{pack}\": use the barcode (GTIN) instead"
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+            (None, name, pack) => {
+                let (col, zh, en) = match (name, pack) {
+                    (Some(_), None) => ("pack", "规格不能为空", "pack is required"),
+                    (None, Some(_)) => ("product", "产品名称不能为空", "product is required"),
+                    _ if index.contains_key("sku") => (
+                        "sku",
+                        "商品条码不能为空（或填写产品名称和规格）",
+                        "barcode (GTIN) is required (or give product and pack)",
+                    ),
+                    _ => (
+                        "product",
+                        "产品名称和规格不能为空",
+                        "product and pack are required",
+                    ),
+                };
+                bad(col, zh.into(), en.into());
+                None
+            }
         };
         if row_errs.is_empty() {
             rows.push(CsvRow {
@@ -1636,69 +1730,18 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
         return Ok((out, vec![]));
     }
     // Apply the good rows in one transaction; each row in a savepoint so a row that fails on
-    // the database is reported and (with SkipInvalid) leaves the others standing.
+    // the database is reported and (with SkipInvalid) leaves the others standing. A preview
+    // runs the same and rolls everything back.
     let txn = crate::begin_write(db).await?;
     let mut events = Vec::new();
     for row in rows {
         let sp = txn.begin().await?;
-        let applied: Result<(stock_receipt::Model, Vec<DomainEvent>, bool)> = async {
-            let existing = lot::Entity::find()
-                .filter(lot::Column::SkuId.eq(row.sku_id))
-                .filter(lot::Column::LotNo.eq(row.lot_no.clone()))
-                .one(&sp)
-                .await?;
-            let (lot_id, created) = match existing {
-                Some(l) if l.produced_on != row.produced_on || l.expires_on != row.expires_on => {
-                    return Err(Error::invalid(
-                        "expires_on",
-                        Code::CodeMismatch,
-                        format!(
-                            "批号 {} 已登记，但生产日期或有效期不同（{} / {}）",
-                            l.lot_no, l.produced_on, l.expires_on
-                        ),
-                        format!(
-                            "lot {} exists with other dates ({} / {})",
-                            l.lot_no, l.produced_on, l.expires_on
-                        ),
-                    ));
-                }
-                Some(l) => (l.id, false),
-                None => {
-                    let input = LotInput {
-                        sku_id: row.sku_id,
-                        lot_no: row.lot_no.clone(),
-                        producer_id: None,
-                        produced_on: row.produced_on,
-                        expires_on: row.expires_on,
-                        gtin: None,
-                        inspection: row.inspection.clone(),
-                        unit_codes: vec![],
-                    };
-                    (insert_lot(&sp, actor, input).await?.id, true)
-                }
-            };
-            let (r, ev) = receive_in(
-                &sp,
-                actor,
-                ReceiptInput {
-                    dealer_id,
-                    location_id: None,
-                    lot_id,
-                    quantity: row.quantity,
-                    unit_cost_fen: row.unit_cost_fen,
-                    supplier: row.supplier.clone(),
-                    source_document: row.source_document.clone(),
-                    received_at: None,
-                },
-            )
-            .await?;
-            Ok((r, ev, created))
-        }
-        .await;
-        match applied {
+        let line = row.line;
+        match receive_lot_in(&sp, actor, dealer_id, row.into()).await {
             Ok((r, ev, created)) => {
                 sp.commit().await?;
                 out.received.push(r);
+                out.good_lines.push(line);
                 out.lots_created += usize::from(created);
                 events.extend(ev);
             }
@@ -1708,7 +1751,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                     let col = csv_column_for(&e.field);
                     let i = col.and_then(|c| index.get(c).copied());
                     out.errors.push(RowError {
-                        line: row.line,
+                        line,
                         column: i.map(|i| i + 1),
                         column_name: i.and_then(|i| headers.get(i)).map(str::to_owned),
                         code: e.code,
@@ -1720,15 +1763,125 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             Err(e) => return Err(e),
         }
     }
-    if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
+    out.errors.sort_by_key(|e| (e.line, e.column));
+    if policy == CsvPolicy::Preview || (policy == CsvPolicy::RejectAll && !out.errors.is_empty()) {
         txn.rollback().await?;
         out.received.clear();
-        out.lots_created = 0;
+        if policy == CsvPolicy::RejectAll {
+            out.lots_created = 0;
+            out.good_lines.clear();
+        }
         return Ok((out, vec![]));
     }
     txn.commit().await?;
     out.committed = true;
     Ok((out, events))
+}
+
+impl From<CsvRow> for LotReceipt {
+    fn from(r: CsvRow) -> Self {
+        LotReceipt {
+            sku_id: r.sku_id,
+            lot_no: r.lot_no,
+            produced_on: r.produced_on,
+            expires_on: r.expires_on,
+            inspection: r.inspection,
+            quantity: r.quantity,
+            unit_cost_fen: r.unit_cost_fen,
+            supplier: r.supplier,
+            source_document: r.source_document,
+        }
+    }
+}
+
+/// One lot received from a supplier, the lot named by its pack and lot number: a lot already
+/// recorded is received again (its dates must agree), a new one is created first.
+#[derive(Clone, Debug)]
+pub struct LotReceipt {
+    pub sku_id: i64,
+    pub lot_no: String,
+    pub produced_on: NaiveDate,
+    pub expires_on: NaiveDate,
+    pub inspection: Option<InspectionInput>,
+    pub quantity: i64,
+    pub unit_cost_fen: i64,
+    pub supplier: Supplier,
+    pub source_document: String,
+}
+
+/// Receives one lot into the dealer's store (the receiving form): the lot is created when it is
+/// new, then received, in one transaction. Returns the receipt and whether the lot was new.
+pub async fn receive_lot<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    dealer_id: i64,
+    input: LotReceipt,
+) -> Result<(stock_receipt::Model, bool, Vec<DomainEvent>)> {
+    actor.require(may_operate(actor, dealer_id))?;
+    regions::dealer(db, dealer_id).await?;
+    let txn = crate::begin_write(db).await?;
+    let (r, ev, created) = receive_lot_in(&txn, actor, dealer_id, input).await?;
+    txn.commit().await?;
+    Ok((r, created, ev))
+}
+
+async fn receive_lot_in(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    row: LotReceipt,
+) -> Result<(stock_receipt::Model, Vec<DomainEvent>, bool)> {
+    let existing = lot::Entity::find()
+        .filter(lot::Column::SkuId.eq(row.sku_id))
+        .filter(lot::Column::LotNo.eq(row.lot_no.trim()))
+        .one(db)
+        .await?;
+    let (lot_id, created) = match existing {
+        Some(l) if l.produced_on != row.produced_on || l.expires_on != row.expires_on => {
+            return Err(Error::invalid(
+                "expires_on",
+                Code::CodeMismatch,
+                format!(
+                    "批号 {} 已登记，但生产日期或有效期不同（{} / {}）",
+                    l.lot_no, l.produced_on, l.expires_on
+                ),
+                format!(
+                    "lot {} exists with other dates ({} / {})",
+                    l.lot_no, l.produced_on, l.expires_on
+                ),
+            ));
+        }
+        Some(l) => (l.id, false),
+        None => {
+            let input = LotInput {
+                sku_id: row.sku_id,
+                lot_no: row.lot_no.clone(),
+                producer_id: None,
+                produced_on: row.produced_on,
+                expires_on: row.expires_on,
+                gtin: None,
+                inspection: row.inspection.clone(),
+                unit_codes: vec![],
+            };
+            (insert_lot(db, actor, input).await?.id, true)
+        }
+    };
+    let (r, ev) = receive_in(
+        db,
+        actor,
+        ReceiptInput {
+            dealer_id,
+            location_id: None,
+            lot_id,
+            quantity: row.quantity,
+            unit_cost_fen: row.unit_cost_fen,
+            supplier: row.supplier,
+            source_document: row.source_document,
+            received_at: None,
+        },
+    )
+    .await?;
+    Ok((r, ev, created))
 }
 
 /// Maps a domain field to the CSV column that carries it.
@@ -3014,4 +3167,259 @@ pub async fn near_expiry_alerts_once_a_day<C: ConnectionTrait + TransactionTrait
         });
     }
     Ok(out)
+}
+
+// ---------------------------------------------------------------- the till, receipts, labels
+
+/// A pack as the till shows it: what is sellable of it in the dealer's store and its price.
+#[derive(Clone, Debug)]
+pub struct TillItem {
+    pub sku: sku::Model,
+    pub product: product::Model,
+    /// Sellable units in the dealer's store (all lots).
+    pub available: i64,
+    /// The dealer's active offer, if any.
+    pub price_fen: Option<i64>,
+    /// The lot the scanned code named.
+    pub lot: Option<lot::Model>,
+    /// The unit code scanned, when the code was one unit's.
+    pub unit_code: Option<String>,
+}
+
+async fn till_items(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+) -> Result<Vec<TillItem>> {
+    let rows = stock_of_dealer(db, actor, dealer_id, None).await?;
+    let store = store_location(db, dealer_id).await?;
+    let offers: BTreeMap<i64, i64> = offer::Entity::find()
+        .filter(offer::Column::DealerId.eq(dealer_id))
+        .filter(offer::Column::Active.eq(true))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|o| (o.sku_id, o.price_fen))
+        .collect();
+    let mut by_sku: BTreeMap<i64, TillItem> = BTreeMap::new();
+    for r in rows {
+        let sellable = r.disposition == "SELLABLE" && r.location.id == store.id;
+        let e = by_sku.entry(r.sku.id).or_insert_with(|| TillItem {
+            price_fen: offers.get(&r.sku.id).copied(),
+            sku: r.sku.clone(),
+            product: r.product.clone(),
+            available: 0,
+            lot: None,
+            unit_code: None,
+        });
+        if sellable {
+            e.available += r.stock.on_hand - r.stock.reserved;
+        }
+    }
+    Ok(by_sku.into_values().collect())
+}
+
+/// The packs of the dealer's own stock or offers whose product name, registration number or
+/// barcode matches `q` (what the till's search finds), sellable first.
+pub async fn till_search(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    q: &str,
+) -> Result<Vec<TillItem>> {
+    actor.require(may_operate(actor, dealer_id))?;
+    let q = q.trim().to_lowercase();
+    if q.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut items: Vec<TillItem> = till_items(db, actor, dealer_id)
+        .await?
+        .into_iter()
+        .filter(|i| {
+            i.product.name_zh.to_lowercase().contains(&q)
+                || i.product.name_en.to_lowercase().contains(&q)
+                || i.product
+                    .registration_no
+                    .as_deref()
+                    .is_some_and(|r| r.to_lowercase().contains(&q))
+                || i.sku.gtin.as_deref() == Some(q.as_str())
+        })
+        .collect();
+    items.sort_by_key(|i| (i.available == 0, i.product.name_zh.clone(), i.sku.id));
+    items.truncate(20);
+    Ok(items)
+}
+
+/// The pack a scanned code names at the till: a lot's trace code, a unit code, GS1 data
+/// (GTIN + lot, or a bare GTIN) or a pack barcode. `None` when the code names nothing this
+/// dealer holds.
+pub async fn till_code(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    code: &str,
+) -> Result<Option<TillItem>> {
+    actor.require(may_operate(actor, dealer_id))?;
+    let code = code.trim();
+    if code.is_empty() {
+        return Ok(None);
+    }
+    let (sku_id, lot, unit) = match trace::resolve_code(db, code).await? {
+        Some((l, u)) => (l.sku_id, Some(l), u.map(|u| u.code)),
+        None => {
+            let gtin = crate::gs1::parse(code)
+                .ok()
+                .and_then(|g| g.gtin)
+                .or_else(|| {
+                    Gtin::parse("code", code)
+                        .ok()
+                        .map(|g| g.as_str().to_owned())
+                });
+            match gtin {
+                Some(g) => match crate::catalog::pack_by_gtin(db, &g).await? {
+                    Some(s) => (s.id, None, None),
+                    None => return Ok(None),
+                },
+                None => return Ok(None),
+            }
+        }
+    };
+    let Some(mut item) = till_items(db, actor, dealer_id)
+        .await?
+        .into_iter()
+        .find(|i| i.sku.id == sku_id)
+    else {
+        return Ok(None);
+    };
+    item.lot = lot;
+    item.unit_code = unit;
+    Ok(Some(item))
+}
+
+/// A pack of the dealer's store by its id (the till's draft sale names packs by id).
+pub async fn till_item(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    sku_id: i64,
+) -> Result<Option<TillItem>> {
+    actor.require(may_operate(actor, dealer_id))?;
+    Ok(till_items(db, actor, dealer_id)
+        .await?
+        .into_iter()
+        .find(|i| i.sku.id == sku_id))
+}
+
+/// A sale line as its receipt shows it.
+#[derive(Clone, Debug)]
+pub struct ReceiptLine {
+    pub line: sale_line::Model,
+    pub sku: sku::Model,
+    pub product: product::Model,
+    pub lot: lot::Model,
+    /// Unit codes of this lot handed over in the sale.
+    pub unit_codes: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct SaleReceipt {
+    pub sale: sale::Model,
+    pub dealer: crate::entities::dealer::Model,
+    pub licences: Vec<crate::entities::licence::Model>,
+    pub lines: Vec<ReceiptLine>,
+}
+
+/// A sale with what its receipt prints. Only the dealer's own staff (or an admin) may read it;
+/// anyone else is told it does not exist.
+pub async fn sale_receipt(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sale_id: i64,
+) -> Result<SaleReceipt> {
+    let s = sale::Entity::find_by_id(sale_id)
+        .one(db)
+        .await?
+        .filter(|s| may_operate(actor, s.dealer_id))
+        .ok_or_else(|| Error::not_found("sale", sale_id))?;
+    let dealer = regions::dealer(db, s.dealer_id).await?;
+    let today = crate::today();
+    let licences = regions::licences_of(db, &[s.dealer_id])
+        .await?
+        .into_iter()
+        .filter(|l| l.valid_from <= today && l.valid_to >= today)
+        .collect();
+    let codes = unit_code::Entity::find()
+        .filter(unit_code::Column::SaleId.eq(s.id))
+        .order_by_asc(unit_code::Column::Id)
+        .all(db)
+        .await?;
+    let mut lines = Vec::new();
+    for l in sale_lines_of(db, s.id).await? {
+        let lt = lot(db, l.lot_id).await?;
+        let sk = crate::catalog::sku(db, l.sku_id).await?;
+        let p = crate::catalog::product(db, sk.product_id).await?;
+        let unit_codes = codes
+            .iter()
+            .filter(|c| c.lot_id == lt.id)
+            .map(|c| c.code.clone())
+            .collect();
+        lines.push(ReceiptLine {
+            line: l,
+            sku: sk,
+            product: p,
+            lot: lt,
+            unit_codes,
+        });
+    }
+    Ok(SaleReceipt {
+        sale: s,
+        dealer,
+        licences,
+        lines,
+    })
+}
+
+/// A lot as its shelf label prints it.
+#[derive(Clone, Debug)]
+pub struct LotLabel {
+    pub lot: lot::Model,
+    pub sku: sku::Model,
+    pub product: product::Model,
+    pub producer_name: String,
+    /// Units the dealer received of it.
+    pub received: i64,
+}
+
+/// A lot the dealer has received, for its labels. A lot the dealer never received is not
+/// theirs to label: not found.
+pub async fn lot_label(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    lot_id: i64,
+) -> Result<LotLabel> {
+    actor.require(may_operate(actor, dealer_id))?;
+    let receipts = stock_receipt::Entity::find()
+        .filter(stock_receipt::Column::DealerId.eq(dealer_id))
+        .filter(stock_receipt::Column::LotId.eq(lot_id))
+        .all(db)
+        .await?;
+    if receipts.is_empty() {
+        return Err(Error::not_found("lot", lot_id));
+    }
+    let l = lot(db, lot_id).await?;
+    let s = crate::catalog::sku(db, l.sku_id).await?;
+    let p = crate::catalog::product(db, s.product_id).await?;
+    let producer_name = producer::Entity::find_by_id(l.producer_id)
+        .one(db)
+        .await?
+        .map(|p| p.name_zh)
+        .unwrap_or_default();
+    Ok(LotLabel {
+        received: receipts.iter().map(|r| r.quantity).sum(),
+        lot: l,
+        sku: s,
+        product: p,
+        producer_name,
+    })
 }

@@ -853,6 +853,7 @@ impl AgronomyMutation {
                 lots_created: 0,
                 errors: o.errors,
                 committed: o.committed,
+                ..Default::default()
             },
             l,
         );

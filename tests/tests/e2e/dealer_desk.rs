@@ -361,6 +361,19 @@ async fn the_desk_shows_who_ordered_and_no_one_sees_another_dealers_orders() {
         assert_eq!(r.status, 200);
         assert!(r.body.contains(&f.lots[0].no) && r.body.contains("data-print"));
     }
+    // WEB.md: a console page is at most 60 KB compressed for first paint (its CSS is inlined,
+    // its script deferred).
+    for p in [
+        "/dealer".to_owned(),
+        format!("/dealer/orders/{id}"),
+        format!("/dealer/orders/{id}/pick"),
+        format!("/dealer/orders/{id}/note"),
+    ] {
+        let (status, bytes) = owner.get_compressed(&p).await;
+        println!("{p}: {bytes} bytes compressed");
+        assert_eq!(status, 200, "{p}");
+        assert!(bytes <= 60 * 1024, "{p} is {bytes} bytes compressed");
+    }
     // Filters: a state with no such order leaves it out; a bad state is a clear 400.
     let done = owner.get("/dealer?status=COMPLETED").await;
     assert!(!done.body.contains(&format!("data-order=\"{id}\"")));

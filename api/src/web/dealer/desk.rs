@@ -53,11 +53,16 @@ fn delivery_of(o: &DeskOrder, lang: Lang) -> String {
     let mode = view::delivery_words(&o.order.delivery_mode, lang);
     match DeliveryMode::parse(&o.order.delivery_mode) {
         Some(DeliveryMode::VillageStation) => match &o.station {
-            Some(s) => format!("{mode}：{}", lang.pick(&s.name_zh, &s.name_en)),
+            Some(s) => format!(
+                "{mode}{}{}",
+                lang.pick("：", ": "),
+                lang.pick(&s.name_zh, &s.name_en)
+            ),
             None => mode.to_owned(),
         },
         Some(DeliveryMode::Home) => format!(
-            "{mode}：{}",
+            "{mode}{}{}",
+            lang.pick("：", ": "),
             o.order.delivery_address.clone().unwrap_or_default()
         ),
         _ => mode.to_owned(),

@@ -221,21 +221,33 @@ for (const viewport of ['phone', 'desktop']) {
       });
       assert.deepEqual(got.stockReceive.errors, []);
     }
-    // The demo farmer orders it (through the API); the lot it got is recalled.
-    const set = await farmer.q('mutation($o: ID!, $q: Int!) { cartSet(offerId: $o, quantity: $q) { errors { message } } }', { o: offer.id, q: 2 });
-    assert.deepEqual(set.cartSet.errors, []);
-    const placed = await farmer.q('mutation($i: OrderPlaceInput!, $k: String!) { orderPlace(input: $i, idempotencyKey: $k) { orders { id } errors { message } } }', {
-      i: { default: { deliveryMode: 'PICKUP', paymentMethod: 'CASH_ON_DELIVERY' } },
-      k: `swap-${viewport}-${Date.now()}`,
-    });
-    assert.deepEqual(placed.orderPlace.errors, []);
-    const orderGid = placed.orderPlace.orders[0].id;
-    const id = localId(orderGid);
-    const held = (await dealer.q(ORDER_Q, { id: orderGid })).order.lines[0].allocations[0].lot;
-    const r = await regulator.q('mutation($l: ID!, $r: String!) { lotRecall(lotId: $l, reason: $r) { errors { message } } }', { l: held.id, r: '抽检不合格：总氮含量不足' });
-    assert.deepEqual(r.lotRecall.errors, []);
-
+    let orderGid;
+    let id;
+    let held;
     await asOwner(viewport, story, 'zh', async (page) => {
+      // The desk is open when the order comes in: the list shows it without a reload.
+      await page.goto('/dealer?status=all');
+      const marker = await page.evaluate(() => { window.__notReloaded = true; return true; });
+      assert.ok(marker);
+      // The demo farmer orders it (through the API); the lot it got is recalled.
+      const set = await farmer.q('mutation($o: ID!, $q: Int!) { cartSet(offerId: $o, quantity: $q) { errors { message } } }', { o: offer.id, q: 2 });
+      assert.deepEqual(set.cartSet.errors, []);
+      const placed = await farmer.q('mutation($i: OrderPlaceInput!, $k: String!) { orderPlace(input: $i, idempotencyKey: $k) { orders { id } errors { message } } }', {
+        i: { default: { deliveryMode: 'PICKUP', paymentMethod: 'CASH_ON_DELIVERY' } },
+        k: `swap-${viewport}-${Date.now()}`,
+      });
+      assert.deepEqual(placed.orderPlace.errors, []);
+      orderGid = placed.orderPlace.orders[0].id;
+      id = localId(orderGid);
+      held = (await dealer.q(ORDER_Q, { id: orderGid })).order.lines[0].allocations[0].lot;
+      const r = await regulator.q('mutation($l: ID!, $r: String!) { lotRecall(lotId: $l, reason: $r) { errors { message } } }', { l: held.id, r: '抽检不合格：总氮含量不足' });
+      assert.deepEqual(r.lotRecall.errors, []);
+
+      await page.locator(`[data-test=desk-order][data-order="${id}"]`).waitFor({ timeout: 45_000 });
+      assert.equal(await page.evaluate(() => window.__notReloaded), true, 'the list changed in place');
+      assert.ok(await page.locator('[data-live-note]').isVisible(), 'the new-orders note shows');
+      assert.ok(await page.locator('nav.menu [data-live=orders_new]').isVisible(), 'the menu counts new orders');
+      await shoot(page, story, '00-desk-live', 'zh', `desk-list-live-${viewport}`);
       await page.goto('/dealer?flagged=1');
       await page.locator(`[data-test=desk-order][data-order="${id}"]`).waitFor();
       await page.goto(`/dealer/orders/${id}`);

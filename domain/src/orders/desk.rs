@@ -499,9 +499,10 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
         from,
         Some(actor.user_id),
         &format!(
-            "{} {}：批次 {old_lots} 换为 {new_lots} / lot {old_lots} swapped for {new_lots}",
+            "{} {pack}：批次 {old_lots} 换为 {new_lots} / {} {pack}: lot {old_lots} swapped for {new_lots}",
             p.name_zh,
-            stock_mod::pack_label(&s)
+            p.name_en,
+            pack = stock_mod::pack_label(&s)
         ),
     )
     .await?;

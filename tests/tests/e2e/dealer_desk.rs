@@ -752,6 +752,13 @@ async fn a_recalled_lot_is_swapped_keeping_stock_trace_and_ledgers_and_a_short_s
         "{}",
         r.body
     );
+    // Notes kept in both languages show the reader's half.
+    let pg = en.get(&format!("/dealer/orders/{id}")).await;
+    assert!(
+        pg.body
+            .contains(&format!("lot {} swapped for {}", a.no, b_lot.no))
+    );
+    assert!(!pg.body.contains("换为"), "{}", pg.body);
     let r = post_action(
         &mut b,
         id,

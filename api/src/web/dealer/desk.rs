@@ -102,6 +102,14 @@ fn desk_status(s: &str, lang: Lang) -> &'static str {
     lang.pick(zh, en)
 }
 
+/// The reader's half of a note the domain writes in both languages (`中文 / English`).
+fn one_lang(s: &str, lang: Lang) -> String {
+    match s.split_once(" / ") {
+        Some((zh, en)) => lang.pick(zh, en).trim().to_owned(),
+        None => s.to_owned(),
+    }
+}
+
 fn row(o: &DeskOrder, lang: Lang) -> Row {
     Row {
         id: o.order.id,
@@ -115,7 +123,12 @@ fn row(o: &DeskOrder, lang: Lang) -> Row {
         payment: payment_of(o, lang),
         total: money(o.order.total_fen),
         placed: china_time(o.order.placed_at),
-        flag: o.order.flag_reason.clone().filter(|_| o.order.flagged),
+        flag: o
+            .order
+            .flag_reason
+            .as_deref()
+            .filter(|_| o.order.flagged)
+            .map(|f| one_lang(f, lang)),
         status: o.order.status.clone(),
     }
 }
@@ -453,7 +466,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, id: i64, shown: Shown) -> WebRe
                 desk_status(&e.to_status, lang)
             },
             at: china_time(e.at),
-            reason: e.reason.clone(),
+            reason: one_lang(&e.reason, lang),
         })
         .collect();
     page(&OrderPage {

@@ -785,6 +785,38 @@ async fn a_recalled_lot_is_swapped_keeping_stock_trace_and_ledgers_and_a_short_s
 }
 
 #[tokio::test]
+async fn only_the_orders_dealer_may_swap_its_lots() {
+    let app = spawn_app().await;
+    let c = county(&app).await;
+    let f = fresh(&app, &c, "roles", &[(100, 3, &[]), (300, 3, &[])]).await;
+    let (gid, id, line) = order_one(&app, &c.farmer, &f.offer, 2).await;
+    no_errors(&recall(&app, &c, &f.lots[0]).await);
+    let before = allocations(&app, id).await;
+    // Every role but the order's dealer (and the admin) is refused, and nothing moves.
+    for role in ["REGULATOR", "AGRONOMIST", STAFF, "FARMER"] {
+        let token = app.demo_token(role).await;
+        let d = app
+            .gql(SWAP, json!({ "o": gid, "l": line }), Some(&token))
+            .await;
+        assert!(
+            d.body["data"]["orderLineReallocate"]["order"].is_null(),
+            "{role}: {:#}",
+            d.body
+        );
+        assert_eq!(d.error_code(), Some("NOT_FOUND"), "{role}: {:#}", d.body);
+        assert_eq!(allocations(&app, id).await, before, "{role}");
+    }
+    let d = app.gql(SWAP, json!({ "o": gid, "l": line }), None).await;
+    assert!(d.body["data"]["orderLineReallocate"]["order"].is_null());
+    assert_eq!(allocations(&app, id).await, before);
+    // The owner may; so may the admin (for support), here on a line with nothing left to swap.
+    let d = q(&app, &c.owner, SWAP, json!({ "o": gid, "l": line })).await;
+    no_errors(&d["orderLineReallocate"]);
+    let d = q(&app, &c.admin, SWAP, json!({ "o": gid, "l": line })).await;
+    assert_eq!(codes(&d["orderLineReallocate"]), ["INVALID_TRANSITION"]);
+}
+
+#[tokio::test]
 async fn concurrent_swaps_and_a_recall_of_the_lot_swapped_to_never_double_allocate() {
     let app = spawn_app().await;
     let c = county(&app).await;

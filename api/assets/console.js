@@ -36,6 +36,19 @@
       })
       .catch(function () {});
   }
+  // On the desk, a new order replaces the list in place (same URL, same filters).
+  document.addEventListener('nz:new-orders', function () {
+    var list = document.querySelector('[data-desk-list]');
+    if (!list || !window.DOMParser) return;
+    fetch(location.href, { credentials: 'same-origin' })
+      .then(function (r) { return r.ok ? r.text() : null; })
+      .then(function (html) {
+        if (!html) return;
+        var fresh = new DOMParser().parseFromString(html, 'text/html').querySelector('[data-desk-list]');
+        if (fresh) list.innerHTML = fresh.innerHTML;
+      })
+      .catch(function () {});
+  });
   if (document.querySelector('[data-live]')) {
     poll();
     setInterval(poll, 20000);

@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, TransactionSession, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionSession, TransactionTrait,
 };
 
 use crate::accounts::{Actor, DealerRole, Role};
@@ -18,7 +18,7 @@ use crate::catalog::crops;
 use crate::entities::{
     app_user, cart_line, checkout, credit_account, customer_order, dealer_service_area, field,
     location, lot, offer, order_allocation, order_event, order_line, payment, pesticide_use,
-    product, sale, service_station, sku, stock,
+    product, sale, service_station, sku, stock, unit_code,
 };
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::events::DomainEvent;
@@ -26,6 +26,8 @@ use crate::payments::{PaymentError, Provider};
 use crate::stock::{self as stock_mod, AllocMode, Allocation, Buyer};
 use crate::trace;
 use crate::types::{self, Fen};
+
+pub mod desk;
 
 // ---------------------------------------------------------------- states and transitions
 
@@ -1410,6 +1412,54 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     provider: &dyn Provider,
     settings: Settings,
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
+    transition_with_codes(db, actor, order_id, to, reason, &[], provider, settings).await
+}
+
+/// [`transition`], with the unit codes scanned at a hand-over (DELIVERED). Each code must be
+/// registered, unsold and of a lot allocated to the order; where a line's lots carry unit
+/// codes, every unit handed over is scanned (up to the codes still unsold on those lots). The
+/// codes are marked sold to the order's buyer as at the counter; any wrong or missing code
+/// refuses the whole hand-over.
+#[expect(clippy::too_many_arguments)]
+pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    order_id: i64,
+    to: Status,
+    reason: &str,
+    unit_codes: &[String],
+    provider: &dyn Provider,
+    settings: Settings,
+) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
+    // Repeated scans of one bag count once; blank lines are nothing.
+    let mut codes: Vec<String> = Vec::new();
+    for c in unit_codes
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+    {
+        if !codes.iter().any(|x| x == c) {
+            codes.push(c.to_owned());
+        }
+    }
+    if !codes.is_empty() && to != Status::Delivered {
+        return Err(Error::invalid(
+            "unitCodes",
+            Code::InvalidFormat,
+            "只有交货时才扫描追溯码",
+            "unit codes are scanned only at the hand-over",
+        ));
+    }
+    if let Some(a) = actor
+        && !codes.is_empty()
+    {
+        // A sold code seen again is flagged outside the hand-over's transaction (it stays
+        // flagged when the hand-over is refused), as at the counter.
+        let o = order(db, order_id).await?;
+        if a.works_for(o.dealer_id) || a.is_admin() {
+            stock_mod::flag_resold_codes(db, o.dealer_id, &codes).await?;
+        }
+    }
     let txn = crate::begin_write(db).await?;
     let o = order(&txn, order_id).await?;
     let party = match actor {
@@ -1453,7 +1503,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     // flags the orders holding it). If the order moved meanwhile, the update below fails and
     // the whole hand-over rolls back.
     if to == Status::Delivered {
-        events.extend(hand_over(&txn, actor, &o, settings).await?);
+        events.extend(hand_over(&txn, actor, &o, &codes, settings).await?);
     }
     // Conditional on the status read: a concurrent transition of the same order loses here.
     let moved = customer_order::Entity::update_many()
@@ -1609,6 +1659,7 @@ async fn hand_over(
     db: &impl ConnectionTrait,
     actor: Option<&Actor>,
     o: &customer_order::Model,
+    unit_codes: &[String],
     settings: Settings,
 ) -> Result<Vec<DomainEvent>> {
     let actor = actor.ok_or_else(|| Error::Internal("hand-over needs a person".into()))?;
@@ -1705,7 +1756,11 @@ async fn hand_over(
             },
         ));
     }
-    let (_, mut events) = stock_mod::write_sale(db, actor, &s, &buyer, &for_sale, &[]).await?;
+    // Codes are unsold IN_STOCK codes before the sale: count what each line must scan first.
+    let needed = codes_needed(db, &allocs).await?;
+    let (_, mut events) =
+        stock_mod::write_sale(db, actor, &s, &buyer, &for_sale, unit_codes).await?;
+    check_codes_scanned(db, &needed, unit_codes).await?;
     // The sale holds the lots locked now: read them again, so a recall that committed since the
     // check above stops the hand-over instead of slipping in after it.
     let lot_ids: BTreeSet<i64> = allocs.iter().map(|(_, a)| a.lot_id).collect();
@@ -1730,6 +1785,87 @@ async fn hand_over(
         .await?,
     );
     Ok(events)
+}
+
+/// Per order line whose allocated lots carry unit codes: the line, its lots and how many codes
+/// it must scan (a code per unit handed over, up to the unsold codes on those lots).
+async fn codes_needed(
+    db: &impl ConnectionTrait,
+    allocs: &[(order_line::Model, order_allocation::Model)],
+) -> Result<Vec<(order_line::Model, BTreeSet<i64>, i64)>> {
+    let mut by_line: BTreeMap<i64, (order_line::Model, BTreeSet<i64>, i64)> = BTreeMap::new();
+    for (line, a) in allocs {
+        let e = by_line
+            .entry(line.id)
+            .or_insert_with(|| (line.clone(), BTreeSet::new(), 0));
+        e.1.insert(a.lot_id);
+        e.2 += a.quantity;
+    }
+    let mut out = Vec::new();
+    for (_, (line, lots, quantity)) in by_line {
+        let unsold = unit_code::Entity::find()
+            .filter(unit_code::Column::LotId.is_in(lots.iter().copied()))
+            .filter(unit_code::Column::Status.ne("SOLD"))
+            .count(db)
+            .await? as i64;
+        if unsold > 0 {
+            out.push((line, lots, std::cmp::min(quantity, unsold)));
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a hand-over whose scanned codes leave a coded line short, or give a line more codes
+/// than units. (Each code was already checked against the sale's lots by the sale itself.)
+async fn check_codes_scanned(
+    db: &impl ConnectionTrait,
+    needed: &[(order_line::Model, BTreeSet<i64>, i64)],
+    unit_codes: &[String],
+) -> Result<()> {
+    let scanned: Vec<unit_code::Model> = if unit_codes.is_empty() {
+        vec![]
+    } else {
+        unit_code::Entity::find()
+            .filter(unit_code::Column::Code.is_in(unit_codes.iter().map(|c| c.trim())))
+            .all(db)
+            .await?
+    };
+    let mut errs = Errors::new();
+    for (line, lots, want) in needed {
+        let got = scanned.iter().filter(|u| lots.contains(&u.lot_id)).count() as i64;
+        if got < *want {
+            errs.push(FieldError::new(
+                format!("unitCodes.line{}", line.id),
+                Code::Required,
+                format!(
+                    "{}（{}）还需扫描 {} 个追溯码：已扫 {got}，应扫 {want}",
+                    line.product_name_zh,
+                    line.pack,
+                    want - got
+                ),
+                format!(
+                    "{} ({}): {} more unit code(s) to scan, {got} scanned of {want}",
+                    line.product_name_en,
+                    line.pack,
+                    want - got
+                ),
+            ));
+        } else if got > line.quantity {
+            errs.push(FieldError::new(
+                format!("unitCodes.line{}", line.id),
+                Code::CodeMismatch,
+                format!(
+                    "{}（{}）扫了 {got} 个追溯码，但只交 {} 件",
+                    line.product_name_zh, line.pack, line.quantity
+                ),
+                format!(
+                    "{} ({}): {got} codes scanned for {} units",
+                    line.product_name_en, line.pack, line.quantity
+                ),
+            ));
+        }
+    }
+    errs.finish()
 }
 
 /// Captures an online order's authorisation at the hand-over.

@@ -2729,7 +2729,7 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
 
 /// A sold code scanned again is flagged (a sign of counterfeits) and the sale refused. The flag
 /// is written before the sale's transaction, so the refusal does not roll it back.
-async fn flag_resold_codes(
+pub(crate) async fn flag_resold_codes(
     db: &impl ConnectionTrait,
     dealer_id: i64,
     codes: &[String],

@@ -396,6 +396,9 @@ pub struct OrderLine(pub order_line::Model);
 
 #[Object]
 impl OrderLine {
+    async fn id(&self) -> ID {
+        gid("OrderLine", self.0.id)
+    }
     async fn sku_id(&self) -> ID {
         gid("Sku", self.0.sku_id)
     }
@@ -897,6 +900,11 @@ impl OrderMutation {
         order_id: ID,
         to: OrderStatus,
         #[graphql(default)] reason: String,
+        #[graphql(
+            default,
+            desc = "At a hand-over (DELIVERED): the unit codes scanned, one per unit where the lots carry codes."
+        )]
+        unit_codes: Vec<String>,
     ) -> ApiResult<OrderPayload> {
         let a = actor(ctx)?;
         let l = lang(ctx);
@@ -904,16 +912,50 @@ impl OrderMutation {
         let r = async {
             let id = parse_gid("orderId", "Order", &order_id)?;
             orders::visible_order(db(ctx), a, id).await?;
-            orders::transition(
+            orders::transition_with_codes(
                 db(ctx),
                 Some(a),
                 id,
                 to.into(),
                 &reason,
+                &unit_codes,
                 s.payments.as_ref(),
                 order_settings(ctx),
             )
             .await
+        }
+        .await;
+        Ok(match split_order(r, l)? {
+            Ok((o, events)) => {
+                publish(ctx, events).await;
+                OrderPayload {
+                    order: Some(Order(o)),
+                    errors: vec![],
+                }
+            }
+            Err(e) => OrderPayload {
+                order: None,
+                errors: e,
+            },
+        })
+    }
+
+    /// The order's dealer swaps a line's reservations on lots that can no longer be sold (a
+    /// recall, a hold) for sellable lots of the same pack at the same place, earliest expiry
+    /// first; the order's recall flag clears once it holds no unsellable lot. Refused with
+    /// INSUFFICIENT_STOCK (nothing changed) when the sellable stock is short.
+    async fn order_line_reallocate(
+        &self,
+        ctx: &Context<'_>,
+        order_id: ID,
+        line_id: ID,
+    ) -> ApiResult<OrderPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let id = parse_gid("orderId", "Order", &order_id)?;
+            let line = parse_gid("lineId", "OrderLine", &line_id)?;
+            orders::desk::reallocate_line(db(ctx), a, id, line, order_settings(ctx)).await
         }
         .await;
         Ok(match split_order(r, l)? {

@@ -1446,7 +1446,33 @@ async fn every_restricted_use_rule_holds_at_checkout_and_again_at_hand_over() {
         .exec(app.db())
         .await
         .unwrap();
-    let o = move_to(&app, &c.owner, &o, "DELIVERED", "").await;
+    // The bottle's unit code is scanned at the hand-over (the demo's pesticide lots carry codes).
+    let lot = o["lines"][0]["allocations"][0]["lot"]["id"].clone();
+    let d = q(
+        &app,
+        &c.owner,
+        "query($id: ID!) { lot(id: $id) { unitCodes { code status } } }",
+        json!({ "id": lot }),
+    )
+    .await;
+    let code = arr(&d["lot"]["unitCodes"])
+        .iter()
+        .find(|u| u["status"] != "SOLD")
+        .expect("an unsold code")["code"]
+        .clone();
+    let p = q(
+        &app,
+        &c.owner,
+        &with(
+            "mutation($o: ID!, $c: [String!]!) { orderTransition(orderId: $o, to: DELIVERED, unitCodes: $c) { order { ...O } errors { field code message from to } } }",
+            ORDER,
+        ),
+        json!({ "o": o["id"], "c": [code] }),
+    )
+    .await["orderTransition"]
+        .clone();
+    assert_no_errors(&p);
+    let o = p["order"].clone();
     // The sale is recorded as a counter sale would be: real-name buyer, crop and target.
     let sales = q(&app, &c.admin, SALES, json!({ "d": c.county })).await;
     let sale = arr(&sales["sales"])

@@ -1,25 +1,762 @@
-//! The dealer console: the order desk (the console's first page).
+//! The dealer console's order desk: the orders (new first) with who ordered them, one order
+//! with its lots and the actions its state allows (confirm, refuse with a reason, ready or out
+//! for delivery, hand over scanning unit codes, complete), the swap of a recalled lot, the pick
+//! list and the delivery note to print, and the live counters of the menu.
 
-use axum::Router;
-use axum::extract::State;
-use axum::routing::get;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use domain::Lang;
+use domain::orders::desk::{self as dk, DeskOrder, DeskOrderDetail};
+use domain::orders::{DeliveryMode, Status};
+use serde::Deserialize;
 
 use super::Console;
-use crate::app::AppState;
-use crate::web::ctx::page;
-use crate::web::{Chrome, Ctx, WebResult};
+use crate::app::{AppState, publish_events};
+use crate::web::account::messages;
+use crate::web::ctx::{page, random_token};
+use crate::web::farmer::order_settings;
+use crate::web::view::{self, china_time, money};
+use crate::web::{Chrome, Ctx, WebError, WebResult};
+
+/// Stock expiring within this many days counts as an alert in the menu (as the daily
+/// NEAR_EXPIRY alert does).
+const NEAR_EXPIRY_DAYS: i64 = 30;
+
+// ---------------------------------------------------------------- the list
+
+pub struct Row {
+    pub id: i64,
+    pub status: String,
+    pub status_words: &'static str,
+    pub is_new: bool,
+    pub farmer: String,
+    pub phone: String,
+    pub village: String,
+    pub lines: Vec<String>,
+    pub delivery: String,
+    pub payment: String,
+    pub total: String,
+    pub placed: String,
+    pub flag: Option<String>,
+}
+
+fn village_of(o: &DeskOrder, lang: Lang) -> String {
+    o.village
+        .as_ref()
+        .map(|v| lang.pick(&v.name_zh, &v.name_en).to_owned())
+        .unwrap_or_default()
+}
+
+fn delivery_of(o: &DeskOrder, lang: Lang) -> String {
+    let mode = view::delivery_words(&o.order.delivery_mode, lang);
+    match DeliveryMode::parse(&o.order.delivery_mode) {
+        Some(DeliveryMode::VillageStation) => match &o.station {
+            Some(s) => format!(
+                "{mode}{}{}",
+                lang.pick("：", ": "),
+                lang.pick(&s.name_zh, &s.name_en)
+            ),
+            None => mode.to_owned(),
+        },
+        Some(DeliveryMode::Home) => format!(
+            "{mode}{}{}",
+            lang.pick("：", ": "),
+            o.order.delivery_address.clone().unwrap_or_default()
+        ),
+        _ => mode.to_owned(),
+    }
+}
+
+fn payment_of(o: &DeskOrder, lang: Lang) -> String {
+    format!(
+        "{} · {}",
+        view::payment_words(&o.order.payment_method, lang),
+        view::payment_status_words(&o.order.payment_status, lang)
+    )
+}
+
+fn line_words(l: &domain::entities::order_line::Model, lang: Lang) -> String {
+    format!(
+        "{} {} × {}",
+        lang.pick(&l.product_name_zh, &l.product_name_en),
+        l.pack,
+        l.quantity
+    )
+}
+
+/// The desk's short words for a state (the farmer's words speak to the farmer).
+fn desk_status(s: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match Status::parse(s) {
+        Some(Status::Placed) => ("新订单", "New"),
+        Some(Status::Confirmed) => ("已确认", "Confirmed"),
+        Some(Status::ReadyForPickup) => ("待取货", "Ready to collect"),
+        Some(Status::OutForDelivery) => ("配送中", "Out for delivery"),
+        Some(Status::Delivered) => ("已交货", "Handed over"),
+        Some(Status::Completed) => ("已完成", "Completed"),
+        Some(Status::Cancelled) => ("已取消", "Cancelled"),
+        Some(Status::Expired) => ("超时关闭", "Expired"),
+        None => ("", ""),
+    };
+    lang.pick(zh, en)
+}
+
+/// The reader's half of a note the domain writes in both languages (`中文 / English`).
+fn one_lang(s: &str, lang: Lang) -> String {
+    match s.split_once(" / ") {
+        Some((zh, en)) => lang.pick(zh, en).trim().to_owned(),
+        None => s.to_owned(),
+    }
+}
+
+fn row(o: &DeskOrder, lang: Lang) -> Row {
+    Row {
+        id: o.order.id,
+        status_words: desk_status(&o.order.status, lang),
+        is_new: o.order.status == Status::Placed.as_str(),
+        farmer: o.farmer_name.clone(),
+        phone: o.farmer_phone.clone(),
+        village: village_of(o, lang),
+        lines: o.lines.iter().map(|l| line_words(l, lang)).collect(),
+        delivery: delivery_of(o, lang),
+        payment: payment_of(o, lang),
+        total: money(o.order.total_fen),
+        placed: china_time(o.order.placed_at),
+        flag: o
+            .order
+            .flag_reason
+            .as_deref()
+            .filter(|_| o.order.flagged)
+            .map(|f| one_lang(f, lang)),
+        status: o.order.status.clone(),
+    }
+}
+
+pub struct Choice {
+    pub value: &'static str,
+    pub words: &'static str,
+}
 
 #[derive(askama::Template)]
 #[template(path = "dealer/desk.html")]
 struct DeskPage {
     c: Chrome,
+    rows: Vec<Row>,
+    status: String,
+    flagged: bool,
+    choices: Vec<Choice>,
 }
 
-pub async fn desk(State(state): State<AppState>, ctx: Ctx) -> WebResult {
+#[derive(Deserialize, Default)]
+pub struct DeskQuery {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    flagged: String,
+}
+
+pub async fn desk(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<DeskQuery>,
+) -> WebResult {
     let con = Console::open(&state, &ctx, ctx.l("订单", "Orders"), "desk").await?;
-    page(&DeskPage { c: con.c })
+    let lang = ctx.lang;
+    let status = if q.status.is_empty() {
+        "open".to_owned()
+    } else {
+        q.status.clone()
+    };
+    let statuses: Vec<Status> = match status.as_str() {
+        "open" => Status::ALL
+            .into_iter()
+            .filter(|s| s.holds_stock())
+            .collect(),
+        "all" => vec![],
+        s => match Status::parse(s) {
+            Some(s) => vec![s],
+            None => {
+                return Err(WebError::BadRequest(
+                    "未知的订单状态 / unknown order status".into(),
+                ));
+            }
+        },
+    };
+    let flagged = q.flagged == "1";
+    let orders = dk::desk_orders(
+        state.db(),
+        con.actor(),
+        con.dealer_id(),
+        &statuses,
+        flagged,
+        300,
+    )
+    .await?;
+    let mut choices = vec![
+        Choice {
+            value: "open",
+            words: lang.pick("未完成", "Open"),
+        },
+        Choice {
+            value: "all",
+            words: lang.pick("全部", "All"),
+        },
+    ];
+    choices.extend(Status::ALL.into_iter().map(|s| Choice {
+        value: s.as_str(),
+        words: desk_status(s.as_str(), lang),
+    }));
+    page(&DeskPage {
+        rows: orders.iter().map(|o| row(o, lang)).collect(),
+        c: con.c,
+        status,
+        flagged,
+        choices,
+    })
+}
+
+// ---------------------------------------------------------------- one order
+
+pub struct AllocView {
+    pub lot_no: String,
+    pub location: String,
+    pub quantity: i64,
+    pub on_hand: i64,
+    pub status: &'static str,
+    pub expires: String,
+    pub bad: bool,
+    /// Still part of the order (reserved or sold, not released by a swap or cancellation).
+    pub held: bool,
+}
+
+pub struct LineView {
+    pub id: i64,
+    pub product: String,
+    pub pack: String,
+    pub quantity: i64,
+    pub price: String,
+    pub amount: String,
+    pub allocs: Vec<AllocView>,
+    pub codes_to_scan: i64,
+    pub swappable: bool,
+    pub swap_key: String,
+}
+
+pub struct Action {
+    pub to: &'static str,
+    pub words: &'static str,
+    pub key: String,
+    pub warn: bool,
+}
+
+pub struct Step {
+    pub words: &'static str,
+    pub at: String,
+    pub reason: String,
+}
+
+pub struct BadLot {
+    pub lot_no: String,
+    pub product: String,
+    pub reason: String,
+    pub recalled: bool,
+}
+
+/// What the order page, the pick list and the delivery note all show.
+pub struct OrderView {
+    pub id: i64,
+    pub status: String,
+    pub status_words: &'static str,
+    pub farmer: String,
+    pub phone: String,
+    pub village: String,
+    pub delivery: String,
+    pub payment: String,
+    pub total: String,
+    pub placed: String,
+    pub crop: String,
+    pub note: String,
+    pub warnings: Vec<String>,
+    pub cancel_reason: Option<String>,
+    pub lines: Vec<LineView>,
+    pub bad_lots: Vec<BadLot>,
+    pub dealer: String,
+    pub dealer_phone: String,
+    pub dealer_address: String,
+    pub printed: String,
+}
+
+fn alloc_status(s: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match s {
+        "RESERVED" => ("已预留", "reserved"),
+        "SOLD" => ("已售出", "sold"),
+        "RELEASED" => ("已释放", "released"),
+        _ => ("", ""),
+    };
+    lang.pick(zh, en)
+}
+
+fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
+    let o = &d.head.order;
+    let lines = d
+        .lines
+        .iter()
+        .map(|l| LineView {
+            id: l.line.id,
+            product: lang
+                .pick(&l.line.product_name_zh, &l.line.product_name_en)
+                .to_owned(),
+            pack: l.line.pack.clone(),
+            quantity: l.line.quantity,
+            price: money(l.line.unit_price_fen),
+            amount: money(l.line.unit_price_fen * l.line.quantity),
+            allocs: l
+                .allocations
+                .iter()
+                .map(|a| AllocView {
+                    lot_no: a.lot.lot_no.clone(),
+                    location: lang
+                        .pick(&a.location.name_zh, &a.location.name_en)
+                        .to_owned(),
+                    quantity: a.allocation.quantity,
+                    on_hand: a.on_hand,
+                    status: alloc_status(&a.allocation.status, lang),
+                    expires: a.lot.expires_on.to_string(),
+                    bad: a.allocation.status == "RESERVED" && a.disposition != "SELLABLE",
+                    held: a.allocation.status != "RELEASED",
+                })
+                .collect(),
+            codes_to_scan: l.codes_to_scan,
+            swappable: l.swappable,
+            swap_key: random_token(),
+        })
+        .collect();
+    let bad_lots = d
+        .bad_lots
+        .iter()
+        .map(|l| {
+            let product = d
+                .lines
+                .iter()
+                .find(|x| x.allocations.iter().any(|a| a.lot.id == l.id))
+                .map(|x| {
+                    format!(
+                        "{} {}",
+                        lang.pick(&x.line.product_name_zh, &x.line.product_name_en),
+                        x.line.pack
+                    )
+                })
+                .unwrap_or_default();
+            BadLot {
+                lot_no: l.lot_no.clone(),
+                product,
+                reason: l.status_reason.clone().unwrap_or_default(),
+                recalled: l.status == "RECALLED",
+            }
+        })
+        .collect();
+    OrderView {
+        id: o.id,
+        status_words: desk_status(&o.status, lang),
+        farmer: d.head.farmer_name.clone(),
+        phone: d.head.farmer_phone.clone(),
+        village: village_of(&d.head, lang),
+        delivery: delivery_of(&d.head, lang),
+        payment: payment_of(&d.head, lang),
+        total: money(o.total_fen),
+        placed: china_time(o.placed_at),
+        crop: match (&o.crop, &o.target) {
+            (Some(c), Some(t)) => format!("{} / {t}", view::crop_words(c, lang)),
+            (Some(c), None) => view::crop_words(c, lang),
+            _ => String::new(),
+        },
+        note: o.note.clone(),
+        warnings: o
+            .warnings
+            .lines()
+            .filter(|w| !w.trim().is_empty())
+            .map(str::to_owned)
+            .collect(),
+        cancel_reason: o.cancel_reason.clone().filter(|_| {
+            matches!(
+                Status::parse(&o.status),
+                Some(Status::Cancelled | Status::Expired)
+            )
+        }),
+        lines,
+        bad_lots,
+        dealer: lang.pick(&d.dealer.name_zh, &d.dealer.name_en).to_owned(),
+        dealer_phone: d.dealer.phone.clone(),
+        dealer_address: d.dealer.address.clone(),
+        printed: china_time(domain::now()),
+        status: o.status.clone(),
+    }
+}
+
+fn action_words(to: Status, lang: Lang) -> &'static str {
+    let (zh, en) = match to {
+        Status::Confirmed => ("确认订单", "Confirm the order"),
+        Status::ReadyForPickup => ("已备好，通知取货", "Ready: tell the farmer to collect"),
+        Status::OutForDelivery => ("出发配送", "Out for delivery"),
+        Status::Delivered => ("交货", "Hand over"),
+        Status::Completed => ("完成订单", "Complete the order"),
+        Status::Cancelled => ("拒绝 / 取消订单", "Refuse / cancel the order"),
+        _ => ("", ""),
+    };
+    lang.pick(zh, en)
+}
+
+#[derive(askama::Template)]
+#[template(path = "dealer/desk_order.html")]
+struct OrderPage {
+    c: Chrome,
+    o: OrderView,
+    actions: Vec<Action>,
+    hand_over: Option<String>,
+    cancel: Option<String>,
+    codes_needed: bool,
+    steps: Vec<Step>,
+    errors: Vec<String>,
+    notice: Option<String>,
+    codes: String,
+    reason: String,
+}
+
+struct Shown {
+    errors: Vec<String>,
+    notice: Option<String>,
+    codes: String,
+    reason: String,
+}
+
+async fn order_page(state: &AppState, ctx: &Ctx, id: i64, shown: Shown) -> WebResult {
+    let lang = ctx.lang;
+    let con = Console::open(
+        state,
+        ctx,
+        &format!("{} #{id}", lang.pick("订单", "Order")),
+        "desk",
+    )
+    .await?;
+    let d = dk::desk_order(state.db(), con.actor(), id).await?;
+    let o = order_view(&d, lang);
+    let mut actions = Vec::new();
+    let mut hand_over = None;
+    let mut cancel = None;
+    for to in &d.next {
+        match to {
+            Status::Delivered => hand_over = Some(random_token()),
+            Status::Cancelled => cancel = Some(random_token()),
+            _ => actions.push(Action {
+                to: to.as_str(),
+                words: action_words(*to, lang),
+                key: random_token(),
+                warn: false,
+            }),
+        }
+    }
+    let steps = d
+        .events
+        .iter()
+        .map(|e| Step {
+            words: if e.from_status.as_deref() == Some(e.to_status.as_str()) {
+                lang.pick("更换批次", "Lot swapped")
+            } else {
+                desk_status(&e.to_status, lang)
+            },
+            at: china_time(e.at),
+            reason: one_lang(&e.reason, lang),
+        })
+        .collect();
+    page(&OrderPage {
+        c: con.c,
+        codes_needed: o.lines.iter().any(|l| l.codes_to_scan > 0),
+        o,
+        actions,
+        hand_over,
+        cancel,
+        steps,
+        errors: shown.errors,
+        notice: shown.notice,
+        codes: shown.codes,
+        reason: shown.reason,
+    })
+}
+
+#[derive(Deserialize, Default)]
+pub struct OrderQuery {
+    #[serde(default)]
+    done: String,
+}
+
+fn done_words(done: &str, lang: Lang) -> Option<String> {
+    let (zh, en) = match done {
+        "CONFIRMED" => ("订单已确认", "Order confirmed"),
+        "READY_FOR_PICKUP" => ("已标记为待取货", "Marked ready to collect"),
+        "OUT_FOR_DELIVERY" => ("已标记为配送中", "Marked out for delivery"),
+        "DELIVERED" => (
+            "已交货，销售已记入台账",
+            "Handed over: the sale is in the ledger",
+        ),
+        "COMPLETED" => ("订单已完成", "Order completed"),
+        "CANCELLED" => (
+            "订单已取消，库存已释放",
+            "Order cancelled: its stock is released",
+        ),
+        "swapped" => ("批次已更换", "Lot swapped"),
+        _ => return None,
+    };
+    Some(lang.pick(zh, en).to_owned())
+}
+
+pub async fn order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(q): Query<OrderQuery>,
+) -> WebResult {
+    let notice = done_words(&q.done, ctx.lang);
+    order_page(
+        &state,
+        &ctx,
+        id,
+        Shown {
+            errors: vec![],
+            notice,
+            codes: String::new(),
+            reason: String::new(),
+        },
+    )
+    .await
+}
+
+/// Runs a state-changing form once per form key: a repeat with the same key goes where the
+/// first went; a failure frees the key and shows the order page again with the messages and
+/// what was typed.
+async fn once(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    key: &str,
+    done: String,
+    typed: (String, String),
+    action: impl Future<Output = domain::Result<Vec<domain::events::DomainEvent>>>,
+) -> WebResult {
+    use domain::sessions::{self, FormClaim};
+    let session = ctx.signed_in()?;
+    let key = key.trim();
+    if !key.is_empty() {
+        match sessions::claim_form(state.db(), session.row.id, key).await? {
+            FormClaim::Fresh => {}
+            FormClaim::Done(url) => return Ok(Redirect::to(&url).into_response()),
+            FormClaim::InProgress => {
+                return Ok(Redirect::to(&format!("/dealer/orders/{id}")).into_response());
+            }
+        }
+    }
+    match action.await {
+        Ok(events) => {
+            publish_events(state, events).await;
+            if !key.is_empty() {
+                sessions::complete_form(state.db(), session.row.id, key, &done).await?;
+            }
+            Ok(Redirect::to(&done).into_response())
+        }
+        Err(e) => {
+            if !key.is_empty() {
+                sessions::release_form(state.db(), session.row.id, key).await?;
+            }
+            let errors = match e {
+                domain::Error::IllegalTransition { .. } => vec![
+                    ctx.l(
+                        "订单状态已变化，不能这样操作：请看当前状态",
+                        "The order has moved on and cannot do that now: see its state below",
+                    )
+                    .to_owned(),
+                ],
+                e => messages(e, ctx)?,
+            };
+            order_page(
+                state,
+                ctx,
+                id,
+                Shown {
+                    errors,
+                    notice: None,
+                    codes: typed.0,
+                    reason: typed.1,
+                },
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    csrf: String,
+    #[serde(default)]
+    idem: String,
+    to: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    codes: String,
+}
+
+/// `POST /dealer/orders/{id}/move`: one step of the order (the domain decides which are
+/// allowed); `codes` are the unit codes scanned at the hand-over, one per line.
+pub async fn move_order(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<MoveForm>,
+) -> WebResult {
+    ctx.check_csrf(&f.csrf)?;
+    let session = ctx.dealer()?;
+    let to = Status::parse(&f.to)
+        .ok_or_else(|| WebError::BadRequest("未知的订单状态 / unknown order status".into()))?;
+    let codes: Vec<String> = f
+        .codes
+        .split(['\n', '\r', ',', ' ', '\t'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let done = format!("/dealer/orders/{id}?done={}", to.as_str());
+    let typed = (f.codes.clone(), f.reason.clone());
+    once(&state, &ctx, id, &f.idem, done, typed, async {
+        domain::orders::transition_with_codes(
+            state.db(),
+            Some(&session.actor),
+            id,
+            to,
+            &f.reason,
+            &codes,
+            state.services.payments.as_ref(),
+            order_settings(&state),
+        )
+        .await
+        .map(|(_, events)| events)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct SwapForm {
+    csrf: String,
+    #[serde(default)]
+    idem: String,
+    line: i64,
+}
+
+/// `POST /dealer/orders/{id}/swap`: swaps a line's recalled (or otherwise unsellable) lot for
+/// sellable stock of the same pack.
+pub async fn swap(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): Form<SwapForm>,
+) -> WebResult {
+    ctx.check_csrf(&f.csrf)?;
+    let session = ctx.dealer()?;
+    let done = format!("/dealer/orders/{id}?done=swapped");
+    once(
+        &state,
+        &ctx,
+        id,
+        &f.idem,
+        done,
+        (String::new(), String::new()),
+        async {
+            dk::reallocate_line(
+                state.db(),
+                &session.actor,
+                id,
+                f.line,
+                order_settings(&state),
+            )
+            .await
+            .map(|(_, events)| events)
+        },
+    )
+    .await
+}
+
+// ---------------------------------------------------------------- print pages
+
+#[derive(askama::Template)]
+#[template(path = "dealer/desk_pick.html")]
+struct PickPage {
+    c: Chrome,
+    o: OrderView,
+}
+
+#[derive(askama::Template)]
+#[template(path = "dealer/desk_note.html")]
+struct NotePage {
+    c: Chrome,
+    o: OrderView,
+}
+
+async fn print_view(
+    state: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    zh: &str,
+    en: &str,
+) -> Result<(Chrome, OrderView), WebError> {
+    let lang = ctx.lang;
+    let con = Console::open(state, ctx, &format!("{} #{id}", lang.pick(zh, en)), "desk").await?;
+    let d = dk::desk_order(state.db(), con.actor(), id).await?;
+    Ok((con.c, order_view(&d, lang)))
+}
+
+/// `GET /dealer/orders/{id}/pick`: the pick list (lines, lots, where they lie, shelf counts).
+pub async fn pick(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> WebResult {
+    let (c, o) = print_view(&state, &ctx, id, "拣货单", "Pick list").await?;
+    page(&PickPage { c, o })
+}
+
+/// `GET /dealer/orders/{id}/note`: the delivery note with a line to sign.
+pub async fn note(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> WebResult {
+    let (c, o) = print_view(&state, &ctx, id, "送货单", "Delivery note").await?;
+    page(&NotePage { c, o })
+}
+
+// ---------------------------------------------------------------- live counters
+
+/// `GET /dealer/live.json`: new orders, stock alerts and the newest order id, for the menu's
+/// light poll.
+pub async fn live(State(state): State<AppState>, ctx: Ctx) -> WebResult {
+    let session = ctx.dealer()?;
+    let dealer_id = session.actor.dealer_id.ok_or(WebError::Forbidden)?;
+    let l = dk::desk_live(
+        state.db(),
+        &session.actor,
+        dealer_id,
+        order_settings(&state).low_stock_threshold,
+        NEAR_EXPIRY_DAYS,
+    )
+    .await?;
+    Ok((
+        [
+            (axum::http::header::CACHE_CONTROL, "no-store"),
+            (axum::http::header::VARY, "Cookie"),
+        ],
+        Json(l),
+    )
+        .into_response())
 }
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/dealer", get(desk))
+    Router::new()
+        .route("/dealer", get(desk))
+        .route("/dealer/live.json", get(live))
+        .route("/dealer/orders/{id}", get(order))
+        .route("/dealer/orders/{id}/move", post(move_order))
+        .route("/dealer/orders/{id}/swap", post(swap))
+        .route("/dealer/orders/{id}/pick", get(pick))
+        .route("/dealer/orders/{id}/note", get(note))
 }

@@ -14,6 +14,16 @@ pub enum Lang {
 }
 
 impl Lang {
+    /// The reader's half of a note stored in both languages as `中文 / English` (order warnings,
+    /// flag reasons, history notes): the first ` / ` divides them. A note with no divider is
+    /// returned whole.
+    pub fn pick_stored(self, stored: &str) -> String {
+        match stored.split_once(" / ") {
+            Some((zh, en)) => self.pick(zh, en).trim().to_owned(),
+            None => stored.to_owned(),
+        }
+    }
+
     /// Picks zh or en from an `Accept-Language` header value; Chinese is the default.
     pub fn from_accept_language(header: Option<&str>) -> Self {
         let Some(h) = header else { return Lang::Zh };

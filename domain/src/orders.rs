@@ -1149,8 +1149,8 @@ async fn check_order(
                 continue; // check_restricted already refused it
             }
             warnings.push(format!(
-                "{}: {crop}/{target} is not a registered use",
-                p.name_en
+                "{}：{crop}/{target} 不是登记的用途 / {}: {crop}/{target} is not a registered use",
+                p.name_zh, p.name_en
             ));
             continue;
         };
@@ -1196,7 +1196,10 @@ async fn check_order(
                     ));
                 }
             }
-            None => warnings.push(format!("{}: no field named, quantity not checked against the label dose / 未指定地块，未按标签用量核对数量", p.name_zh)),
+            None => warnings.push(format!(
+                "{}：未指定地块，未按标签用量核对数量 / {}: no field named, quantity not checked against the label dose",
+                p.name_zh, p.name_en
+            )),
         }
     }
     Ok(warnings)
@@ -2260,13 +2263,18 @@ pub async fn payment_callback(
     Ok((o.clone(), vec![updated(&o)]))
 }
 
-/// The warnings stored with an order.
-pub fn warnings(o: &customer_order::Model) -> Vec<String> {
+/// The warnings stored with an order, in the reader's language.
+pub fn warnings(o: &customer_order::Model, lang: crate::Lang) -> Vec<String> {
     o.warnings
         .lines()
         .filter(|l| !l.is_empty())
-        .map(str::to_owned)
+        .map(|l| lang.pick_stored(l))
         .collect()
+}
+
+/// Why the order is flagged (a recalled lot), in the reader's language.
+pub fn flag_reason(o: &customer_order::Model, lang: crate::Lang) -> Option<String> {
+    o.flag_reason.as_deref().map(|r| lang.pick_stored(r))
 }
 
 /// Text for a farmer or dealer: `¥12.00`.

@@ -2748,8 +2748,8 @@ pub(crate) async fn flag_resold_codes(
                 .col_expr(
                     unit_code::Column::FlagReason,
                     Expr::value(format!(
-                        "scanned again at dealer {dealer_id} after sale {}",
-                        u.sale_id.unwrap_or(0)
+                        "售出（销售单 {sale}）后在经销商 {dealer_id} 处再次扫到 / scanned again at dealer {dealer_id} after sale {sale}",
+                        sale = u.sale_id.unwrap_or(0)
                     )),
                 )
                 .filter(unit_code::Column::Id.eq(u.id))
@@ -2802,9 +2802,9 @@ pub async fn write_sale(
                 .col_expr(
                     unit_code::Column::FlagReason,
                     Expr::value(format!(
-                        "scanned again at dealer {} after sale {}",
-                        sale.dealer_id,
-                        u.sale_id.unwrap_or(0)
+                        "售出（销售单 {sold}）后在经销商 {dealer} 处再次扫到 / scanned again at dealer {dealer} after sale {sold}",
+                        dealer = sale.dealer_id,
+                        sold = u.sale_id.unwrap_or(0)
                     )),
                 )
                 .filter(unit_code::Column::Id.eq(u.id))

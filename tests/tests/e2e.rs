@@ -7,8 +7,8 @@ mod e2e {
     pub mod agronomy_rules;
     pub mod auth;
     pub mod catalog;
-    pub mod dealer_till;
     pub mod dealer_desk;
+    pub mod dealer_till;
     pub mod orders;
     pub mod platform;
     pub mod roles;

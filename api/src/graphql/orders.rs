@@ -338,15 +338,17 @@ impl Order {
         &self.0.note
     }
     /// Things the farmer or dealer should know (e.g. no field named, dose not checked).
-    async fn warnings(&self) -> Vec<String> {
-        orders::warnings(&self.0)
+    /// In the caller's language.
+    async fn warnings(&self, ctx: &Context<'_>) -> Vec<String> {
+        orders::warnings(&self.0, crate::graphql::lang(ctx))
     }
     /// Set when a lot this order holds was recalled.
     async fn flagged(&self) -> bool {
         self.0.flagged
     }
-    async fn flag_reason(&self) -> Option<&str> {
-        self.0.flag_reason.as_deref()
+    /// In the caller's language.
+    async fn flag_reason(&self, ctx: &Context<'_>) -> Option<String> {
+        orders::flag_reason(&self.0, crate::graphql::lang(ctx))
     }
     async fn cancel_reason(&self) -> Option<&str> {
         self.0.cancel_reason.as_deref()

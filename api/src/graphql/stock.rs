@@ -159,8 +159,10 @@ impl UnitCode {
     async fn flagged_at(&self) -> Option<DateTime<Utc>> {
         self.0.flagged_at
     }
-    async fn flag_reason(&self) -> Option<&str> {
-        self.0.flag_reason.as_deref()
+    /// In the caller's language.
+    async fn flag_reason(&self, ctx: &Context<'_>) -> Option<String> {
+        let lang = crate::graphql::lang(ctx);
+        self.0.flag_reason.as_deref().map(|r| lang.pick_stored(r))
     }
 }
 

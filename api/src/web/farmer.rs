@@ -1147,7 +1147,7 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
         total: money(o.total_fen),
         steps,
         can_cancel: status == Some(Status::Placed),
-        flag: o.flag_reason.clone().filter(|_| o.flagged),
+        flag: orders::flag_reason(&o, ctx.lang).filter(|_| o.flagged),
         cancel_reason: o
             .cancel_reason
             .clone()

@@ -102,12 +102,8 @@ fn desk_status(s: &str, lang: Lang) -> &'static str {
     lang.pick(zh, en)
 }
 
-/// The reader's half of a note the domain writes in both languages (`中文 / English`).
 fn one_lang(s: &str, lang: Lang) -> String {
-    match s.split_once(" / ") {
-        Some((zh, en)) => lang.pick(zh, en).trim().to_owned(),
-        None => s.to_owned(),
-    }
+    lang.pick_stored(s)
 }
 
 fn row(o: &DeskOrder, lang: Lang) -> Row {

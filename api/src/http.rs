@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use domain::accounts::Actor;
 use domain::csv_export::{Cell, CsvExport};
 use domain::{Lang, ledger, stock, trace};

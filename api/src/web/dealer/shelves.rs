@@ -450,7 +450,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
 #[derive(Deserialize)]
 pub struct DoneQuery {
     #[serde(default)]
-    done: String,
+    pub done: String,
 }
 
 pub async fn shelves(

@@ -7,6 +7,7 @@ mod e2e {
     pub mod agronomy_rules;
     pub mod auth;
     pub mod catalog;
+    pub mod dealer_shelves;
     pub mod orders;
     pub mod platform;
     pub mod roles;

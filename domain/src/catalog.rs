@@ -1390,14 +1390,12 @@ pub async fn offers_of_dealer(
             .into_iter()
             .map(|s| (s.id, s))
             .collect();
-    let products: BTreeMap<i64, product::Model> = products_by_ids(
-        db,
-        &skus.values().map(|s| s.product_id).collect::<Vec<_>>(),
-    )
-    .await?
-    .into_iter()
-    .map(|p| (p.id, p))
-    .collect();
+    let products: BTreeMap<i64, product::Model> =
+        products_by_ids(db, &skus.values().map(|s| s.product_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
     let mut out: Vec<OfferView> = offers
         .into_iter()
         .filter_map(|o| {

@@ -8,9 +8,9 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::accounts::Actor;
 use crate::csv_export::{Cell, CsvExport};
 use crate::entities::ledger_line;
-use crate::accounts::Actor;
 use crate::error::{Code, Error, Errors, FieldError, Lang, Result};
 use crate::types::{Fen, IdNumber};
 

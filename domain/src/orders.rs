@@ -2238,8 +2238,10 @@ pub async fn credit_book(
         .into_iter()
         .filter_map(|a| {
             let farmer = farmers.get(&a.farmer_id)?.clone();
-            let mine: Vec<&customer_order::Model> =
-                orders.iter().filter(|o| o.farmer_id == a.farmer_id).collect();
+            let mine: Vec<&customer_order::Model> = orders
+                .iter()
+                .filter(|o| o.farmer_id == a.farmer_id)
+                .collect();
             Some(CreditRow {
                 owing_since: owing_since(a.balance_fen, &mine).or_else(|| {
                     // Owed without a credit order on record (set up by an admin): since the

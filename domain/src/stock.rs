@@ -3201,12 +3201,14 @@ pub async fn pull_list(
         .into_iter()
         .map(|p| (p.id, p))
         .collect();
-    let locs: BTreeMap<i64, location::Model> =
-        locations_by_ids(db, &stocks.iter().map(|s| s.location_id).collect::<Vec<_>>())
-            .await?
-            .into_iter()
-            .map(|l| (l.id, l))
-            .collect();
+    let locs: BTreeMap<i64, location::Model> = locations_by_ids(
+        db,
+        &stocks.iter().map(|s| s.location_id).collect::<Vec<_>>(),
+    )
+    .await?
+    .into_iter()
+    .map(|l| (l.id, l))
+    .collect();
     let mut out: Vec<PullLot> = bad
         .into_iter()
         .filter_map(|l| {

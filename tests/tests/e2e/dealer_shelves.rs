@@ -103,7 +103,9 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
         .map(|l| l.lot_no)
         .filter(|n| {
             // Lots both dealers stock are in both pages by right.
-            !b_stock.iter().any(|s| n.ends_with(&format!("{:04}", s.lot_id)))
+            !b_stock
+                .iter()
+                .any(|s| n.ends_with(&format!("{:04}", s.lot_id)))
         })
         .collect();
     let mut b = signed_in(&app, STAFF_B).await;
@@ -120,10 +122,10 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
         );
     }
     assert!(!b_stock.is_empty());
-    assert!(
-        page.body
-            .contains(&format!("data-stock=\"{}-{}\"", b_stock[0].lot_id, b_stock[0].location_id))
-    );
+    assert!(page.body.contains(&format!(
+        "data-stock=\"{}-{}\"",
+        b_stock[0].lot_id, b_stock[0].location_id
+    )));
     // B cannot adjust, destroy or ship A's stock: refused, nothing moved.
     let target = &a_stock[0];
     let key = format!("{}-{}", target.lot_id, target.location_id);
@@ -132,7 +134,12 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
     for (path, form) in [
         (
             "/dealer/shelves/adjust",
-            vec![("stock", key.as_str()), ("delta", "-1"), ("reason", "COUNT"), ("note", "x")],
+            vec![
+                ("stock", key.as_str()),
+                ("delta", "-1"),
+                ("reason", "COUNT"),
+                ("note", "x"),
+            ],
         ),
         (
             "/dealer/shelves/destroy",
@@ -209,7 +216,12 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
             .status,
         "IN_TRANSIT"
     );
-    assert!(!b.get("/dealer/shelves").await.body.contains(&format!("data-transfer=\"{}\"", t.id)));
+    assert!(
+        !b.get("/dealer/shelves")
+            .await
+            .body
+            .contains(&format!("data-transfer=\"{}\"", t.id))
+    );
     // A receives it at the station.
     let r = a
         .post(
@@ -249,7 +261,14 @@ async fn an_adjustment_needs_its_reason_and_a_refusal_keeps_what_was_typed() {
     let r = a
         .post(
             "/dealer/shelves/adjust",
-            &[("csrf", &csrf), ("idem", "adj-1"), ("stock", &key), ("delta", "三"), ("reason", "COUNT"), ("note", "")],
+            &[
+                ("csrf", &csrf),
+                ("idem", "adj-1"),
+                ("stock", &key),
+                ("delta", "三"),
+                ("reason", "COUNT"),
+                ("note", ""),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -259,18 +278,36 @@ async fn an_adjustment_needs_its_reason_and_a_refusal_keeps_what_was_typed() {
     let r = a
         .post(
             "/dealer/shelves/adjust",
-            &[("csrf", &csrf), ("idem", "adj-1"), ("stock", &key), ("delta", "-1"), ("reason", "COUNT"), ("note", " ")],
+            &[
+                ("csrf", &csrf),
+                ("idem", "adj-1"),
+                ("stock", &key),
+                ("delta", "-1"),
+                ("reason", "COUNT"),
+                ("note", " "),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
-    assert!(r.body.contains("不能为空"), "the note is required: {}", r.body);
+    assert!(
+        r.body.contains("不能为空"),
+        "the note is required: {}",
+        r.body
+    );
     assert_eq!(on_hand(&app, s.id).await, s.on_hand);
     // With its reason it goes through once, however often the form is sent.
     for _ in 0..2 {
         let r = a
             .post(
                 "/dealer/shelves/adjust",
-                &[("csrf", &csrf), ("idem", "adj-1"), ("stock", &key), ("delta", "-1"), ("reason", "DAMAGE"), ("note", "包装破损")],
+                &[
+                    ("csrf", &csrf),
+                    ("idem", "adj-1"),
+                    ("stock", &key),
+                    ("delta", "-1"),
+                    ("reason", "DAMAGE"),
+                    ("note", "包装破损"),
+                ],
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -283,11 +320,20 @@ async fn an_adjustment_needs_its_reason_and_a_refusal_keeps_what_was_typed() {
     let r = en
         .post(
             "/dealer/shelves/destroy",
-            &[("csrf", &csrf), ("stock", &key), ("quantity", "x"), ("reason", "expired")],
+            &[
+                ("csrf", &csrf),
+                ("stock", &key),
+                ("quantity", "x"),
+                ("reason", "expired"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
-    assert!(r.body.contains("Quantity: enter a whole number"), "{}", r.body);
+    assert!(
+        r.body.contains("Quantity: enter a whole number"),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -318,7 +364,10 @@ async fn a_recalled_lot_shows_what_to_pull_and_whom_to_call() {
     assert!(page.contains("data-test=\"pull-list\""), "{page}");
     assert!(page.contains("data-test=\"call-buyer\""));
     let phone = sale.buyer_phone.clone().unwrap();
-    assert!(page.contains(&format!("href=\"tel:{phone}\"")), "the buyer's phone");
+    assert!(
+        page.contains(&format!("href=\"tel:{phone}\"")),
+        "the buyer's phone"
+    );
     assert!(page.contains(&format!("SALE-{}", sale.id)));
     // Dealer B did not sell it: B's page names no buyer of A's.
     let mut b = signed_in(&app, STAFF_B).await;
@@ -353,17 +402,31 @@ async fn prices_change_in_yuan_exactly_and_offers_are_withdrawn_only_by_their_de
     let r = a
         .post(
             "/dealer/offers/set",
-            &[("csrf", &csrf), ("offer", &id), ("price", "12.345"), ("active", "1")],
+            &[
+                ("csrf", &csrf),
+                ("offer", &id),
+                ("price", "12.345"),
+                ("active", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("最多两位小数"), "{}", r.body);
-    assert!(r.body.contains("value=\"12.345\""), "what was typed is kept");
+    assert!(
+        r.body.contains("value=\"12.345\""),
+        "what was typed is kept"
+    );
     assert_eq!(price_of(&app).await.price_fen, o.price_fen);
     let r = a
         .post(
             "/dealer/offers/set",
-            &[("csrf", &csrf), ("offer", &id), ("price", "128.1"), ("active", "1"), ("was", "1")],
+            &[
+                ("csrf", &csrf),
+                ("offer", &id),
+                ("price", "128.1"),
+                ("active", "1"),
+                ("was", "1"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -375,7 +438,12 @@ async fn prices_change_in_yuan_exactly_and_offers_are_withdrawn_only_by_their_de
     let r = b
         .post(
             "/dealer/offers/set",
-            &[("csrf", &bp.csrf()), ("offer", &id), ("price", "1"), ("active", "0")],
+            &[
+                ("csrf", &bp.csrf()),
+                ("offer", &id),
+                ("price", "1"),
+                ("active", "0"),
+            ],
         )
         .await;
     assert_eq!(r.status, 403);
@@ -385,7 +453,13 @@ async fn prices_change_in_yuan_exactly_and_offers_are_withdrawn_only_by_their_de
     let r = a
         .post(
             "/dealer/offers/set",
-            &[("csrf", &csrf), ("offer", &id), ("price", "128.10"), ("active", "0"), ("was", "1")],
+            &[
+                ("csrf", &csrf),
+                ("offer", &id),
+                ("price", "128.10"),
+                ("active", "0"),
+                ("was", "1"),
+            ],
         )
         .await;
     assert_eq!(r.location.as_deref(), Some("/dealer/offers?done=withdrawn"));
@@ -393,7 +467,13 @@ async fn prices_change_in_yuan_exactly_and_offers_are_withdrawn_only_by_their_de
     let r = a
         .post(
             "/dealer/offers/set",
-            &[("csrf", &csrf), ("offer", &id), ("price", "128.10"), ("active", "1"), ("was", "0")],
+            &[
+                ("csrf", &csrf),
+                ("offer", &id),
+                ("price", "128.10"),
+                ("active", "1"),
+                ("was", "0"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303);
@@ -431,8 +511,12 @@ async fn the_credit_book_lists_who_owes_most_and_records_a_repayment_once() {
         am.update(app.db()).await.unwrap();
     }
     let page = a.get("/dealer/credit").await.body;
-    let i = page.find(&format!("<li data-farmer=\"{}\"", guo.id)).unwrap();
-    let j = page.find(&format!("<li data-farmer=\"{}\"", chen.id)).unwrap();
+    let i = page
+        .find(&format!("<li data-farmer=\"{}\"", guo.id))
+        .unwrap();
+    let j = page
+        .find(&format!("<li data-farmer=\"{}\"", chen.id))
+        .unwrap();
     assert!(i < j, "who owes most comes first");
     // A repayment, sent twice with one form key, is recorded once.
     let p = a.get(&format!("/dealer/credit?farmer={}", chen.id)).await;
@@ -441,7 +525,12 @@ async fn the_credit_book_lists_who_owes_most_and_records_a_repayment_once() {
         let r = a
             .post(
                 "/dealer/credit/repay",
-                &[("csrf", &csrf), ("idem", &idem), ("farmer", &chen.id.to_string()), ("amount", "100.25")],
+                &[
+                    ("csrf", &csrf),
+                    ("idem", &idem),
+                    ("farmer", &chen.id.to_string()),
+                    ("amount", "100.25"),
+                ],
             )
             .await;
         assert_eq!(r.status, 303, "{}", r.body);
@@ -452,7 +541,11 @@ async fn the_credit_book_lists_who_owes_most_and_records_a_repayment_once() {
     let r = a
         .post(
             "/dealer/credit/repay",
-            &[("csrf", &csrf), ("farmer", &chen.id.to_string()), ("amount", "9999")],
+            &[
+                ("csrf", &csrf),
+                ("farmer", &chen.id.to_string()),
+                ("amount", "9999"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
@@ -464,7 +557,11 @@ async fn the_credit_book_lists_who_owes_most_and_records_a_repayment_once() {
     let r = b
         .post(
             "/dealer/credit/repay",
-            &[("csrf", &bp.csrf()), ("farmer", &chen.id.to_string()), ("amount", "1")],
+            &[
+                ("csrf", &bp.csrf()),
+                ("farmer", &chen.id.to_string()),
+                ("amount", "1"),
+            ],
         )
         .await;
     assert_ne!(r.status, 303);
@@ -495,34 +592,58 @@ async fn ledgers_show_a_range_download_as_csv_and_explain_a_bad_date() {
     let mut a = signed_in(&app, OWNER_A).await;
     let page = a.get("/dealer/ledgers").await;
     assert_eq!(page.status, 200);
-    assert!(page.body.contains("SALE-"), "the sales ledger shows the sale number");
+    assert!(
+        page.body.contains("SALE-"),
+        "the sales ledger shows the sale number"
+    );
     let csv = a.get("/dealer/ledgers.csv?kind=SALE").await;
     assert_eq!(csv.status, 200);
-    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let mut lines = csv.body.trim_start_matches('\u{feff}').lines();
     assert!(csv.body.starts_with('\u{feff}'), "UTF-8 with a BOM");
     assert!(lines.next().unwrap().starts_with("日期,单号,产品名称"));
     assert!(lines.next().unwrap().contains(",SALE-"), "{}", csv.body);
     let csv = a.get("/dealer/ledgers.csv?kind=PURCHASE").await;
-    assert!(csv.body.trim_start_matches('\u{feff}').starts_with("日期,产品名称"));
+    assert!(
+        csv.body
+            .trim_start_matches('\u{feff}')
+            .starts_with("日期,产品名称")
+    );
     assert!(csv.body.lines().count() > 1);
     // A bad date, on the page: said in the reader's language, the typed text kept.
     let bad = a.get("/dealer/ledgers?from=2026-02-30&to=2026-03-01").await;
     assert_eq!(bad.status, 400);
     assert!(bad.body.contains("日期“2026-02-30”无效"), "{}", bad.body);
     assert!(bad.body.contains("value=\"2026-02-30\""));
-    let rev = a.get("/dealer/ledgers.csv?kind=SALE&from=2026-03-01&to=2026-02-01").await;
+    let rev = a
+        .get("/dealer/ledgers.csv?kind=SALE&from=2026-03-01&to=2026-02-01")
+        .await;
     assert_eq!(rev.status, 400);
     assert!(rev.body.contains("结束日期不能早于开始日期"));
     a.lang = "en";
     let bad = a.get("/dealer/ledgers?from=yesterday").await;
-    assert!(bad.body.contains("is not a date: write it as year-month-day"), "{}", bad.body);
+    assert!(
+        bad.body
+            .contains("is not a date: write it as year-month-day"),
+        "{}",
+        bad.body
+    );
     // And on the HTTP endpoint, no longer a framework error.
     let token = app.login(OWNER_A.0, OWNER_A.1).await.0;
     let client = reqwest::Client::new();
-    for (lang, want) in [("zh-CN", "无效：请按 年-月-日 填写"), ("en", "is not a date")] {
+    for (lang, want) in [
+        ("zh-CN", "无效：请按 年-月-日 填写"),
+        ("en", "is not a date"),
+    ] {
         let r = client
-            .get(app.url(&format!("/dealers/{a_id}/ledger.csv?kind=SALE&from=2026-13-01")))
+            .get(app.url(&format!(
+                "/dealers/{a_id}/ledger.csv?kind=SALE&from=2026-13-01"
+            )))
             .bearer_auth(&token)
             .header("accept-language", lang)
             .send()
@@ -549,6 +670,9 @@ async fn ledgers_show_a_range_download_as_csv_and_explain_a_bad_date() {
     .collect();
     assert!(!a_sales.is_empty());
     for doc in a_sales {
-        assert!(!bcsv.contains(&format!(",{doc},")), "A's {doc} in B's ledger");
+        assert!(
+            !bcsv.contains(&format!(",{doc},")),
+            "A's {doc} in B's ledger"
+        );
     }
 }

@@ -2544,7 +2544,10 @@ async fn ledgers_download_as_csv_that_excel_opens() {
         .expect("the sale's row");
     let amount = format!("{}.{:02}", 2 * price / 100, 2 * price % 100);
     assert!(mine.starts_with(&day(0)), "{mine}");
-    assert!(mine.contains(",SALE-"), "the sale number is the second column: {mine}");
+    assert!(
+        mine.contains(",SALE-"),
+        "the sale number is the second column: {mine}"
+    );
     assert!(mine.contains(",2,"), "{mine}");
     assert!(mine.contains(&amount), "{mine} has {amount}");
     assert!(

@@ -123,7 +123,12 @@ pub async fn ledger_csv(
         return ledgers_page(&state, &ctx, &q).await;
     };
     let lines = ledger::lines_for(state.db(), &s.actor, d, kind, from, to).await?;
-    let body = ledger::to_csv(&lines, kind, ctx.lang, domain::stock::is_regulator_or_admin(&s.actor));
+    let body = ledger::to_csv(
+        &lines,
+        kind,
+        ctx.lang,
+        domain::stock::is_regulator_or_admin(&s.actor),
+    );
     let name = match kind {
         Kind::Purchase => format!("purchase-ledger-{from}-{to}.csv"),
         Kind::Sale => format!("sales-ledger-{from}-{to}.csv"),
@@ -131,7 +136,10 @@ pub async fn ledger_csv(
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
             (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
         body,

@@ -12,7 +12,7 @@ use domain::stock::pack_label;
 
 use super::Console;
 use super::shelves::{
-    DoneQuery, Fields, Flash, Outcome, Refused, Opt, errs, field, form_keys, me, once,
+    DoneQuery, Fields, Flash, Opt, Outcome, Refused, errs, field, form_keys, me, once,
     refused_page, whole, yuan,
 };
 use crate::app::AppState;
@@ -107,7 +107,10 @@ pub async fn offers(
 ) -> WebResult {
     let notice = match q.done.as_str() {
         "price" => Some(ctx.l("价格已更新", "Price changed")),
-        "withdrawn" => Some(ctx.l("已下架，农户看不到这个报价了", "Withdrawn: farmers no longer see this offer")),
+        "withdrawn" => Some(ctx.l(
+            "已下架，农户看不到这个报价了",
+            "Withdrawn: farmers no longer see this offer",
+        )),
         "offered" => Some(ctx.l("已上架", "On sale")),
         _ => None,
     };
@@ -124,7 +127,9 @@ async fn answer(
 ) -> WebResult {
     match once(state, ctx, &f, done, action).await? {
         Outcome::Done(r) => Ok(r),
-        Outcome::Refused(e) => refused_page(offers_page(state, ctx, Flash::refused(&form, e, f)).await),
+        Outcome::Refused(e) => {
+            refused_page(offers_page(state, ctx, Flash::refused(&form, e, f)).await)
+        }
     }
 }
 
@@ -168,7 +173,15 @@ pub async fn add(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Fields>)
         catalog::set_offer(&db, &actor, d, sku, price, true).await?;
         Ok(())
     };
-    answer(&state, &ctx, "add".into(), f, "/dealer/offers?done=offered", action).await
+    answer(
+        &state,
+        &ctx,
+        "add".into(),
+        f,
+        "/dealer/offers?done=offered",
+        action,
+    )
+    .await
 }
 
 pub fn routes() -> Router<AppState> {

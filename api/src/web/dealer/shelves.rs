@@ -173,7 +173,10 @@ pub fn refused_page(r: WebResult) -> WebResult {
 /// The session's actor and its dealer (console pages only).
 pub fn me(ctx: &Ctx) -> Result<(domain::accounts::Actor, i64), WebError> {
     let s = ctx.dealer()?;
-    Ok((s.actor.clone(), s.actor.dealer_id.ok_or(WebError::Forbidden)?))
+    Ok((
+        s.actor.clone(),
+        s.actor.dealer_id.ok_or(WebError::Forbidden)?,
+    ))
 }
 
 /// One fresh form key per form of a page.
@@ -459,10 +462,16 @@ pub async fn shelves(
     Query(q): Query<DoneQuery>,
 ) -> WebResult {
     let notice = match q.done.as_str() {
-        "shipped" => Some(ctx.l("已调出，等待服务站收货", "Shipped: waiting for the station to receive it")),
+        "shipped" => Some(ctx.l(
+            "已调出，等待服务站收货",
+            "Shipped: waiting for the station to receive it",
+        )),
         "received" => Some(ctx.l("已收货入库", "Received into stock")),
         "adjusted" => Some(ctx.l("库存已调整", "Stock adjusted")),
-        "returned" => Some(ctx.l("退货已入库，销售台账已记录", "Return taken back into stock and written to the sales ledger")),
+        "returned" => Some(ctx.l(
+            "退货已入库，销售台账已记录",
+            "Return taken back into stock and written to the sales ledger",
+        )),
         "destroyed" => Some(ctx.l("已销毁并记录", "Destroyed and recorded")),
         _ => None,
     };
@@ -577,7 +586,15 @@ pub async fn adjust(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Field
         stock::adjust(&db, &actor, adj).await?;
         Ok(())
     };
-    run(&state, &ctx, "adjust", f, "/dealer/shelves?done=adjusted", action).await
+    run(
+        &state,
+        &ctx,
+        "adjust",
+        f,
+        "/dealer/shelves?done=adjusted",
+        action,
+    )
+    .await
 }
 
 pub async fn take_back(
@@ -608,7 +625,15 @@ pub async fn take_back(
         stock::return_from_buyer(&db, &actor, sale, lot, q, &reason).await?;
         Ok(())
     };
-    run(&state, &ctx, "return", f, "/dealer/shelves?done=returned", action).await
+    run(
+        &state,
+        &ctx,
+        "return",
+        f,
+        "/dealer/shelves?done=returned",
+        action,
+    )
+    .await
 }
 
 pub async fn destroy(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Fields>) -> WebResult {
@@ -628,7 +653,15 @@ pub async fn destroy(State(state): State<AppState>, ctx: Ctx, Form(f): Form<Fiel
         stock::destroy(&db, &actor, d, loc, lot, q, &reason).await?;
         Ok(())
     };
-    run(&state, &ctx, "destroy", f, "/dealer/shelves?done=destroyed", action).await
+    run(
+        &state,
+        &ctx,
+        "destroy",
+        f,
+        "/dealer/shelves?done=destroyed",
+        action,
+    )
+    .await
 }
 
 pub fn routes() -> Router<AppState> {

@@ -5,7 +5,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
 use domain::accounts::Actor;
 use domain::csv_export::{Cell, CsvExport};
 use domain::{Lang, ledger, stock, trace};
@@ -242,8 +241,11 @@ fn csv_response(body: String, filename: &str) -> Response {
 #[derive(Deserialize)]
 pub struct LedgerQuery {
     kind: Option<String>,
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
+    // Text, so that a mistyped date gets the domain's bilingual message, not a framework error.
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
     lang: Option<String>,
 }
 
@@ -280,9 +282,10 @@ pub async fn ledger_csv(
             );
         }
     };
-    let today = domain::today();
-    let from = q.from.unwrap_or(today - chrono::Duration::days(30));
-    let to = q.to.unwrap_or(today);
+    let (from, to) = match ledger::parse_range(&q.from, &q.to, domain::today()) {
+        Ok(r) => r,
+        Err(e) => return domain_error(e, lang),
+    };
     let db = state.db();
     match stock::may_view_dealer(db, &actor, dealer_id).await {
         Ok(true) => {}

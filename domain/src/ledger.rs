@@ -8,9 +8,10 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 
+use crate::accounts::Actor;
 use crate::csv_export::{Cell, CsvExport};
 use crate::entities::ledger_line;
-use crate::error::{Code, Error, Lang, Result};
+use crate::error::{Code, Error, Errors, FieldError, Lang, Result};
 use crate::types::{Fen, IdNumber};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,6 +173,7 @@ pub fn to_csv(
         ],
         (Kind::Sale, Lang::Zh) => vec![
             "日期",
+            "单号",
             "产品名称",
             "规格",
             "登记证号",
@@ -187,6 +189,7 @@ pub fn to_csv(
         ],
         (Kind::Sale, Lang::En) => vec![
             "date",
+            "order or sale no.",
             "product",
             "spec",
             "registration no.",
@@ -203,8 +206,13 @@ pub fn to_csv(
     };
     let mut w = CsvExport::new(&header);
     for r in rows {
-        let mut rec = vec![
-            Cell::text(r.occurred_on.to_string()),
+        let mut rec = vec![Cell::text(r.occurred_on.to_string())];
+        if kind == Kind::Sale {
+            // The order (ORDER-n) or counter sale (SALE-n) the line came from, so an inspector
+            // can ask for the receipt.
+            rec.push(Cell::text(&r.source_document));
+        }
+        rec.extend([
             Cell::text(lang.pick(&r.product_name_zh, &r.product_name_en)),
             Cell::text(&r.spec),
             Cell::text(&r.registration_no),
@@ -215,7 +223,7 @@ pub fn to_csv(
             Cell::number(yuan(r.unit_price_fen)),
             Cell::number(yuan(r.amount_fen)),
             Cell::text(&r.counterparty_name),
-        ];
+        ]);
         match kind {
             Kind::Purchase => rec.extend([
                 Cell::text(&r.counterparty_licence),
@@ -239,4 +247,88 @@ pub fn to_csv(
         w.row(rec);
     }
     w.finish()
+}
+
+/// The date range of a ledger as a person types it (China dates, `YYYY-MM-DD`): an empty end
+/// is today, an empty start is 30 days before the end. A date that is not a date, or an end
+/// before the start, is a field error in both languages.
+pub fn parse_range(from: &str, to: &str, today: NaiveDate) -> Result<(NaiveDate, NaiveDate)> {
+    fn date(field: &str, s: &str) -> std::result::Result<Option<NaiveDate>, FieldError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                FieldError::new(
+                    field,
+                    Code::InvalidFormat,
+                    format!("日期“{s}”无效：请按 年-月-日 填写，例如 2026-12-01"),
+                    format!("\"{s}\" is not a date: write it as year-month-day, e.g. 2026-12-01"),
+                )
+            })
+    }
+    let mut errs = Errors::new();
+    let f = errs.take(date("from", from));
+    let t = errs.take(date("to", to));
+    errs.finish()?;
+    let to = t.flatten().unwrap_or(today);
+    let from = f.flatten().unwrap_or(to - chrono::Duration::days(30));
+    if to < from {
+        return Err(Error::invalid(
+            "to",
+            Code::OutOfRange,
+            "结束日期不能早于开始日期",
+            "the end date is before the start date",
+        ));
+    }
+    Ok((from, to))
+}
+
+/// A dealer's ledger for its staff, admins and the county's regulators.
+pub async fn lines_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    kind: Kind,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<ledger_line::Model>> {
+    actor.require(crate::stock::may_view_dealer(db, actor, dealer_id).await?)?;
+    lines(db, dealer_id, kind, from, to).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_range_is_parsed_with_defaults_and_clear_errors() {
+        let today = d("2026-12-02");
+        assert_eq!(
+            parse_range("", "", today).unwrap(),
+            (d("2026-11-02"), today)
+        );
+        assert_eq!(
+            parse_range("2026-11-01", "2026-11-30", today).unwrap(),
+            (d("2026-11-01"), d("2026-11-30"))
+        );
+        let Err(Error::Invalid(errs)) = parse_range("2026-13-01", "yesterday", today) else {
+            panic!("bad dates are refused");
+        };
+        assert_eq!(errs.len(), 2);
+        assert_eq!(errs[0].field, "from");
+        assert!(errs[0].message(Lang::Zh).contains("2026-13-01"));
+        assert!(errs[1].message(Lang::En).contains("year-month-day"));
+        let Err(Error::Invalid(errs)) = parse_range("2026-11-30", "2026-11-01", today) else {
+            panic!("a reversed range is refused");
+        };
+        assert_eq!(errs[0].field, "to");
+        assert!(errs[0].message(Lang::En).contains("before the start"));
+    }
 }

@@ -2310,3 +2310,206 @@ pub fn validate_options(o: &OrderOptions) -> Result<()> {
     }
     errs.finish()
 }
+
+// ---------------------------------------------------------------- the dealer's credit book
+
+/// A farmer's account in a dealer's credit book, with who the farmer is and since when the
+/// oldest unpaid part of the balance has been owed.
+#[derive(Clone, Debug)]
+pub struct CreditRow {
+    pub account: credit_account::Model,
+    pub farmer: app_user::Model,
+    /// When the oldest credit order not yet paid off was placed (repayments pay the oldest
+    /// orders first); `None` when nothing is owed.
+    pub owing_since: Option<DateTime<Utc>>,
+}
+
+/// Orders on credit that still count: neither cancelled nor expired (those released their
+/// credit), oldest first.
+async fn credit_orders(
+    db: &impl ConnectionTrait,
+    dealer_id: i64,
+    farmer_ids: &[i64],
+) -> Result<Vec<customer_order::Model>> {
+    Ok(customer_order::Entity::find()
+        .filter(customer_order::Column::DealerId.eq(dealer_id))
+        .filter(customer_order::Column::FarmerId.is_in(farmer_ids.iter().copied()))
+        .filter(customer_order::Column::PaymentMethod.eq(PaymentMethod::DealerCredit.as_str()))
+        .filter(customer_order::Column::PaymentStatus.eq("ON_CREDIT"))
+        .order_by_asc(customer_order::Column::PlacedAt)
+        .order_by_asc(customer_order::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The oldest order the balance still contains: walking back from the newest order, the one
+/// at which the orders' totals reach the balance (what was paid back paid the older ones).
+fn owing_since(balance: i64, oldest_first: &[&customer_order::Model]) -> Option<DateTime<Utc>> {
+    if balance <= 0 {
+        return None;
+    }
+    let mut covered = 0;
+    let mut since = None;
+    for o in oldest_first.iter().rev() {
+        covered += o.total_fen;
+        since = Some(o.placed_at);
+        if covered >= balance {
+            break;
+        }
+    }
+    since
+}
+
+/// Every farmer in the dealer's credit book (the dealer's staff and admins): the farmers who
+/// owe most first, and among equal balances the oldest debt first; then those who owe nothing,
+/// by name.
+pub async fn credit_book(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+) -> Result<Vec<CreditRow>> {
+    let accounts = credit_accounts_of_dealer(db, actor, dealer_id).await?;
+    let farmer_ids: Vec<i64> = accounts.iter().map(|a| a.farmer_id).collect();
+    let farmers: BTreeMap<i64, app_user::Model> = app_user::Entity::find()
+        .filter(app_user::Column::Id.is_in(farmer_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    let orders = credit_orders(db, dealer_id, &farmer_ids).await?;
+    let mut rows: Vec<CreditRow> = accounts
+        .into_iter()
+        .filter_map(|a| {
+            let farmer = farmers.get(&a.farmer_id)?.clone();
+            let mine: Vec<&customer_order::Model> = orders
+                .iter()
+                .filter(|o| o.farmer_id == a.farmer_id)
+                .collect();
+            Some(CreditRow {
+                owing_since: owing_since(a.balance_fen, &mine).or_else(|| {
+                    // Owed without a credit order on record (set up by an admin): since the
+                    // account last changed.
+                    (a.balance_fen > 0).then_some(a.updated_at)
+                }),
+                account: a,
+                farmer,
+            })
+        })
+        .collect();
+    rows.sort_by(|x, y| {
+        y.account
+            .balance_fen
+            .cmp(&x.account.balance_fen)
+            .then_with(|| x.owing_since.cmp(&y.owing_since))
+            .then_with(|| x.farmer.display_name.cmp(&y.farmer.display_name))
+            .then_with(|| x.account.id.cmp(&y.account.id))
+    });
+    Ok(rows)
+}
+
+/// The farmers who owe the dealer something, most first (oldest debt first among equals).
+pub async fn debtors(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+) -> Result<Vec<CreditRow>> {
+    Ok(credit_book(db, actor, dealer_id)
+        .await?
+        .into_iter()
+        .filter(|r| r.account.balance_fen > 0)
+        .collect())
+}
+
+/// A farmer's orders on credit at the dealer, newest first (the dealer's staff and admins).
+pub async fn credit_history(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    farmer_id: i64,
+) -> Result<Vec<customer_order::Model>> {
+    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    Ok(customer_order::Entity::find()
+        .filter(customer_order::Column::DealerId.eq(dealer_id))
+        .filter(customer_order::Column::FarmerId.eq(farmer_id))
+        .filter(customer_order::Column::PaymentMethod.eq(PaymentMethod::DealerCredit.as_str()))
+        .order_by_desc(customer_order::Column::PlacedAt)
+        .order_by_desc(customer_order::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// A farmer the dealer may give credit to, found by phone (the number as the farmer gives it).
+pub async fn farmer_by_phone(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    phone: &str,
+) -> Result<app_user::Model> {
+    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    let p = types::Phone::parse("phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
+    app_user::Entity::find()
+        .filter(app_user::Column::Phone.eq(p.as_str()))
+        .filter(app_user::Column::Role.eq("FARMER"))
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            Error::invalid(
+                "phone",
+                Code::UnknownReference,
+                "没有这个手机号的农户",
+                "no farmer has this phone number",
+            )
+        })
+}
+
+#[cfg(test)]
+mod credit_tests {
+    use super::*;
+
+    fn order(id: i64, total: i64, day: u32) -> customer_order::Model {
+        use chrono::TimeZone;
+        let t = Utc.with_ymd_and_hms(2026, 11, day, 2, 0, 0).unwrap();
+        customer_order::Model {
+            id,
+            checkout_id: 1,
+            farmer_id: 1,
+            dealer_id: 1,
+            status: "DELIVERED".into(),
+            delivery_mode: "PICKUP".into(),
+            station_id: None,
+            delivery_address: None,
+            payment_method: "DEALER_CREDIT".into(),
+            payment_status: "ON_CREDIT".into(),
+            total_fen: total,
+            field_id: None,
+            crop: None,
+            target: None,
+            note: String::new(),
+            warnings: String::new(),
+            flagged: false,
+            flag_reason: None,
+            cancel_reason: None,
+            sale_id: None,
+            placed_at: t,
+            expires_at: t,
+            updated_at: t,
+            placed_by: None,
+        }
+    }
+
+    #[test]
+    fn repayments_pay_the_oldest_orders_first() {
+        let a = order(1, 10_000, 1);
+        let b = order(2, 5_000, 5);
+        let c = order(3, 2_000, 9);
+        let all = [&a, &b, &c];
+        assert_eq!(owing_since(0, &all), None);
+        // 17 000 owed: all three orders are unpaid.
+        assert_eq!(owing_since(17_000, &all), Some(a.placed_at));
+        // 6 000 owed: the first is paid off, part of the second is not.
+        assert_eq!(owing_since(6_000, &all), Some(b.placed_at));
+        assert_eq!(owing_since(2_000, &all), Some(c.placed_at));
+        assert_eq!(owing_since(500, &[]), None);
+    }
+}

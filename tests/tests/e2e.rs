@@ -8,6 +8,7 @@ mod e2e {
     pub mod auth;
     pub mod catalog;
     pub mod dealer_desk;
+    pub mod dealer_shelves;
     pub mod dealer_till;
     pub mod orders;
     pub mod platform;

@@ -2533,7 +2533,7 @@ async fn ledgers_download_as_csv_that_excel_opens() {
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(
         rows[0],
-        "日期,产品名称,规格,登记证号,生产企业,批号,数量,单价(元),金额(元),购买人,联系电话,身份证号,备注"
+        "日期,单号,产品名称,规格,登记证号,生产企业,批号,数量,单价(元),金额(元),购买人,联系电话,身份证号,备注"
     );
     let lines = ledger(&app, owner, &c.owner_dealer, "SALE", &from, &to).await;
     assert_eq!(rows.len() - 1, lines.len());
@@ -2544,6 +2544,10 @@ async fn ledgers_download_as_csv_that_excel_opens() {
         .expect("the sale's row");
     let amount = format!("{}.{:02}", 2 * price / 100, 2 * price % 100);
     assert!(mine.starts_with(&day(0)), "{mine}");
+    assert!(
+        mine.contains(",SALE-"),
+        "the sale number is the second column: {mine}"
+    );
     assert!(mine.contains(",2,"), "{mine}");
     assert!(mine.contains(&amount), "{mine} has {amount}");
     assert!(
@@ -2559,7 +2563,7 @@ async fn ledgers_download_as_csv_that_excel_opens() {
     )
     .await;
     assert!(text.starts_with(
-        "date,product,spec,registration no.,producer,lot,quantity,unit price (yuan),amount (yuan),buyer,phone,ID number,note\r\n"
+        "date,order or sale no.,product,spec,registration no.,producer,lot,quantity,unit price (yuan),amount (yuan),buyer,phone,ID number,note\r\n"
     ));
     let text = csv_download(
         &app,

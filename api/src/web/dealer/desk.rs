@@ -368,12 +368,7 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
             _ => String::new(),
         },
         note: o.note.clone(),
-        warnings: o
-            .warnings
-            .lines()
-            .filter(|w| !w.trim().is_empty())
-            .map(str::to_owned)
-            .collect(),
+        warnings: domain::orders::warnings(o, lang),
         cancel_reason: o.cancel_reason.clone().filter(|_| {
             matches!(
                 Status::parse(&o.status),

@@ -16,9 +16,9 @@ use sea_orm::{
 use crate::accounts::{Actor, DealerRole, Role};
 use crate::catalog::crops;
 use crate::entities::{
-    app_user, cart_line, checkout, credit_account, customer_order, dealer_service_area, field,
-    location, lot, offer, order_allocation, order_event, order_line, payment, pesticide_use,
-    product, sale, service_station, sku, stock, unit_code,
+    app_user, cart_line, checkout, credit_account, credit_repayment, customer_order,
+    dealer_service_area, field, location, lot, offer, order_allocation, order_event, order_line,
+    payment, pesticide_use, product, sale, service_station, sku, stock, unit_code,
 };
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::events::DomainEvent;
@@ -2155,8 +2155,8 @@ pub async fn set_credit_limit(
 }
 
 /// A farmer pays back credit at the dealer.
-pub async fn record_repayment(
-    db: &impl ConnectionTrait,
+pub async fn record_repayment<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
     actor: &Actor,
     dealer_id: i64,
     farmer_id: i64,
@@ -2171,6 +2171,7 @@ pub async fn record_repayment(
             "the amount must be greater than 0",
         ));
     }
+    let txn = crate::begin_write(db).await?;
     let ok = credit_account::Entity::update_many()
         .col_expr(
             credit_account::Column::BalanceFen,
@@ -2180,7 +2181,7 @@ pub async fn record_repayment(
         .filter(credit_account::Column::DealerId.eq(dealer_id))
         .filter(credit_account::Column::FarmerId.eq(farmer_id))
         .filter(credit_account::Column::BalanceFen.gte(amount_fen))
-        .exec(db)
+        .exec(&txn)
         .await?
         .rows_affected;
     if ok == 0 {
@@ -2191,9 +2192,44 @@ pub async fn record_repayment(
             "the amount is more than what is owed",
         ));
     }
-    credit_account(db, dealer_id, farmer_id)
+    let account = credit_account(&txn, dealer_id, farmer_id)
         .await?
-        .ok_or_else(|| Error::not_found("credit account", farmer_id))
+        .ok_or_else(|| Error::not_found("credit account", farmer_id))?;
+    credit_repayment::ActiveModel {
+        dealer_id: Set(dealer_id),
+        farmer_id: Set(farmer_id),
+        amount_fen: Set(amount_fen),
+        balance_after_fen: Set(account.balance_fen),
+        recorded_by: Set(actor.user_id),
+        created_at: Set(crate::now()),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(account)
+}
+
+/// The repayments recorded on a farmer's account with the dealer, newest first: for the
+/// dealer's people, the farmer themself and admins.
+pub async fn repayments_of(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    farmer_id: i64,
+) -> Result<Vec<credit_repayment::Model>> {
+    actor.require(
+        actor.is_admin()
+            || actor.works_for(dealer_id)
+            || (actor.role == Role::Farmer && actor.user_id == farmer_id),
+    )?;
+    Ok(credit_repayment::Entity::find()
+        .filter(credit_repayment::Column::DealerId.eq(dealer_id))
+        .filter(credit_repayment::Column::FarmerId.eq(farmer_id))
+        .order_by_desc(credit_repayment::Column::CreatedAt)
+        .order_by_desc(credit_repayment::Column::Id)
+        .all(db)
+        .await?)
 }
 
 pub async fn credit_account(

@@ -8,6 +8,7 @@ mod m20261129_000002_lots_stock_trace;
 mod m20261129_000003_orders;
 mod m20261129_000004_agronomy;
 mod m20261201_000005_web;
+mod m20261202_000006_credit_repayment;
 mod util;
 
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_orders::Migration),
             Box::new(m20261129_000004_agronomy::Migration),
             Box::new(m20261201_000005_web::Migration),
+            Box::new(m20261202_000006_credit_repayment::Migration),
         ]
     }
 }

@@ -509,6 +509,34 @@ impl CreditAccount {
     async fn available_fen(&self) -> i64 {
         (self.0.limit_fen - self.0.balance_fen).max(0)
     }
+    /// The repayments recorded on this account, newest first.
+    async fn repayments(&self, ctx: &Context<'_>) -> ApiResult<Vec<CreditRepayment>> {
+        let a = crate::graphql::actor(ctx)?;
+        orders::repayments_of(db(ctx), a, self.0.dealer_id, self.0.farmer_id)
+            .await
+            .map(|v| v.into_iter().map(CreditRepayment).collect())
+            .map_err(|e| to_gql(e, lang(ctx)))
+    }
+}
+
+/// One repayment on a credit account (赊账还款).
+pub struct CreditRepayment(pub domain::entities::credit_repayment::Model);
+
+#[Object]
+impl CreditRepayment {
+    async fn amount_fen(&self) -> i64 {
+        self.0.amount_fen
+    }
+    /// What the farmer owed after it.
+    async fn balance_after_fen(&self) -> i64 {
+        self.0.balance_after_fen
+    }
+    async fn recorded_by(&self) -> ID {
+        gid("User", self.0.recorded_by)
+    }
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
 }
 
 /// A farmer's plot (地块).

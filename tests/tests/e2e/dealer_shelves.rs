@@ -537,6 +537,12 @@ async fn the_credit_book_lists_who_owes_most_and_records_a_repayment_once() {
     }
     let bal = orders_balance(&app, a_id, chen.id).await;
     assert_eq!(bal, 30_000 - 10_025);
+    // The farmer's history shows the repayment once, with what was owed after it.
+    let p = a.get(&format!("/dealer/credit?farmer={}", chen.id)).await;
+    let table = &p.body[p.body.find("data-test=\"repayments\"").unwrap()..];
+    let table = &table[..table.find("</table>").unwrap()];
+    assert_eq!(table.matches("¥100.25").count(), 1, "{table}");
+    assert!(table.contains("¥199.75"), "{table}");
     // More than is owed is refused, with the typed amount kept.
     let r = a
         .post(

@@ -54,7 +54,7 @@ const DEALER_ORDERS: &str = "query($d: ID!, $s: [OrderStatus!], $m: DeliveryMode
 
 const CREDIT_LIMIT: &str = "mutation($d: ID!, $f: ID!, $l: Int!) { creditLimitSet(dealerId: $d, farmerId: $f, limitFen: $l) { account { limitFen balanceFen availableFen } errors { field code message } } }";
 
-const CREDIT_REPAY: &str = "mutation($d: ID!, $f: ID!, $a: Int!) { creditRepay(dealerId: $d, farmerId: $f, amountFen: $a) { account { limitFen balanceFen availableFen } errors { field code message } } }";
+const CREDIT_REPAY: &str = "mutation($d: ID!, $f: ID!, $a: Int!) { creditRepay(dealerId: $d, farmerId: $f, amountFen: $a) { account { limitFen balanceFen availableFen repayments { amountFen balanceAfterFen } } errors { field code message } } }";
 
 const MY_CREDIT: &str = "{ creditAccounts { limitFen balanceFen availableFen dealer { id } } }";
 
@@ -1040,6 +1040,10 @@ async fn cancellation_gives_back_exactly_what_the_order_held() {
     )
     .await;
     assert_no_errors(&d["creditRepay"]);
+    assert_eq!(
+        d["creditRepay"]["account"]["repayments"],
+        json!([{ "amountFen": 1_000, "balanceAfterFen": 2_000 }])
+    );
     assert_eq!(credit(c.farmer.clone()).await, 2_000);
     move_to(&app, &c.farmer, &o, "CANCELLED", "").await;
     assert_eq!(credit(c.farmer.clone()).await, 0);

@@ -29,6 +29,12 @@ pub struct AccountRow {
     pub since: String,
 }
 
+pub struct RepaymentRow {
+    pub when: String,
+    pub amount: String,
+    pub balance_after: String,
+}
+
 pub struct HistoryRow {
     pub order_id: i64,
     pub when: String,
@@ -46,6 +52,7 @@ struct CreditPage {
     book: Vec<AccountRow>,
     farmer: Option<AccountRow>,
     history: Vec<HistoryRow>,
+    repayments: Vec<RepaymentRow>,
     keys: std::collections::BTreeMap<&'static str, String>,
 }
 
@@ -106,6 +113,18 @@ async fn credit_page(state: &AppState, ctx: &Ctx, farmer: Option<i64>, f: Flash)
             .collect(),
         None => vec![],
     };
+    let repayments = match chosen {
+        Some(r) => orders::repayments_of(db, con.actor(), con.dealer_id(), r.farmer.id)
+            .await?
+            .into_iter()
+            .map(|p| RepaymentRow {
+                when: china_time(p.created_at),
+                amount: money(p.amount_fen),
+                balance_after: money(p.balance_after_fen),
+            })
+            .collect(),
+        None => vec![],
+    };
     crate::web::ctx::page(&CreditPage {
         c: con.c,
         f,
@@ -113,6 +132,7 @@ async fn credit_page(state: &AppState, ctx: &Ctx, farmer: Option<i64>, f: Flash)
         farmer: chosen.map(row),
         book: book_rows.iter().map(row).collect(),
         history,
+        repayments,
         keys: form_keys(&["limit", "repay", "open"]),
     })
 }

@@ -688,3 +688,29 @@ async fn the_catalog_page_costs_the_same_sql_for_3_or_20_products() {
         "statements vary with the page: {counts:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_pages_fit_the_page_weight_budget() {
+    // WEB.md: a console page is at most 60 KB compressed for first paint (CSS inlined, the
+    // script deferred). The demo store's pages carry its whole stock, offers and ledgers.
+    let app = demo_app().await;
+    let mut b = Browser::new(&app);
+    b.sign_in_demo("DEALER (OWNER)").await;
+    for lang in ["zh", "en"] {
+        for p in [
+            "/dealer",
+            "/dealer/till",
+            "/dealer/receiving",
+            "/dealer/shelves",
+            "/dealer/offers",
+            "/dealer/credit",
+            "/dealer/ledgers",
+        ] {
+            let path = format!("{p}?lang={lang}");
+            let (status, bytes) = b.get_compressed(&path).await;
+            println!("console page {path}: {bytes} bytes gzip");
+            assert_eq!(status, 200, "{path}");
+            assert!(bytes <= 60 * 1024, "{path} is {bytes} bytes compressed");
+        }
+    }
+}

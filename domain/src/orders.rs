@@ -204,7 +204,7 @@ fn illegal(from: Status, to: Status) -> Error {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CartProblem {
     /// PRICE_CHANGED, INSUFFICIENT_STOCK, LOT_RECALLED, REAL_NAME_REQUIRED, OFFER_WITHDRAWN,
-    /// PRODUCT_DELISTED.
+    /// PRODUCT_DELISTED, OUTSIDE_SERVICE_AREA (the dealer does not serve the farmer's village).
     pub code: &'static str,
     pub zh: String,
     pub en: String,
@@ -344,6 +344,28 @@ pub async fn cart(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<CartLi
                 zh: "该商品有批次被召回，已不再销售这些批次".into(),
                 en: "a lot of this product was recalled and is no longer sold".into(),
             });
+        }
+        if let Some(v) = me.village_id {
+            let serves = dealer_service_area::Entity::find()
+                .filter(dealer_service_area::Column::DealerId.eq(o.dealer_id))
+                .filter(dealer_service_area::Column::VillageId.eq(v))
+                .one(db)
+                .await?
+                .is_some();
+            if !serves {
+                let d = crate::regions::dealer(db, o.dealer_id).await?;
+                problems.push(CartProblem {
+                    code: "OUTSIDE_SERVICE_AREA",
+                    zh: format!(
+                        "经销商「{}」的服务范围不含您的村，不能送到您村的服务站",
+                        d.name_zh
+                    ),
+                    en: format!(
+                        "{} does not serve your village: it cannot deliver to your village's station",
+                        d.name_en
+                    ),
+                });
+            }
         }
         if p.restricted_use && me.verified_at.is_none() {
             problems.push(CartProblem {
@@ -1054,11 +1076,12 @@ async fn check_order(
                 .await?
                 .is_some();
             if !serves {
+                let d = crate::regions::dealer(db, dealer_id).await?;
                 return Err(Error::invalid(
                     "stationId",
                     Code::DeliveryNotAllowed,
-                    "该服务站不在经销商的配送范围内",
-                    "this station is outside the dealer's service area",
+                    format!("该服务站不在经销商「{}」的配送范围内", d.name_zh),
+                    format!("this station is outside the service area of {}", d.name_en),
                 ));
             }
         }

@@ -14,8 +14,8 @@ use domain::{Code, Error};
 
 use super::errors::{CatalogError, split};
 use super::loaders::{
-    DealerKey, FertiliserSpecKey, OffersOfSku, PesticideSpecKey, ProducerKey, ProductKey,
-    SeedSpecKey, SkuKey, SkusOfProduct, UsesOfProduct, many, one, prefetch,
+    AreaOfDealer, DealerKey, FertiliserSpecKey, OffersOfSku, PesticideSpecKey, ProducerKey,
+    ProductKey, SeedSpecKey, SkuKey, SkusOfProduct, UsesOfProduct, many, one, prefetch,
 };
 use super::region::Dealer;
 use super::{ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, to_gql};
@@ -439,13 +439,22 @@ impl Sku {
     async fn product(&self, ctx: &Context<'_>) -> ApiResult<Option<Product>> {
         Ok(one(ctx, ProductKey(self.0.product_id)).await?.map(Product))
     }
-    /// Active offers, cheapest first.
-    async fn offers(&self, ctx: &Context<'_>) -> ApiResult<Vec<Offer>> {
-        Ok(many(ctx, OffersOfSku(self.0.id))
-            .await?
-            .into_iter()
-            .map(Offer)
-            .collect())
+    /// Active offers, cheapest first. With `villageId`, only the offers of dealers that serve
+    /// that village (what its farmers can buy delivered to their station).
+    async fn offers(&self, ctx: &Context<'_>, village_id: Option<ID>) -> ApiResult<Vec<Offer>> {
+        let offers = many(ctx, OffersOfSku(self.0.id)).await?;
+        let Some(v) = village_id else {
+            return Ok(offers.into_iter().map(Offer).collect());
+        };
+        let v = parse_gid("villageId", "Region", &v).map_err(|e| to_gql(e, lang(ctx)))?;
+        let mut out = Vec::new();
+        for o in offers {
+            let areas = many(ctx, AreaOfDealer(o.dealer_id)).await?;
+            if areas.iter().any(|a| a.village_id == v) {
+                out.push(Offer(o));
+            }
+        }
+        Ok(out)
     }
 }
 

@@ -206,7 +206,7 @@ fn split_order<T>(r: domain::Result<T>, l: Lang) -> ApiResult<Result<T, Vec<Orde
 
 #[derive(SimpleObject)]
 pub struct CartProblem {
-    /// PRICE_CHANGED, INSUFFICIENT_STOCK, LOT_RECALLED, REAL_NAME_REQUIRED, OFFER_WITHDRAWN,
+    /// PRICE_CHANGED, INSUFFICIENT_STOCK, LOT_RECALLED, REAL_NAME_REQUIRED, OFFER_WITHDRAWN, OUTSIDE_SERVICE_AREA,
     /// PRODUCT_DELISTED.
     code: String,
     message: String,

@@ -519,6 +519,36 @@ async fn the_village_filter_shows_what_dealers_serving_it_sell() {
         )
         .await
         .ok();
+    // The same packs asked for the village: only the offers of dealers that serve it.
+    let v_gid = &village_ids[&village.name_zh];
+    let here_offers = app
+        .gql(
+            "query($id: ID!, $v: ID!) { product(id: $id) { skus { offers(villageId: $v) { dealer { nameZh } } } } }",
+            json!({ "id": victim_gid, "v": v_gid }),
+            None,
+        )
+        .await
+        .ok();
+    let all_dealers: BTreeSet<i64> = p["product"]["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["offers"].as_array().unwrap().clone())
+        .map(|o| db_dealer(o["dealer"]["nameZh"].as_str().unwrap()))
+        .collect();
+    let here_dealers: BTreeSet<i64> = here_offers["product"]["skus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|s| s["offers"].as_array().unwrap().clone())
+        .map(|o| db_dealer(o["dealer"]["nameZh"].as_str().unwrap()))
+        .collect();
+    assert!(all_dealers.contains(&outsider.id));
+    assert!(!here_dealers.is_empty());
+    assert!(
+        here_dealers.iter().all(|d| serving.contains(d)),
+        "{here_dealers:?} vs serving {serving:?}"
+    );
     let mut withdrawn = 0;
     for s in p["product"]["skus"].as_array().unwrap() {
         for o in s["offers"].as_array().unwrap() {
@@ -1364,4 +1394,77 @@ async fn messages_follow_accept_language_and_default_to_chinese() {
         assert_eq!(z["node"]["name"], z["node"]["nameZh"]);
         assert_ne!(e["node"]["name"], z["node"]["name"]);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cart_line_from_a_dealer_outside_the_village_is_a_problem_naming_the_dealer() {
+    let app = demo_app().await;
+    let farmer = app.demo_token("FARMER").await;
+    let me = app
+        .gql("{ me { village { id } } }", json!({}), Some(&farmer))
+        .await
+        .ok();
+    let village = me["me"]["village"]["id"].clone();
+    let dealers = app
+        .gql(
+            "{ dealers { id nameZh serviceArea { id } } }",
+            json!({}),
+            None,
+        )
+        .await
+        .ok();
+    let outsider = dealers["dealers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| {
+            !d["serviceArea"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|v| v["id"] == village)
+        })
+        .expect("a dealer that does not serve the demo farmer's village")
+        .clone();
+    let offers = app
+        .gql(
+            "query($d: ID!) { products(first: 5, filter: { dealerId: $d }) { edges { node { skus { offers { id dealer { id } } } } } } }",
+            json!({ "d": outsider["id"] }),
+            None,
+        )
+        .await
+        .ok();
+    let offer = offers["products"]["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["node"]["skus"].as_array().unwrap().clone())
+        .flat_map(|s| s["offers"].as_array().unwrap().clone())
+        .find(|o| o["dealer"]["id"] == outsider["id"])
+        .expect("an offer of that dealer")["id"]
+        .clone();
+    let r = app
+        .gql(
+            "mutation($o: ID!) { cartSet(offerId: $o, quantity: 1) { cart { hasProblems lines { problems { code message } } } errors { code } } }",
+            json!({ "o": offer }),
+            Some(&farmer),
+        )
+        .await
+        .ok();
+    let cart = &r["cartSet"]["cart"];
+    assert_eq!(cart["hasProblems"], true, "{r:#}");
+    let p = &cart["lines"][0]["problems"];
+    let outside = p
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "OUTSIDE_SERVICE_AREA")
+        .unwrap_or_else(|| panic!("{p:#}"));
+    assert!(
+        outside["message"]
+            .as_str()
+            .unwrap()
+            .contains(outsider["nameZh"].as_str().unwrap()),
+        "{outside:#}"
+    );
 }

@@ -1523,6 +1523,9 @@ async fn delivery_credit_and_payment_rules_refuse_without_touching_stock() {
     let p = place(&app, &c.farmer, station.clone(), "d-1").await;
     assert_eq!(codes(&p), ["DELIVERY_NOT_ALLOWED"]);
     assert_eq!(first_error(&p)["field"], "stationId");
+    // The message names the dealer, and the cart says so before checkout.
+    let msg = first_error(&p)["message"].as_str().unwrap().to_owned();
+    assert!(msg.contains("「") && msg.contains("」"), "{msg}");
     let p = place(
         &app,
         &c.farmer,

@@ -315,6 +315,46 @@ pub fn urlencode(s: &str) -> String {
 
 pub type WebResult = Result<Response, WebError>;
 
+/// A one-shot form key (every state-changing form carries one, so a double tap or a retry on
+/// a weak line does the work once) at work: `Err(response)` when the key was used before (the browser goes
+/// where the first submission went), `Ok(())` when this request may do the work.
+pub async fn claim(
+    state: &AppState,
+    session: &Session,
+    key: &str,
+    busy: &str,
+) -> Result<Result<(), Response>, WebError> {
+    use domain::sessions::FormClaim;
+    if key.trim().is_empty() {
+        return Ok(Ok(()));
+    }
+    Ok(
+        match sessions::claim_form(state.db(), session.row.id, key.trim()).await? {
+            FormClaim::Fresh => Ok(()),
+            FormClaim::Done(url) => Err(Redirect::to(&url).into_response()),
+            FormClaim::InProgress => Err(Redirect::to(busy).into_response()),
+        },
+    )
+}
+
+/// Ends a claimed form key: with the page the work led to, or freed again after a refusal (so
+/// the corrected form can be sent).
+pub async fn finish(
+    state: &AppState,
+    session: &Session,
+    key: &str,
+    done: Option<&str>,
+) -> Result<(), WebError> {
+    if key.trim().is_empty() {
+        return Ok(());
+    }
+    match done {
+        Some(url) => sessions::complete_form(state.db(), session.row.id, key.trim(), url).await?,
+        None => sessions::release_form(state.db(), session.row.id, key.trim()).await?,
+    }
+    Ok(())
+}
+
 /// Renders a template as a page that is never stored by caches (it may be personal).
 pub fn page(t: &impl askama::Template) -> WebResult {
     Ok((

@@ -51,47 +51,6 @@ impl<'a> Console<'a> {
     }
 }
 
-/// A one-shot form key at work: `Err(response)` when the key was used before (the browser goes
-/// where the first submission went), `Ok(())` when this request may do the work.
-pub async fn claim(
-    state: &AppState,
-    session: &Session,
-    key: &str,
-    busy: &str,
-) -> Result<Result<(), axum::response::Response>, WebError> {
-    use axum::response::{IntoResponse, Redirect};
-    use domain::sessions::{self, FormClaim};
-    if key.trim().is_empty() {
-        return Ok(Ok(()));
-    }
-    Ok(
-        match sessions::claim_form(state.db(), session.row.id, key.trim()).await? {
-            FormClaim::Fresh => Ok(()),
-            FormClaim::Done(url) => Err(Redirect::to(&url).into_response()),
-            FormClaim::InProgress => Err(Redirect::to(busy).into_response()),
-        },
-    )
-}
-
-/// Ends a claimed form key: with the page the work led to, or freed again after a refusal (so
-/// the corrected form can be sent).
-pub async fn finish(
-    state: &AppState,
-    session: &Session,
-    key: &str,
-    done: Option<&str>,
-) -> Result<(), WebError> {
-    use domain::sessions;
-    if key.trim().is_empty() {
-        return Ok(());
-    }
-    match done {
-        Some(url) => sessions::complete_form(state.db(), session.row.id, key.trim(), url).await?,
-        None => sessions::release_form(state.db(), session.row.id, key.trim()).await?,
-    }
-    Ok(())
-}
-
 /// The console's routes, one group per part of the dealer's day.
 pub fn routes() -> Router<AppState> {
     Router::new()

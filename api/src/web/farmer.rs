@@ -16,7 +16,7 @@ use domain::shop::{self, VillageOffer};
 use serde::Deserialize;
 
 use super::account::messages;
-use super::ctx::{page, urlencode};
+use super::ctx::{claim, finish, page, urlencode};
 use super::view::{self, china_time, money};
 use super::{Chrome, Ctx, WebError, WebResult};
 use crate::app::{AppState, publish_events};
@@ -703,27 +703,17 @@ async fn once(
     done: &str,
     action: impl Future<Output = domain::Result<()>>,
 ) -> WebResult {
-    use domain::sessions::{self, FormClaim};
     let session = ctx.signed_in()?;
-    let key = key.trim();
-    if !key.is_empty() {
-        match sessions::claim_form(state.db(), session.row.id, key).await? {
-            FormClaim::Fresh => {}
-            FormClaim::Done(url) => return Ok(Redirect::to(&url).into_response()),
-            FormClaim::InProgress => return Ok(Redirect::to(done).into_response()),
-        }
+    if let Err(first) = claim(state, session, key, done).await? {
+        return Ok(first);
     }
     match action.await {
         Ok(()) => {
-            if !key.is_empty() {
-                sessions::complete_form(state.db(), session.row.id, key, done).await?;
-            }
+            finish(state, session, key, Some(done)).await?;
             Ok(Redirect::to(done).into_response())
         }
         Err(e) => {
-            if !key.is_empty() {
-                sessions::release_form(state.db(), session.row.id, key).await?;
-            }
+            finish(state, session, key, None).await?;
             let msgs = messages(e, ctx)?;
             let qs: Vec<String> = msgs
                 .iter()

@@ -15,7 +15,7 @@ use serde::Deserialize;
 use super::Console;
 use crate::app::{AppState, publish_events};
 use crate::web::account::messages;
-use crate::web::ctx::{page, random_token};
+use crate::web::ctx::{claim, finish, page, random_token};
 use crate::web::farmer::order_settings;
 use crate::web::view::{self, china_time, money};
 use crate::web::{Chrome, Ctx, WebError, WebResult};
@@ -534,30 +534,18 @@ async fn once(
     typed: (String, String),
     action: impl Future<Output = domain::Result<Vec<domain::events::DomainEvent>>>,
 ) -> WebResult {
-    use domain::sessions::{self, FormClaim};
     let session = ctx.signed_in()?;
-    let key = key.trim();
-    if !key.is_empty() {
-        match sessions::claim_form(state.db(), session.row.id, key).await? {
-            FormClaim::Fresh => {}
-            FormClaim::Done(url) => return Ok(Redirect::to(&url).into_response()),
-            FormClaim::InProgress => {
-                return Ok(Redirect::to(&format!("/dealer/orders/{id}")).into_response());
-            }
-        }
+    if let Err(first) = claim(state, session, key, &format!("/dealer/orders/{id}")).await? {
+        return Ok(first);
     }
     match action.await {
         Ok(events) => {
             publish_events(state, events).await;
-            if !key.is_empty() {
-                sessions::complete_form(state.db(), session.row.id, key, &done).await?;
-            }
+            finish(state, session, key, Some(&done)).await?;
             Ok(Redirect::to(&done).into_response())
         }
         Err(e) => {
-            if !key.is_empty() {
-                sessions::release_form(state.db(), session.row.id, key).await?;
-            }
+            finish(state, session, key, None).await?;
             let errors = match e {
                 domain::Error::IllegalTransition { .. } => vec![
                     ctx.l(

@@ -14,9 +14,10 @@ use domain::error::{Code, FieldError};
 use domain::stock::{self, CsvPolicy, InspectionInput, LotReceipt, Supplier};
 use serde::Deserialize;
 
-use super::{Console, claim, finish};
+use super::Console;
 use crate::app::{AppState, publish_events};
 use crate::web::account::messages;
+use crate::web::ctx::{claim, finish};
 use crate::web::ctx::{page, random_token};
 use crate::web::{Chrome, Ctx, WebError, WebResult};
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::Console;
 use crate::app::AppState;
 use crate::web::account::messages;
-use crate::web::ctx::{WebError, random_token};
+use crate::web::ctx::{WebError, claim, finish, random_token};
 use crate::web::view::china_time;
 use crate::web::{Chrome, Ctx, WebResult};
 
@@ -133,30 +133,16 @@ pub async fn once(
     done: &str,
     action: impl Future<Output = Result<(), Refused>>,
 ) -> Result<Outcome, WebError> {
-    use domain::sessions::{self, FormClaim};
     ctx.check_csrf(field(f, "csrf"))?;
     let session = ctx.signed_in()?;
     let key = field(f, "idem");
-    if !key.is_empty() {
-        match sessions::claim_form(state.db(), session.row.id, key).await? {
-            FormClaim::Fresh => {}
-            FormClaim::Done(url) => return Ok(Outcome::Done(Redirect::to(&url).into_response())),
-            FormClaim::InProgress => {
-                return Ok(Outcome::Done(Redirect::to(done).into_response()));
-            }
-        }
+    if let Err(first) = claim(state, session, key, done).await? {
+        return Ok(Outcome::Done(first));
     }
     let result = action.await;
-    if result.is_err() && !key.is_empty() {
-        sessions::release_form(state.db(), session.row.id, key).await?;
-    }
+    finish(state, session, key, result.is_ok().then_some(done)).await?;
     match result {
-        Ok(()) => {
-            if !key.is_empty() {
-                sessions::complete_form(state.db(), session.row.id, key, done).await?;
-            }
-            Ok(Outcome::Done(Redirect::to(done).into_response()))
-        }
+        Ok(()) => Ok(Outcome::Done(Redirect::to(done).into_response())),
         Err(Refused::Msgs(m)) => Ok(Outcome::Refused(m)),
         Err(Refused::Domain(e)) => Ok(Outcome::Refused(messages(e, ctx)?)),
     }

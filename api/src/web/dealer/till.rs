@@ -15,9 +15,10 @@ use domain::stock::{self, Buyer, CounterSaleInput, SaleLineInput, TillItem};
 use domain::types::{IdNumber, Phone};
 use serde::Deserialize;
 
-use super::{Console, claim, finish};
+use super::Console;
 use crate::app::{AppState, publish_events};
 use crate::web::account::messages;
+use crate::web::ctx::{claim, finish};
 use crate::web::ctx::{page, random_token, urlencode};
 use crate::web::view::{self, money};
 use crate::web::{Chrome, Ctx, WebResult};

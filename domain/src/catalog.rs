@@ -976,7 +976,7 @@ pub async fn set_offer(
     price_fen: i64,
     active: bool,
 ) -> Result<offer::Model> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     regions::dealer(db, dealer_id).await?;
     let s = sku(db, sku_id).await?;
     let p = product(db, s.product_id).await?;
@@ -1499,7 +1499,7 @@ pub async fn offers_of_dealer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<OfferView>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     let offers = all_offers_of(db, dealer_id).await?;
     let skus: BTreeMap<i64, sku::Model> =
         skus_by_ids(db, &offers.iter().map(|o| o.sku_id).collect::<Vec<_>>())
@@ -1543,7 +1543,7 @@ pub async fn villages_reached(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<crate::entities::region::Model>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     let ids: Vec<i64> = regions::service_areas_of(db, &[dealer_id])
         .await?
         .into_iter()
@@ -1561,7 +1561,7 @@ pub async fn packs_to_offer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<(sku::Model, product::Model)>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     let offered: std::collections::BTreeSet<i64> = all_offers_of(db, dealer_id)
         .await?
         .into_iter()
@@ -1608,6 +1608,6 @@ pub async fn update_offer(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("offer", offer_id))?;
-    actor.require(actor.is_admin() || actor.works_for(o.dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, o.dealer_id))?;
     set_offer(db, actor, o.dealer_id, o.sku_id, price_fen, active).await
 }

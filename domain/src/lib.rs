@@ -2,6 +2,21 @@
 //! sea-orm connection (a pool or a transaction), enforce the rules, and return domain values or a
 //! typed [`Error`].
 
+/// The rows of `entity` whose ids are in `ids`, keyed by id, in one statement (inside an async
+/// fn returning `Result`): `rows_by_id!(db, sku, lots.values().map(|l| l.sku_id))`.
+#[macro_export]
+macro_rules! rows_by_id {
+    ($db:expr, $entity:ident, $ids:expr) => {
+        $entity::Entity::find()
+            .filter($entity::Column::Id.is_in($ids))
+            .all($db)
+            .await?
+            .into_iter()
+            .map(|r| (r.id, r))
+            .collect::<std::collections::BTreeMap<i64, $entity::Model>>()
+    };
+}
+
 pub mod accounts;
 pub mod agronomy;
 pub mod catalog;

@@ -2038,7 +2038,7 @@ pub async fn dealer_orders(
     limit: u64,
     offset: u64,
 ) -> Result<Vec<customer_order::Model>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     let mut q = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .order_by_asc(customer_order::Column::PlacedAt)
@@ -2185,7 +2185,7 @@ pub async fn record_repayment<C: ConnectionTrait + TransactionTrait>(
     farmer_id: i64,
     amount_fen: i64,
 ) -> Result<credit_account::Model> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     if amount_fen <= 0 {
         return Err(Error::invalid(
             "amountFen",
@@ -2282,7 +2282,7 @@ pub async fn credit_accounts_of_dealer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<credit_account::Model>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     Ok(credit_account::Entity::find()
         .filter(credit_account::Column::DealerId.eq(dealer_id))
         .order_by_asc(credit_account::Column::Id)
@@ -2429,13 +2429,7 @@ pub async fn credit_book(
 ) -> Result<Vec<CreditRow>> {
     let accounts = credit_accounts_of_dealer(db, actor, dealer_id).await?;
     let farmer_ids: Vec<i64> = accounts.iter().map(|a| a.farmer_id).collect();
-    let farmers: BTreeMap<i64, app_user::Model> = app_user::Entity::find()
-        .filter(app_user::Column::Id.is_in(farmer_ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let farmers = crate::rows_by_id!(db, app_user, farmer_ids.iter().copied());
     let orders = credit_orders(db, dealer_id, &farmer_ids).await?;
     let mut rows: Vec<CreditRow> = accounts
         .into_iter()
@@ -2487,7 +2481,7 @@ pub async fn credit_history(
     dealer_id: i64,
     farmer_id: i64,
 ) -> Result<Vec<customer_order::Model>> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     Ok(customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .filter(customer_order::Column::FarmerId.eq(farmer_id))
@@ -2505,7 +2499,7 @@ pub async fn farmer_by_phone(
     dealer_id: i64,
     phone: &str,
 ) -> Result<app_user::Model> {
-    actor.require(actor.is_admin() || actor.works_for(dealer_id))?;
+    actor.require(crate::stock::may_operate(actor, dealer_id))?;
     let p = types::Phone::parse("phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
     app_user::Entity::find()
         .filter(app_user::Column::Phone.eq(p.as_str()))

@@ -2939,29 +2939,11 @@ pub async fn stock_of_dealer(
         .map(|l| (l.id, l))
         .collect();
     let sku_ids: BTreeSet<i64> = lots.values().map(|l| l.sku_id).collect();
-    let skus: BTreeMap<i64, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(sku_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let skus = crate::rows_by_id!(db, sku, sku_ids);
     let product_ids: BTreeSet<i64> = skus.values().map(|s| s.product_id).collect();
-    let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(product_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let products = crate::rows_by_id!(db, product, product_ids);
     let loc_ids: BTreeSet<i64> = rows.iter().map(|r| r.location_id).collect();
-    let locations: BTreeMap<i64, location::Model> = location::Entity::find()
-        .filter(location::Column::Id.is_in(loc_ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l))
-        .collect();
+    let locations = crate::rows_by_id!(db, location, loc_ids);
     let today = crate::today();
     let mut out: Vec<StockView> = rows
         .into_iter()
@@ -3030,20 +3012,8 @@ pub async fn low_stock(
             *by_sku.entry(v.sku.id).or_default() += v.available();
         }
     }
-    let skus: BTreeMap<i64, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(offers.iter().map(|o| o.sku_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let skus = crate::rows_by_id!(db, sku, offers.iter().map(|o| o.sku_id));
+    let products = crate::rows_by_id!(db, product, skus.values().map(|s| s.product_id));
     let mut out: Vec<LowStock> = offers
         .iter()
         .filter_map(|o| {
@@ -3486,20 +3456,8 @@ pub async fn dealer_transfers(
             .into_iter()
             .map(|l| (l.id, l))
             .collect();
-    let skus: BTreeMap<i64, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(lots.values().map(|l| l.sku_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let skus = crate::rows_by_id!(db, sku, lots.values().map(|l| l.sku_id));
+    let products = crate::rows_by_id!(db, product, skus.values().map(|s| s.product_id));
     let loc_ids: Vec<i64> = ts
         .iter()
         .flat_map(|t| [t.from_location_id, t.to_location_id])
@@ -3595,20 +3553,8 @@ pub async fn pull_list(
     if bad.is_empty() {
         return Ok(vec![]);
     }
-    let skus: BTreeMap<i64, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(bad.iter().map(|l| l.sku_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let skus = crate::rows_by_id!(db, sku, bad.iter().map(|l| l.sku_id));
+    let products = crate::rows_by_id!(db, product, skus.values().map(|s| s.product_id));
     let locs: BTreeMap<i64, location::Model> = locations_by_ids(
         db,
         &stocks.iter().map(|s| s.location_id).collect::<Vec<_>>(),
@@ -3697,20 +3643,8 @@ pub async fn recent_sale_lines(
             .into_iter()
             .map(|l| (l.id, l))
             .collect();
-    let skus: BTreeMap<i64, sku::Model> = sku::Entity::find()
-        .filter(sku::Column::Id.is_in(lines.iter().map(|l| l.sku_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Id.is_in(skus.values().map(|s| s.product_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|p| (p.id, p))
-        .collect();
+    let skus = crate::rows_by_id!(db, sku, lines.iter().map(|l| l.sku_id));
+    let products = crate::rows_by_id!(db, product, skus.values().map(|s| s.product_id));
     let by_id: BTreeMap<i64, sale::Model> = sales.into_iter().map(|s| (s.id, s)).collect();
     Ok(lines
         .into_iter()

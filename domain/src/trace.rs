@@ -587,13 +587,7 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
         .order_by_asc(sale_line::Column::Id)
         .all(db)
         .await?;
-    let sale_rows: BTreeMap<i64, sale::Model> = sale::Entity::find()
-        .filter(sale::Column::Id.is_in(lines.iter().map(|l| l.sale_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let sale_rows = crate::rows_by_id!(db, sale, lines.iter().map(|l| l.sale_id));
     let sales: Vec<(sale_line::Model, Option<sale::Model>)> = lines
         .into_iter()
         .map(|l| {
@@ -606,13 +600,7 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
             .iter()
             .filter_map(|(_, s)| s.as_ref().map(|s| s.dealer_id)),
     );
-    let dealers: BTreeMap<i64, dealer::Model> = dealer::Entity::find()
-        .filter(dealer::Column::Id.is_in(dealer_ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|d| (d.id, d))
-        .collect();
+    let dealers = crate::rows_by_id!(db, dealer, dealer_ids.iter().copied());
 
     let mut holders: BTreeMap<(i64, i64), Holder> = BTreeMap::new();
     let holder = |dealer_id: i64, location_id: i64| {
@@ -651,13 +639,7 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
         .iter()
         .filter_map(|(_, s)| s.as_ref().and_then(|s| s.buyer_village_id))
         .collect();
-    let villages: BTreeMap<i64, region::Model> = region::Entity::find()
-        .filter(region::Column::Id.is_in(village_ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
+    let villages = crate::rows_by_id!(db, region, village_ids.iter().copied());
     let buyers = sales
         .iter()
         .filter_map(|(line, s)| {

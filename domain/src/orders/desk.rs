@@ -50,11 +50,6 @@ pub struct DeskOrderDetail {
     pub next: Vec<Status>,
 }
 
-/// Whether the actor may work a dealer's desk: its owner or staff, or an admin.
-fn may_work(actor: &Actor, dealer_id: i64) -> bool {
-    actor.is_admin() || actor.works_for(dealer_id)
-}
-
 /// The states a dealer may move an order to from where it is (the transition table, plus the
 /// recall exit: a flagged order that still holds stock may always be cancelled).
 pub fn dealer_next(o: &customer_order::Model) -> Vec<Status> {
@@ -78,27 +73,13 @@ async fn heads(
     db: &impl ConnectionTrait,
     orders: Vec<customer_order::Model>,
 ) -> Result<Vec<DeskOrder>> {
-    let farmers: BTreeMap<i64, app_user::Model> = app_user::Entity::find()
-        .filter(app_user::Column::Id.is_in(orders.iter().map(|o| o.farmer_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
-    let villages: BTreeMap<i64, region::Model> = region::Entity::find()
-        .filter(region::Column::Id.is_in(farmers.values().filter_map(|u| u.village_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r))
-        .collect();
-    let stations: BTreeMap<i64, service_station::Model> = service_station::Entity::find()
-        .filter(service_station::Column::Id.is_in(orders.iter().filter_map(|o| o.station_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let farmers = crate::rows_by_id!(db, app_user, orders.iter().map(|o| o.farmer_id));
+    let villages = crate::rows_by_id!(db, region, farmers.values().filter_map(|u| u.village_id));
+    let stations = crate::rows_by_id!(
+        db,
+        service_station,
+        orders.iter().filter_map(|o| o.station_id)
+    );
     let mut lines: BTreeMap<i64, Vec<order_line::Model>> = BTreeMap::new();
     for l in order_line::Entity::find()
         .filter(order_line::Column::OrderId.is_in(orders.iter().map(|o| o.id)))
@@ -143,7 +124,7 @@ pub async fn desk_orders(
     flagged_only: bool,
     limit: u64,
 ) -> Result<Vec<DeskOrder>> {
-    actor.require(may_work(actor, dealer_id))?;
+    actor.require(stock_mod::may_operate(actor, dealer_id))?;
     let mut q = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .order_by_desc(Expr::col(customer_order::Column::Status).eq(Status::Placed.as_str()))
@@ -167,7 +148,7 @@ pub async fn desk_order(
     order_id: i64,
 ) -> Result<DeskOrderDetail> {
     let o = order(db, order_id).await?;
-    if !may_work(actor, o.dealer_id) {
+    if !stock_mod::may_operate(actor, o.dealer_id) {
         return Err(Error::not_found("order", order_id));
     }
     let d = crate::regions::dealer(db, o.dealer_id).await?;
@@ -189,20 +170,8 @@ pub async fn desk_order(
         .into_iter()
         .map(|l| (l.id, l))
         .collect();
-    let locations: BTreeMap<i64, location::Model> = location::Entity::find()
-        .filter(location::Column::Id.is_in(allocs.iter().map(|a| a.location_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|l| (l.id, l))
-        .collect();
-    let rows: BTreeMap<i64, stock::Model> = stock::Entity::find()
-        .filter(stock::Column::Id.is_in(allocs.iter().map(|a| a.stock_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
+    let locations = crate::rows_by_id!(db, location, allocs.iter().map(|a| a.location_id));
+    let rows = crate::rows_by_id!(db, stock, allocs.iter().map(|a| a.stock_id));
     let today = crate::today();
     let holds = Status::parse(&head.order.status).is_some_and(Status::holds_stock);
     let mut bad_lots: BTreeMap<i64, lot::Model> = BTreeMap::new();
@@ -278,7 +247,7 @@ pub async fn desk_live(
     low_stock_threshold: i64,
     near_expiry_days: i64,
 ) -> Result<DeskLive> {
-    actor.require(may_work(actor, dealer_id))?;
+    actor.require(stock_mod::may_operate(actor, dealer_id))?;
     let orders_new = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .filter(customer_order::Column::Status.eq(Status::Placed.as_str()))
@@ -322,7 +291,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
     let txn = crate::begin_write(db).await?;
     let o = order(&txn, order_id).await?;
-    if !may_work(actor, o.dealer_id) {
+    if !stock_mod::may_operate(actor, o.dealer_id) {
         return Err(Error::not_found("order", order_id));
     }
     let line = order_line::Entity::find_by_id(line_id)

@@ -173,9 +173,10 @@ pub async fn desk(
         s => match Status::parse(s) {
             Some(s) => vec![s],
             None => {
-                return Err(WebError::BadRequest(
-                    "未知的订单状态 / unknown order status".into(),
-                ));
+                return Err(WebError::Refused {
+                    zh: "未知的订单状态",
+                    en: "Unknown order status.",
+                });
             }
         },
     };
@@ -594,8 +595,10 @@ pub async fn move_order(
 ) -> WebResult {
     ctx.check_csrf(&f.csrf)?;
     let session = ctx.dealer()?;
-    let to = Status::parse(&f.to)
-        .ok_or_else(|| WebError::BadRequest("未知的订单状态 / unknown order status".into()))?;
+    let to = Status::parse(&f.to).ok_or(WebError::Refused {
+        zh: "未知的订单状态",
+        en: "Unknown order status.",
+    })?;
     let codes: Vec<String> = f
         .codes
         .split(['\n', '\r', ',', ' ', '\t'])

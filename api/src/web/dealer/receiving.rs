@@ -572,7 +572,7 @@ const MAX_CSV: usize = 1024 * 1024;
 pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) -> WebResult {
     let mut csrf = String::new();
     let mut bytes: Option<Vec<u8>> = None;
-    let bad_form = |zh: &str, en: &str| WebError::BadRequest(format!("{zh} / {en}"));
+    let bad_form = |zh: &'static str, en: &'static str| WebError::Refused { zh, en };
     while let Some(field) = mp
         .next_field()
         .await

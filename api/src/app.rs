@@ -239,9 +239,13 @@ async fn graphql_handler(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
-    req: GraphQLRequest,
+    req: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
 ) -> Response {
     let lang = lang_of(&headers);
+    let req = match req {
+        Ok(r) => r,
+        Err(rejection) => return unreadable_request(rejection, lang),
+    };
     let actor = match bearer(&headers) {
         None => None,
         Some(token) => match state.services.keys.verify(token) {
@@ -258,7 +262,45 @@ async fn graphql_handler(
         .into_inner()
         .data(ctx)
         .data(graphql::loaders::new(state.services.db.clone()));
-    GraphQLResponse::from(state.schema.execute(request).await).into_response()
+    let mut response = state.schema.execute(request).await;
+    // What the library raised outside parsing and validation (an operation name, a value that
+    // does not coerce) gets a code and the reader's language like everything else.
+    response.errors = response
+        .errors
+        .into_iter()
+        .map(|e| graphql::messages::speak_other(e, lang))
+        .collect();
+    GraphQLResponse::from(response).into_response()
+}
+
+/// A body that is not a GraphQL request (not JSON, no `query`, a broken multipart form): a 400
+/// in GraphQL's response shape, in the reader's language.
+fn unreadable_request(
+    rejection: async_graphql_axum::rejection::GraphQLRejection,
+    lang: Lang,
+) -> Response {
+    let detail = rejection.0.to_string();
+    tracing::debug!(%detail, "unreadable GraphQL request");
+    let (status, code, message) = match rejection.0 {
+        async_graphql::ParseRequestError::PayloadTooLarge => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "PAYLOAD_TOO_LARGE",
+            lang.pick("请求过大", "the request is too large"),
+        ),
+        _ => (
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            lang.pick(
+                "请求无法读取：应为 JSON 格式的 GraphQL 请求，包含 query 字段",
+                "the request cannot be read: send a GraphQL request as JSON with a `query` field",
+            ),
+        ),
+    };
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": message, "extensions": { "code": code, "detail": detail } }]
+    });
+    (status, Json(body)).into_response()
 }
 
 /// GraphQL subscriptions over WebSocket (graphql-transport-ws, or the older graphql-ws). The

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod errors;
 pub mod limits;
 pub mod loaders;
+pub mod messages;
 pub mod orders;
 pub mod region;
 pub mod stock;
@@ -76,6 +77,7 @@ pub fn build_schema(services: Services) -> NongziSchema {
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .extension(limits::BoundQueries)
+        .extension(messages::CallersLanguage)
         .extension(async_graphql::extensions::Analyzer)
         .finish()
 }
@@ -128,14 +130,47 @@ pub fn gid(kind: &str, id: i64) -> ID {
     ID(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}")))
 }
 
+/// What a reader calls a thing whose global ID is `kind`, in Chinese and in English.
+pub fn kind_words(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "CartLine" => ("购物车商品", "cart line"),
+        "CropPlan" => ("种植计划", "crop plan"),
+        "Dealer" => ("经销商", "dealer"),
+        "Field" => ("地块", "field"),
+        "LedgerLine" => ("台账记录", "ledger line"),
+        "Location" => ("库存地点", "stock location"),
+        "Lot" => ("批次", "lot"),
+        "Notification" => ("通知", "notification"),
+        "Offer" => ("报价", "offer"),
+        "Order" => ("订单", "order"),
+        "OrderLine" => ("订单商品", "order line"),
+        "Producer" => ("生产企业", "producer"),
+        "Product" => ("产品", "product"),
+        "Receipt" => ("入库单", "receipt"),
+        "Recommendation" => ("施肥建议", "recommendation"),
+        "Region" => ("行政区", "region"),
+        "RegionalFormula" => ("区域配方", "regional formula"),
+        "Sale" => ("销售记录", "sale"),
+        "Sku" => ("规格", "pack"),
+        "SoilTest" => ("土壤检测", "soil test"),
+        "Station" => ("服务站", "station"),
+        "Stock" => ("库存", "stock row"),
+        "TraceEvent" => ("追溯记录", "trace event"),
+        "Transfer" => ("调拨单", "transfer"),
+        "User" => ("用户", "user"),
+        _ => ("对象", "object"),
+    }
+}
+
 /// Decodes a global ID of the expected type; the error names the input field.
 pub fn parse_gid(field: &str, kind: &str, id: &ID) -> domain::Result<i64> {
     let bad = || {
+        let (zh, en) = kind_words(kind);
         Error::invalid(
             field,
             Code::UnknownReference,
-            format!("无效的 {kind} 编号"),
-            format!("not a valid {kind} id"),
+            format!("不是有效的{zh}编号"),
+            format!("not a valid {en} id"),
         )
     };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD

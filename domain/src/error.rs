@@ -248,10 +248,18 @@ impl Error {
                 Lang::Zh => format!("尝试次数过多，请在 {retry_after_secs} 秒后重试"),
                 Lang::En => format!("too many attempts, retry in {retry_after_secs} seconds"),
             },
-            Error::IllegalTransition { from, to } => match lang {
-                Lang::Zh => format!("订单状态不能从 {from} 变为 {to}"),
-                Lang::En => format!("an order cannot go from {from} to {to}"),
-            },
+            Error::IllegalTransition { from, to } => {
+                let words = |s: &str| {
+                    crate::orders::Status::parse(s)
+                        .map(crate::orders::Status::words)
+                        .unwrap_or(("未知状态", "an unknown state"))
+                };
+                let (from, to) = (words(from), words(to));
+                match lang {
+                    Lang::Zh => format!("订单不能从“{}”变为“{}”", from.0, to.0),
+                    Lang::En => format!("an order cannot go from {} to {}", from.1, to.1),
+                }
+            }
             Error::Db(_) | Error::Internal(_) => lang
                 .pick(
                     "服务器内部错误，请稍后重试",

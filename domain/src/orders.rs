@@ -72,6 +72,20 @@ impl Status {
         Status::ALL.into_iter().find(|x| x.as_str() == s)
     }
 
+    /// A state's short name, in Chinese and English (the dealer's desk and error messages).
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            Status::Placed => ("新订单", "new"),
+            Status::Confirmed => ("已确认", "confirmed"),
+            Status::ReadyForPickup => ("待取货", "ready to collect"),
+            Status::OutForDelivery => ("配送中", "out for delivery"),
+            Status::Delivered => ("已交货", "handed over"),
+            Status::Completed => ("已完成", "completed"),
+            Status::Cancelled => ("已取消", "cancelled"),
+            Status::Expired => ("超时关闭", "expired"),
+        }
+    }
+
     /// Orders that still hold a reservation.
     pub fn holds_stock(self) -> bool {
         matches!(
@@ -1659,6 +1673,7 @@ async fn release(
 }
 
 fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
+    let state = trace::state_words(trace::disposition_of(l, today));
     Error::invalid(
         "status",
         if l.status == "RECALLED" {
@@ -1668,13 +1683,11 @@ fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
         },
         format!(
             "订单中的批次 {} 已不可销售（{}），请取消订单",
-            l.lot_no,
-            trace::disposition_of(l, today)
+            l.lot_no, state.0
         ),
         format!(
             "lot {} in this order can no longer be sold ({}): cancel the order",
-            l.lot_no,
-            trace::disposition_of(l, today)
+            l.lot_no, state.1
         ),
     )
 }

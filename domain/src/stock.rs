@@ -689,8 +689,24 @@ pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
         return Err(Error::invalid(
             "lotId",
             Code::InvalidTransition,
-            format!("批次状态为 {}，不能改为 {to}", l.status),
-            format!("the lot is {}; it cannot become {to}", l.status),
+            format!(
+                "{}（此批次当前：{}）",
+                if hold {
+                    "只有正常销售的批次才能暂停销售"
+                } else {
+                    "只有暂停销售的批次才能解除暂停"
+                },
+                trace::state_words(&l.status).0
+            ),
+            format!(
+                "{} (this one is {})",
+                if hold {
+                    "only an active lot can be put on hold"
+                } else {
+                    "only a lot on hold can be released"
+                },
+                trace::state_words(&l.status).1
+            ),
         ));
     }
     let mut am: lot::ActiveModel = l.into();

@@ -304,6 +304,27 @@ pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> &'static str {
     }
 }
 
+/// How a reader says a lot's state (a [`disposition_of`] or a lot status), in Chinese and English.
+pub fn state_words(state: &str) -> (&'static str, &'static str) {
+    match state {
+        "RECALLED" => ("已召回", "recalled"),
+        "ON_HOLD" => ("暂停销售", "on hold"),
+        "EXPIRED" => ("已过期", "expired"),
+        "ACTIVE" => ("正常", "active"),
+        "SELLABLE" => ("可销售", "sellable"),
+        _ => ("状态未知", "in an unknown state"),
+    }
+}
+
+/// The lots of some receipts (or any rows naming lots), by lot id: one query.
+pub async fn lots_by_id(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<BTreeMap<i64, lot::Model>> {
+    let ids: BTreeSet<i64> = ids.into_iter().collect();
+    Ok(crate::rows_by_id!(db, lot, ids))
+}
+
 /// A name for a location: the dealer's store, a village station, or a producer.
 pub async fn location_names(
     db: &impl ConnectionTrait,

@@ -14,6 +14,8 @@ use async_graphql::extensions::{
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 use async_graphql::{Request, ServerError, ServerResult};
 
+use super::RequestCtx;
+
 /// The most fields a query may select once its fragments are written out. The farmer app's and
 /// the console's largest queries select a few hundred; GraphiQL's introspection query about 150.
 pub const MAX_EXPANDED_FIELDS: usize = 5_000;
@@ -108,37 +110,61 @@ fn set_size<'a>(
 
 fn count(n: usize) -> String {
     if n == usize::MAX {
-        "more than 2^64".to_owned()
+        "2^64+".to_owned()
     } else {
         n.to_string()
     }
 }
 
-/// Why a parsed document is refused, if it is.
-pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
+/// Why a parsed document is refused, if it is: the reason in Chinese and in English.
+pub fn check(doc: &ExecutableDocument) -> Result<(), (String, String)> {
     if doc.fragments.len() > MAX_FRAGMENTS {
-        return Err(format!(
-            "Query is too large: {} fragments (at most {MAX_FRAGMENTS})",
-            doc.fragments.len()
+        return Err((
+            format!(
+                "查询过大：有 {} 个片段（最多 {MAX_FRAGMENTS} 个）",
+                doc.fragments.len()
+            ),
+            format!(
+                "Query is too large: {} fragments (at most {MAX_FRAGMENTS})",
+                doc.fragments.len()
+            ),
         ));
     }
     let n = expanded(doc);
     if n.fields > MAX_EXPANDED_FIELDS {
-        return Err(format!(
-            "Query is too large: it selects {} fields with its fragments written out (at most {MAX_EXPANDED_FIELDS})",
-            count(n.fields)
+        return Err((
+            format!(
+                "查询过大：展开片段后要选 {} 个字段（最多 {MAX_EXPANDED_FIELDS} 个）",
+                count(n.fields)
+            ),
+            format!(
+                "Query is too large: it selects {} fields with its fragments written out (at most {MAX_EXPANDED_FIELDS})",
+                count(n.fields)
+            ),
         ));
     }
     if n.aliases > MAX_ALIASES {
-        return Err(format!(
-            "Query is too large: {} aliased fields (at most {MAX_ALIASES})",
-            count(n.aliases)
+        return Err((
+            format!(
+                "查询过大：有 {} 个带别名的字段（最多 {MAX_ALIASES} 个）",
+                count(n.aliases)
+            ),
+            format!(
+                "Query is too large: {} aliased fields (at most {MAX_ALIASES})",
+                count(n.aliases)
+            ),
         ));
     }
     if n.introspections > MAX_INTROSPECTIONS {
-        return Err(format!(
-            "Query is too large: {} introspection fields (at most {MAX_INTROSPECTIONS})",
-            count(n.introspections)
+        return Err((
+            format!(
+                "查询过大：有 {} 个内省字段（最多 {MAX_INTROSPECTIONS} 个）",
+                count(n.introspections)
+            ),
+            format!(
+                "Query is too large: {} introspection fields (at most {MAX_INTROSPECTIONS})",
+                count(n.introspections)
+            ),
         ));
     }
     Ok(())
@@ -147,19 +173,21 @@ pub fn check(doc: &ExecutableDocument) -> Result<(), String> {
 /// The longest text any argument may carry, except a `csv` argument (bounded by the body cap).
 pub const MAX_TEXT_CHARS: usize = 4_000;
 
+/// A refused text: the input path (`input.displayName`), and why in Chinese and in English.
+pub type TextProblem = (String, String, String);
+
 /// Why a text value is refused: a control character (a NUL ends a PostgreSQL text and is in no
 /// real name, code or note), or more characters than any field of ours holds.
-fn text_problem(path: &str, s: &str) -> Option<(String, String)> {
+fn text_problem(path: &str, s: &str) -> Option<TextProblem> {
     if let Some(c) = s
         .chars()
         .find(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
     {
+        let u = c as u32;
         return Some((
             path.to_owned(),
-            format!(
-                "{path}: control character U+{:04X} is not allowed",
-                c as u32
-            ),
+            format!("{path}：不能含控制字符 U+{u:04X}"),
+            format!("{path}: control character U+{u:04X} is not allowed"),
         ));
     }
     let last = path.rsplit(['.', '[']).next().unwrap_or(path);
@@ -168,6 +196,7 @@ fn text_problem(path: &str, s: &str) -> Option<(String, String)> {
         if n > MAX_TEXT_CHARS {
             return Some((
                 path.to_owned(),
+                format!("{path}：{n} 个字符太长（最多 {MAX_TEXT_CHARS} 个）"),
                 format!("{path}: {n} characters is too long (at most {MAX_TEXT_CHARS})"),
             ));
         }
@@ -175,7 +204,7 @@ fn text_problem(path: &str, s: &str) -> Option<(String, String)> {
     None
 }
 
-fn const_value(path: &str, v: &async_graphql::Value) -> Option<(String, String)> {
+fn const_value(path: &str, v: &async_graphql::Value) -> Option<TextProblem> {
     use async_graphql::Value as V;
     match v {
         V::String(s) => text_problem(path, s),
@@ -190,7 +219,7 @@ fn const_value(path: &str, v: &async_graphql::Value) -> Option<(String, String)>
     }
 }
 
-fn doc_value(path: &str, v: &async_graphql_value::Value) -> Option<(String, String)> {
+fn doc_value(path: &str, v: &async_graphql_value::Value) -> Option<TextProblem> {
     use async_graphql_value::Value as V;
     match v {
         V::String(s) => text_problem(path, s),
@@ -205,7 +234,7 @@ fn doc_value(path: &str, v: &async_graphql_value::Value) -> Option<(String, Stri
     }
 }
 
-fn set_texts(set: &SelectionSet) -> Option<(String, String)> {
+fn set_texts(set: &SelectionSet) -> Option<TextProblem> {
     set.items.iter().find_map(|item| match &item.node {
         Selection::Field(f) => f
             .node
@@ -223,7 +252,7 @@ fn set_texts(set: &SelectionSet) -> Option<(String, String)> {
 pub fn check_texts(
     doc: &ExecutableDocument,
     variables: &async_graphql::Variables,
-) -> Option<(String, String)> {
+) -> Option<TextProblem> {
     variables
         .iter()
         .find_map(|(k, v)| const_value(k.as_str(), v))
@@ -239,7 +268,7 @@ pub fn check_texts(
         })
 }
 
-fn refusal(code: &str, message: String, field: Option<String>) -> ServerError {
+fn refusal(code: &str, message: &str, field: Option<String>) -> ServerError {
     let mut e = ServerError::new(message, None);
     let mut ext = async_graphql::ErrorExtensionValues::default();
     ext.set("code", code);
@@ -272,13 +301,20 @@ impl Extension for BoundQueriesExtension {
         mut request: Request,
         next: NextPrepareRequest<'_>,
     ) -> ServerResult<Request> {
-        // A document that does not parse is left to async-graphql, which says where.
+        let lang = request
+            .data
+            .get(&std::any::TypeId::of::<RequestCtx>())
+            .and_then(|d| d.downcast_ref::<RequestCtx>())
+            .map(|r| r.lang)
+            .unwrap_or_default();
         let variables = std::mem::take(&mut request.variables);
         let refused = match request.parsed_query() {
             Ok(doc) => check(doc)
-                .map_err(|m| refusal("QUERY_TOO_LARGE", m, None))
+                .map_err(|(zh, en)| refusal("QUERY_TOO_LARGE", lang.pick(&zh, &en), None))
                 .and_then(|()| match check_texts(doc, &variables) {
-                    Some((field, m)) => Err(refusal("BAD_USER_INPUT", m, Some(field))),
+                    Some((field, zh, en)) => {
+                        Err(refusal("BAD_USER_INPUT", lang.pick(&zh, &en), Some(field)))
+                    }
                     None => Ok(()),
                 }),
             // A document that does not parse is left to async-graphql, which says where.
@@ -300,9 +336,12 @@ mod tests {
             "mutation { a(input: { name: \"x\\u0000y\" }) { ok } }",
         )
         .unwrap();
-        let (field, msg) = check_texts(&doc, &async_graphql::Variables::default()).unwrap();
+        let (field, zh, en) = check_texts(&doc, &async_graphql::Variables::default()).unwrap();
         assert_eq!(field, "input.name");
-        assert!(msg.contains("U+0000"), "{msg}");
+        assert!(
+            en.contains("U+0000") && zh.contains("控制字符"),
+            "{zh} / {en}"
+        );
         let doc =
             async_graphql::parser::parse_query("query($text: String) { a(text: $text) }").unwrap();
         let vars = async_graphql::Variables::from_json(serde_json::json!({
@@ -334,7 +373,7 @@ mod tests {
         let doc = async_graphql::parser::parse_query(fan_out(60)).unwrap();
         // 2^60 leaves and more fields above them: far past any bound, counted instantly.
         assert!(expanded(&doc).fields > 1 << 60);
-        assert!(check(&doc).unwrap_err().contains("too large"));
+        assert!(check(&doc).unwrap_err().1.contains("too large"));
         let small = async_graphql::parser::parse_query(fan_out(4)).unwrap();
         // 2^4 leaves + 2 * (2^4 - 1) fields above them.
         let e = expanded(&small);

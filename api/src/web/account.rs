@@ -1,7 +1,8 @@
 //! Signing up, in and out; the account page (real-name data, sessions); preferences.
 
+use crate::web::ctx::{Path, Query};
 use axum::Form;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::entities::{region, web_session};

@@ -366,3 +366,42 @@ pub fn page(t: &impl askama::Template) -> WebResult {
     )
         .into_response())
 }
+
+/// The query string, read like axum's `Query`; one this page cannot read (`?page=abc`) is
+/// refused with a page in both languages, not the library's English line.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(e) => {
+                tracing::debug!(error = %e, "unreadable query string");
+                Err(WebError::Refused {
+                    zh: "网址里的参数有误，请从页面上的链接进入",
+                    en: "This address has a parameter the page cannot read; follow a link on the page instead.",
+                })
+            }
+        }
+    }
+}
+
+/// The path's parameters, read like axum's `Path`; `/p/abc` where a number belongs is a page
+/// that was never there (404), not the library's English line.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(e) => {
+                tracing::debug!(error = %e, "unreadable path");
+                Err(WebError::NotFound)
+            }
+        }
+    }
+}

@@ -1,8 +1,9 @@
 //! The village station keeper (代购): find or register a farmer of the village, act for them in
 //! the farmer pages (every order records the keeper), reset a forgotten password.
 
+use crate::web::ctx::Query;
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use domain::accounts;
 use domain::sessions;

@@ -18,6 +18,14 @@ pub fn china_time(t: DateTime<Utc>) -> String {
         .to_string()
 }
 
+/// English words that start a cell or a label: the first letter capitalised.
+pub fn capitalised(en: &str) -> String {
+    let mut c = en.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
 pub fn status_words(s: &str, lang: Lang) -> &'static str {
     let (zh, en) = match Status::parse(s) {
         Some(Status::Placed) => ("已下单，等待经销商确认", "Placed, waiting for the dealer"),

@@ -79,14 +79,20 @@ async fn query_cost_is_reported_and_limits_are_enforced() {
     let r = app
         .gql(&format!("{{ regions {{ {deep} }} }}"), json!({}), None)
         .await;
-    assert!(
-        r.body["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .to_lowercase()
-            .contains("nested too deep"),
+    assert_eq!(
+        r.error_code(),
+        Some("GRAPHQL_VALIDATION_FAILED"),
         "{:#}",
         r.body
+    );
+    assert_eq!(
+        r.body["errors"][0]["message"], "查询嵌套过深",
+        "{:#}",
+        r.body
+    );
+    assert_eq!(
+        r.body["errors"][0]["extensions"]["detail"],
+        "Query is nested too deep."
     );
 }
 
@@ -180,7 +186,10 @@ async fn a_fragment_fan_out_is_refused_before_it_is_walked_and_health_stays_answ
     assert!(q.len() < 4_000, "{}", q.len());
     let health = app.client.get(app.url("/healthz"));
     let started = std::time::Instant::now();
-    let (r, h) = tokio::join!(app.gql(&q, json!({}), None), health.send());
+    let (r, h) = tokio::join!(
+        app.gql_with(&q, json!({}), None, &[("accept-language", "en")]),
+        health.send()
+    );
     let took = started.elapsed();
     assert_eq!(r.error_code(), Some("QUERY_TOO_LARGE"), "{:#}", r.body);
     assert!(
@@ -331,4 +340,189 @@ async fn control_characters_and_overlong_texts_are_bad_user_input_naming_the_fie
         .await;
     assert_eq!(p.status, 400);
     assert!(p.body.contains("控制字符"), "{}", p.body);
+}
+
+/// The library's own errors (a query that does not parse or validate, a value of the wrong
+/// type, a body that is not a request) come with a code and in the reader's language, and the
+/// Chinese messages name things in Chinese words, not type names or status codes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn library_errors_and_names_are_in_the_readers_language() {
+    let app = spawn_app().await;
+    app.load_demo().await;
+    let zh = [("accept-language", "zh-CN,zh;q=0.9")];
+    let en = [("accept-language", "en")];
+    let message = |r: &e2e::Gql| {
+        r.body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned()
+    };
+
+    // A query that does not parse: where, in Chinese; the library's words kept as detail.
+    let r = app
+        .gql_with("{ products(first: ", json!({}), None, &zh)
+        .await;
+    assert_eq!(r.error_code(), Some("GRAPHQL_PARSE_FAILED"), "{:#}", r.body);
+    assert!(
+        message(&r).starts_with("查询语法错误：第 1 行"),
+        "{:#}",
+        r.body
+    );
+    assert!(r.body["errors"][0]["extensions"]["detail"].is_string());
+    let r = app
+        .gql_with("{ products(first: ", json!({}), None, &en)
+        .await;
+    assert_eq!(r.error_code(), Some("GRAPHQL_PARSE_FAILED"), "{:#}", r.body);
+
+    // A field that does not exist, with the library's suggestion.
+    let r = app
+        .gql_with("{ prodcts { totalCount } }", json!({}), None, &zh)
+        .await;
+    assert_eq!(
+        r.error_code(),
+        Some("GRAPHQL_VALIDATION_FAILED"),
+        "{:#}",
+        r.body
+    );
+    assert!(
+        message(&r).starts_with("类型 Query 没有字段“prodcts”"),
+        "{:#}",
+        r.body
+    );
+    let r = app
+        .gql_with("{ prodcts { totalCount } }", json!({}), None, &en)
+        .await;
+    assert!(message(&r).starts_with("Unknown field"), "{:#}", r.body);
+
+    // A variable of the wrong type.
+    let q = "query($n: Int!) { products(first: $n) { totalCount } }";
+    let r = app.gql_with(q, json!({ "n": "twenty" }), None, &zh).await;
+    assert!(
+        r.error_code().is_some()
+            && message(&r)
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{:#}",
+        r.body
+    );
+
+    // Two operations and no name.
+    let r = app
+        .gql_with(
+            "query A { __typename } query B { __typename }",
+            json!({}),
+            None,
+            &zh,
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{:#}", r.body);
+    assert!(message(&r).contains("operationName"), "{:#}", r.body);
+
+    // Limits of ours speak both languages too.
+    let many: String = (0..300).map(|i| format!("a{i}: __typename ")).collect();
+    let r = app
+        .gql_with(&format!("{{ {many} }}"), json!({}), None, &zh)
+        .await;
+    assert_eq!(r.error_code(), Some("QUERY_TOO_LARGE"), "{:#}", r.body);
+    assert!(message(&r).starts_with("查询过大"), "{:#}", r.body);
+
+    // A body that is not a GraphQL request: a 400 in GraphQL's shape, not plain English text.
+    for lang in ["zh-CN", "en"] {
+        let r = app
+            .client
+            .post(app.url("/graphql"))
+            .header("content-type", "application/json")
+            .header("accept-language", lang)
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+        let body: serde_json::Value = r.json().await.expect("a JSON answer");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_REQUEST");
+        let m = body["errors"][0]["message"].as_str().unwrap();
+        assert_eq!(m.starts_with("请求无法读取"), lang == "zh-CN", "{m}");
+    }
+
+    // A page address the page cannot read: a page in both languages, not the library's line.
+    let r = app
+        .client
+        .get(app.url("/find?page=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains("网址里的参数有误") && !text.contains("Failed to deserialize"),
+        "{text}"
+    );
+    let r = app.client.get(app.url("/p/abc")).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 404);
+    assert!(r.text().await.unwrap().contains("没有找到"));
+
+    // An ID of the wrong kind is named in Chinese words.
+    let farmer = app.demo_token("FARMER").await;
+    let offer_as_lot = base64_id("Offer", 1);
+    let r = app
+        .gql_with(
+            "query($l: ID!) { lot(id: $l) { id } }",
+            json!({ "l": offer_as_lot }),
+            Some(&farmer),
+            &zh,
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("BAD_USER_INPUT"), "{:#}", r.body);
+    assert_eq!(message(&r), "id: 不是有效的批次编号", "{:#}", r.body);
+    let r = app
+        .gql_with(
+            "query($l: ID!) { lot(id: $l) { id } }",
+            json!({ "l": offer_as_lot }),
+            Some(&farmer),
+            &en,
+        )
+        .await;
+    assert_eq!(message(&r), "id: not a valid lot id", "{:#}", r.body);
+
+    // A lot state in a message is a word, not a status code.
+    let regulator = app.demo_token("REGULATOR").await;
+    let lot = app
+        .gql(
+            "{ products(first: 1) { edges { node { skus { id } } } } }",
+            json!({}),
+            Some(&farmer),
+        )
+        .await
+        .ok()["products"]["edges"][0]["node"]["skus"][0]["id"]
+        .clone();
+    let lots = app
+        .gql(
+            "query($s: ID!) { lots(skuId: $s) { id status } }",
+            json!({ "s": lot }),
+            Some(&farmer),
+        )
+        .await
+        .ok();
+    let active = lots["lots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["status"] == "ACTIVE")
+        .expect("an active demo lot")["id"]
+        .clone();
+    let release = "mutation($l: ID!) { lotRelease(lotId: $l, reason: \"复检合格\") { errors { code message } } }";
+    let r = app
+        .gql_with(release, json!({ "l": active }), Some(&regulator), &zh)
+        .await
+        .ok();
+    let m = r["lotRelease"]["errors"][0]["message"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(m, "只有暂停销售的批次才能解除暂停（此批次当前：正常）");
+}
+
+fn base64_id(kind: &str, id: i64) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }

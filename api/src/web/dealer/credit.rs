@@ -2,9 +2,10 @@
 //! credit; the farmers who owe most (oldest debt first among equals); set a limit (the owner);
 //! record a repayment (one-shot: a double tap records it once).
 
+use crate::web::ctx::Query;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use domain::orders;
 use serde::Deserialize;

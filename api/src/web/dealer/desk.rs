@@ -3,7 +3,8 @@
 //! for delivery, hand over scanning unit codes, complete), the swap of a recalled lot, the pick
 //! list and the delivery note to print, and the live counters of the menu.
 
-use axum::extract::{Path, Query, State};
+use crate::web::ctx::{Path, Query};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
@@ -29,7 +30,7 @@ const NEAR_EXPIRY_DAYS: i64 = 30;
 pub struct Row {
     pub id: i64,
     pub status: String,
-    pub status_words: &'static str,
+    pub status_words: String,
     pub is_new: bool,
     pub farmer: String,
     pub phone: String,
@@ -87,19 +88,9 @@ fn line_words(l: &domain::entities::order_line::Model, lang: Lang) -> String {
 }
 
 /// The desk's short words for a state (the farmer's words speak to the farmer).
-fn desk_status(s: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match Status::parse(s) {
-        Some(Status::Placed) => ("新订单", "New"),
-        Some(Status::Confirmed) => ("已确认", "Confirmed"),
-        Some(Status::ReadyForPickup) => ("待取货", "Ready to collect"),
-        Some(Status::OutForDelivery) => ("配送中", "Out for delivery"),
-        Some(Status::Delivered) => ("已交货", "Handed over"),
-        Some(Status::Completed) => ("已完成", "Completed"),
-        Some(Status::Cancelled) => ("已取消", "Cancelled"),
-        Some(Status::Expired) => ("超时关闭", "Expired"),
-        None => ("", ""),
-    };
-    lang.pick(zh, en)
+fn desk_status(s: &str, lang: Lang) -> String {
+    let (zh, en) = Status::parse(s).map(Status::words).unwrap_or(("", ""));
+    lang.pick(zh, &crate::web::view::capitalised(en)).to_owned()
 }
 
 fn one_lang(s: &str, lang: Lang) -> String {
@@ -131,7 +122,7 @@ fn row(o: &DeskOrder, lang: Lang) -> Row {
 
 pub struct Choice {
     pub value: &'static str,
-    pub words: &'static str,
+    pub words: String,
 }
 
 #[derive(askama::Template)]
@@ -193,11 +184,11 @@ pub async fn desk(
     let mut choices = vec![
         Choice {
             value: "open",
-            words: lang.pick("未完成", "Open"),
+            words: lang.pick("未完成", "Open").to_owned(),
         },
         Choice {
             value: "all",
-            words: lang.pick("全部", "All"),
+            words: lang.pick("全部", "All").to_owned(),
         },
     ];
     choices.extend(Status::ALL.into_iter().map(|s| Choice {
@@ -248,7 +239,7 @@ pub struct Action {
 }
 
 pub struct Step {
-    pub words: &'static str,
+    pub words: String,
     pub at: String,
     pub reason: String,
 }
@@ -264,7 +255,7 @@ pub struct BadLot {
 pub struct OrderView {
     pub id: i64,
     pub status: String,
-    pub status_words: &'static str,
+    pub status_words: String,
     pub farmer: String,
     pub phone: String,
     pub village: String,
@@ -453,7 +444,7 @@ async fn order_page(state: &AppState, ctx: &Ctx, id: i64, shown: Shown) -> WebRe
         .iter()
         .map(|e| Step {
             words: if e.from_status.as_deref() == Some(e.to_status.as_str()) {
-                lang.pick("更换批次", "Lot swapped")
+                lang.pick("更换批次", "Lot swapped").to_owned()
             } else {
                 desk_status(&e.to_status, lang)
             },

@@ -2,8 +2,9 @@
 //! on screen and as the CSV that opens in Excel (the same file as the HTTP ledger endpoint).
 //! A mistyped date or a reversed range is answered on the page in the reader's language.
 
+use crate::web::ctx::Query;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;

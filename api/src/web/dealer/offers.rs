@@ -3,9 +3,10 @@
 //! offer again, a new offer for a pack (the licence rules are the domain's), and the villages
 //! the offers reach.
 
+use crate::web::ctx::Query;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::{get, post};
 use domain::catalog;
 use domain::stock::pack_label;

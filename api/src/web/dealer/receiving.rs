@@ -3,7 +3,8 @@
 //! with its line and column), then received whole or without its bad rows. After receiving,
 //! the lot's labels print with the QR code of its public trace page.
 
-use axum::extract::{Multipart, Path, Query, State};
+use crate::web::ctx::{Path, Query};
+use axum::extract::{Multipart, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};

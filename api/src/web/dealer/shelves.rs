@@ -6,9 +6,10 @@
 
 use std::collections::BTreeMap;
 
+use crate::web::ctx::Query;
 use axum::Form;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -183,7 +184,7 @@ pub struct StockRow {
     pub on_hand: i64,
     pub reserved: i64,
     pub available: i64,
-    pub state: &'static str,
+    pub state: String,
     pub state_class: &'static str,
     /// `lot-location`, the value the forms' stock selects carry.
     pub key: String,
@@ -206,7 +207,7 @@ pub struct BuyerRow {
 pub struct PullRow {
     pub product: String,
     pub lot_no: String,
-    pub state: &'static str,
+    pub state: String,
     pub places: Vec<PlaceRow>,
     pub total: i64,
     pub in_transit: i64,
@@ -256,14 +257,17 @@ impl ShelvesPage {
     }
 }
 
-fn state_words(d: &str, lang: Lang) -> (&'static str, &'static str) {
-    let (zh, en, class) = match d {
-        "RECALLED" => ("已召回", "Recalled", "out"),
-        "ON_HOLD" => ("暂停销售", "On hold", "out"),
-        "EXPIRED" => ("已过期", "Expired", "out"),
-        _ => ("可销售", "Sellable", "ok"),
+fn state_words(d: &str, lang: Lang) -> (String, &'static str) {
+    let (zh, en) = domain::trace::state_words(d);
+    let class = if matches!(d, "RECALLED" | "ON_HOLD" | "EXPIRED") {
+        "out"
+    } else {
+        "ok"
     };
-    (lang.pick(zh, en), class)
+    (
+        lang.pick(zh, &crate::web::view::capitalised(en)).to_owned(),
+        class,
+    )
 }
 
 /// Days within which a lot counts as near expiry on the shelves page.

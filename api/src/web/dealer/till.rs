@@ -5,7 +5,8 @@
 //! checks every rule (licences, real name, registered use, stock); a refusal names the line and
 //! leaves stock as it was. The receipt is printable and carries the lot numbers and trace codes.
 
-use axum::extract::{Path, Query, State};
+use crate::web::ctx::{Path, Query};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};

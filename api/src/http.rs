@@ -504,9 +504,31 @@ pub async fn receipts_csv(
             } else {
                 StatusCode::UNPROCESSABLE_ENTITY
             };
+            // Each receipt with its lot's number and trace code, as the GraphQL answer has
+            // them: what the dealer prints on labels next.
+            let lots =
+                match trace::lots_by_id(state.db(), o.received.iter().map(|r| r.lot_id)).await {
+                    Ok(l) => l,
+                    Err(e) => return domain_error(e, lang),
+                };
+            let receipts: Vec<serde_json::Value> = o
+                .received
+                .iter()
+                .map(|r| {
+                    let lot = lots.get(&r.lot_id);
+                    serde_json::json!({
+                        "receiptId": crate::graphql::gid("Receipt", r.id),
+                        "lotId": crate::graphql::gid("Lot", r.lot_id),
+                        "lotNo": lot.map(|l| l.lot_no.as_str()),
+                        "traceCode": lot.map(|l| l.trace_code.as_str()),
+                        "quantity": r.quantity,
+                    })
+                })
+                .collect();
             let body = serde_json::json!({
                 "committed": o.committed,
                 "received": o.received.len(),
+                "receipts": receipts,
                 "lotsCreated": o.lots_created,
                 "rowErrors": o.errors.iter().map(|e| serde_json::json!({
                     "line": e.line, "column": e.column, "columnName": e.column_name,

@@ -1447,14 +1447,27 @@ async fn bad_csv_rows_are_reported_by_line_and_column_and_a_rejected_file_writes
     assert_eq!(resp.status(), 200);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(
-        body,
-        json!({ "committed": true, "received": 1, "lotsCreated": 1, "rowErrors": [] })
+        (
+            &body["committed"],
+            &body["received"],
+            &body["lotsCreated"],
+            &body["rowErrors"]
+        ),
+        (&json!(true), &json!(1), &json!(1), &json!([])),
+        "{body:#}"
     );
     let rest_lot = arr(&q(&app, Some(owner), &with_lot(LOTS), json!({ "s": sku })).await["lots"])
         .iter()
         .find(|l| l["lotNo"] == "CSV-REST")
         .expect("the uploaded lot")
         .clone();
+    // The answer names each lot it received into, with the trace code for its labels.
+    let receipt = &body["receipts"][0];
+    assert_eq!(receipt["lotNo"], "CSV-REST", "{body:#}");
+    assert_eq!(receipt["lotId"], rest_lot["id"]);
+    assert_eq!(receipt["traceCode"], rest_lot["traceCode"]);
+    assert!(receipt["traceCode"].as_str().is_some_and(|c| !c.is_empty()));
+    assert_eq!(receipt["quantity"], 7);
     assert_eq!(
         on_hand(
             &stock(&app, owner, &c.owner_dealer).await,

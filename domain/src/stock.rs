@@ -2718,6 +2718,9 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
     }
     .insert(&txn)
     .await?;
+    // Take stock pack by pack in one global order (as checkout does), whatever the order of
+    // the lines, so two sales of [A, B] and [B, A] cannot deadlock.
+    priced.sort_by_key(|(i, s, _)| (s.id, *i));
     let mut allocations = Vec::new();
     for (i, s, price) in &priced {
         let q = input.lines[*i].quantity;
@@ -2842,12 +2845,24 @@ pub async fn write_sale(
             ));
         }
         by_lot.entry(u.lot_id).or_default().push(u.code.clone());
-        unit_code::Entity::update_many()
+        // Only if it is still unsold: a sale of the same code at another dealer may have
+        // committed since it was read (on PostgreSQL this waits for that sale's row lock, then
+        // sees it sold and changes nothing).
+        let marked = unit_code::Entity::update_many()
             .col_expr(unit_code::Column::Status, Expr::value("SOLD"))
             .col_expr(unit_code::Column::SaleId, Expr::value(sale.id))
             .filter(unit_code::Column::Id.eq(u.id))
+            .filter(unit_code::Column::Status.ne("SOLD"))
             .exec(db)
             .await?;
+        if marked.rows_affected != 1 {
+            return Err(Error::invalid(
+                field,
+                Code::CodeAlreadySold,
+                "该追溯码刚在别处售出，请核查是否为假冒产品",
+                "this code was sold elsewhere a moment ago: check for counterfeits",
+            ));
+        }
     }
     let party = Counterparty {
         name: buyer.name.clone().unwrap_or_else(|| "散户 walk-in".into()),

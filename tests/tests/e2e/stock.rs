@@ -1757,6 +1757,148 @@ async fn a_pesticide_code_whose_digits_do_not_match_its_registration_is_refused(
     assert!(u["flagReason"].is_string());
 }
 
+/// Two counter sales of the same two packs, typed in opposite orders, at the same moment: each
+/// takes stock pack by pack in one order, so neither waits on the other (on PostgreSQL the
+/// opposite orders once deadlocked and one sale failed as an internal error).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn counter_sales_of_the_same_packs_in_opposite_orders_both_go_through() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let fert: Vec<Value> = arr(&d["offers"])
+        .iter()
+        .filter(|o| is_category(o, "FERTILISER"))
+        .take(2)
+        .cloned()
+        .collect();
+    assert_eq!(fert.len(), 2, "two fertiliser offers");
+    let (a, b) = (&fert[0]["sku"]["id"], &fert[1]["sku"]["id"]);
+    for (sku, n) in [(a, "A"), (b, "B")] {
+        let l = new_lot(
+            &app,
+            owner,
+            sku,
+            &format!("LOCK-{n}"),
+            -10,
+            300,
+            "CONFORMANT",
+        )
+        .await;
+        receive(
+            &app,
+            owner,
+            &c.owner_dealer,
+            &l,
+            200,
+            9000,
+            &format!("RK-LOCK-{n}"),
+        )
+        .await;
+    }
+    let line = |sku: &Value| json!({ "skuId": sku, "quantity": 1 });
+    for round in 0..8 {
+        let ab = json!({ "dealerId": c.owner_dealer, "lines": [line(a), line(b)] });
+        let ba = json!({ "dealerId": c.owner_dealer, "lines": [line(b), line(a)] });
+        let (x, y) = tokio::join!(sell(&app, owner, ab), sell(&app, owner, ba));
+        for s in [&x, &y] {
+            assert_no_errors(s);
+            assert_eq!(arr(&s["sale"]["lines"]).len(), 2, "round {round}: {s:#}");
+        }
+    }
+}
+
+/// The counterfeit case the unit codes exist for: one code sold at two dealers at the same
+/// moment. Exactly one sale may take it (the code's state changes only if it is still unsold);
+/// the other is refused as CODE_ALREADY_SOLD with its stock untouched.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_unit_code_sold_at_two_dealers_at_once_is_sold_once() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let (owner, staff) = (c.owner.as_str(), c.staff.as_str());
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| {
+        is_category(o, "PESTICIDE")
+            && o["sku"]["product"]["restrictedUse"] == false
+            && o["sku"]["product"]["registrationNo"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("PD"))
+    })
+    .clone();
+    let sku = &o["sku"]["id"];
+    let reg = o["sku"]["product"]["registrationNo"].as_str().unwrap();
+    let last6 = &reg[4..10];
+    const ROUNDS: u32 = 6;
+    let codes: Vec<String> = (0..ROUNDS)
+        .map(|n| format!("1{last6}1001{:021}", 880_000 + n))
+        .collect();
+    let l = new_lot(&app, owner, sku, "PRACE-1", -30, 300, "CONFORMANT").await;
+    let r = q_en(
+        &app,
+        owner,
+        &with_lot(ADD_CODES),
+        json!({ "l": l["id"], "c": codes }),
+    )
+    .await;
+    assert_no_errors(&r["lotAddUnitCodes"]);
+    // The lot's units at both dealers, as a diverted or copied bag would be.
+    receive(&app, owner, &c.owner_dealer, &l, 20, 1500, "RK-RACE-A").await;
+    receive(&app, staff, &c.staff_dealer, &l, 20, 1500, "RK-RACE-B").await;
+    let before = (
+        stock(&app, owner, &c.owner_dealer).await,
+        stock(&app, staff, &c.staff_dealer).await,
+    );
+    let sale = |token: &str, dealer: Value, code: String| {
+        let app = &app;
+        let sku = sku.clone();
+        let token = token.to_owned();
+        async move {
+            sell(
+                app,
+                &token,
+                json!({ "dealerId": dealer, "lines": [{ "skuId": sku, "quantity": 1, "unitPriceFen": 1800 }],
+                        "unitCodes": [code] }),
+            )
+            .await
+        }
+    };
+    let mut sold = 0;
+    for code in &codes {
+        let (a, b) = tokio::join!(
+            sale(owner, c.owner_dealer.clone(), code.clone()),
+            sale(staff, c.staff_dealer.clone(), code.clone())
+        );
+        let ok: Vec<&Value> = [&a, &b]
+            .into_iter()
+            .filter(|s| !s["sale"].is_null())
+            .collect();
+        assert_eq!(
+            ok.len(),
+            1,
+            "code {code} sold {} times: {a:#} {b:#}",
+            ok.len()
+        );
+        let refused = if a["sale"].is_null() { &a } else { &b };
+        assert_eq!(
+            codes_of(&refused["errors"]),
+            [("unitCodes.0".to_owned(), "CODE_ALREADY_SOLD".to_owned())],
+            "{refused:#}"
+        );
+        assert_eq!(trace(&app, code).await["unitStatus"], "SOLD");
+        sold += 1;
+    }
+    // Each code went out once: ROUNDS units left the two dealers in all, no more.
+    let on = |rows: &[Value]| on_hand(rows, &l, "DEALER_STORE");
+    let after = (
+        stock(&app, owner, &c.owner_dealer).await,
+        stock(&app, staff, &c.staff_dealer).await,
+    );
+    assert_eq!(
+        on(&before.0) + on(&before.1) - on(&after.0) - on(&after.1),
+        sold
+    );
+}
+
 // ---------------------------------------------------------------- the public trace
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

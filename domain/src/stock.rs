@@ -1325,15 +1325,45 @@ pub const COLUMNS: &[(&str, &[&str], bool)] = &[
 
 /// The 1-based line of the file a CSV record starts on. Counted from the byte offset, because
 /// the csv crate's own line count is one short for files with CRLF line ends (what Excel on
-/// Windows saves).
+/// Windows saves). For every record of a file in turn, use a [`CsvLines`] instead: this counts
+/// from the start of the text each time.
 pub fn csv_line(text: &str, pos: &csv::Position) -> usize {
-    let bytes = text.as_bytes();
-    let mut at = (pos.byte() as usize).min(bytes.len());
-    // With CRLF the reported start can sit on the line break before the record.
-    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
-        at += 1;
+    CsvLines::new(text).line(pos)
+}
+
+/// Lines of the records of one file, asked in file order: each call counts only the line breaks
+/// since the previous record, so a whole file costs one pass over its text (not one per row).
+pub struct CsvLines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    breaks: usize,
+}
+
+impl<'a> CsvLines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        CsvLines {
+            bytes: text.as_bytes(),
+            at: 0,
+            breaks: 0,
+        }
     }
-    bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+
+    pub fn line(&mut self, pos: &csv::Position) -> usize {
+        let bytes = self.bytes;
+        let mut at = (pos.byte() as usize).min(bytes.len());
+        // With CRLF the reported start can sit on the line break before the record.
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.at {
+            // Asked out of order: count again from the start.
+            self.at = 0;
+            self.breaks = 0;
+        }
+        self.breaks += bytes[self.at..at].iter().filter(|b| **b == b'\n').count();
+        self.at = at;
+        self.breaks + 1
+    }
 }
 
 /// Parses yuan with at most two decimals (`12.5`, `12.50`, `1,200`) into fen, exactly.
@@ -1447,13 +1477,69 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     if !out.errors.is_empty() {
         return Ok((out, vec![]));
     }
-    // Parse every row first: format errors need no database.
-    let mut rows = Vec::new();
+    // One pass over the text: every record with its line, and what its pack is named by, so
+    // that the packs of the whole file are looked up in a few statements, not one per row.
+    let mut lines = CsvLines::new(text);
+    let mut records = Vec::new();
+    let (mut gtins, mut sku_ids, mut names) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let cell_of = |rec: &csv::StringRecord, name: &str| {
+        index
+            .get(name)
+            .and_then(|i| rec.get(*i))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
+        match rec {
+            Ok(rec) => {
+                let line = rec.position().map(|p| lines.line(p)).unwrap_or(0);
+                match (
+                    cell_of(&rec, "sku"),
+                    cell_of(&rec, "product"),
+                    cell_of(&rec, "pack"),
+                ) {
+                    (Some(v), _, _) if v.len() >= 8 => {
+                        if let Ok(g) = Gtin::parse("sku", &v) {
+                            gtins.insert(g.as_str().to_owned());
+                        }
+                    }
+                    (Some(v), _, _) => {
+                        if let Ok(id) = v.parse::<i64>() {
+                            sku_ids.insert(id);
+                        }
+                    }
+                    (None, Some(n), Some(p)) => {
+                        names.insert((n, p));
+                    }
+                    _ => {}
+                }
+                records.push(Ok((line, rec)));
+            }
             Err(e) => {
-                let line = e.position().map(|p| csv_line(text, p)).unwrap_or(0);
+                let line = e.position().map(|p| lines.line(p)).unwrap_or(0);
+                records.push(Err((line, e)));
+            }
+        }
+    }
+    let gtins: Vec<String> = gtins.into_iter().collect();
+    let by_gtin = crate::catalog::packs_by_gtin(db, &gtins).await?;
+    let sku_ids: Vec<i64> = sku_ids.into_iter().collect();
+    let mut by_id = BTreeMap::new();
+    for chunk in sku_ids.chunks(crate::IN_CHUNK) {
+        by_id.extend(rows_by_id!(db, sku, chunk.iter().copied()));
+    }
+    let names: Vec<(String, String)> = names.into_iter().collect();
+    let by_name: BTreeMap<(String, String), crate::catalog::PackMatch> = names
+        .iter()
+        .cloned()
+        .zip(crate::catalog::packs_named(db, &names).await?)
+        .collect();
+    // Then every row is checked against them, in file order.
+    let mut rows = Vec::new();
+    for rec in records {
+        let (line, rec) = match rec {
+            Ok(r) => r,
+            Err((line, e)) => {
                 out.errors.push(RowError {
                     line,
                     column: None,
@@ -1465,7 +1551,6 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 continue;
             }
         };
-        let line = rec.position().map(|p| csv_line(text, p)).unwrap_or(0);
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -1608,7 +1693,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             pack_name.as_deref(),
         ) {
             (Some(v), _, _) if v.len() >= 8 => match Gtin::parse("sku", v) {
-                Ok(g) => match crate::catalog::pack_by_gtin(db, g.as_str()).await? {
+                Ok(g) => match by_gtin.get(g.as_str()) {
                     Some(s) => Some(s.id),
                     None => {
                         bad(
@@ -1629,7 +1714,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 }
             },
             (Some(v), _, _) => match v.parse::<i64>() {
-                Ok(id) if sku::Entity::find_by_id(id).one(db).await?.is_some() => Some(id),
+                Ok(id) if by_id.contains_key(&id) => Some(id),
                 _ => {
                     bad(
                         "sku",
@@ -1640,7 +1725,12 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 }
             },
             (None, Some(name), Some(pack)) => {
-                match crate::catalog::pack_named(db, name, pack).await? {
+                let key = (name.to_owned(), pack.to_owned());
+                match by_name
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or(crate::catalog::PackMatch::NoProduct)
+                {
                     crate::catalog::PackMatch::One(s) => Some(s.id),
                     crate::catalog::PackMatch::NoProduct => {
                         bad(
@@ -1729,24 +1819,53 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
         return Ok((out, vec![]));
     }
-    // Apply the good rows in one transaction; each row in a savepoint so a row that fails on
-    // the database is reported and (with SkipInvalid) leaves the others standing. A preview
-    // runs the same and rolls everything back.
-    let txn = crate::begin_write(db).await?;
-    let mut events = Vec::new();
+    // What the database would refuse, for every row at once: the lots the file names that are
+    // recorded already (one statement per 10 000 lot numbers), then each row in turn as
+    // receiving it would check it. A lot the file creates is recorded for the rows after it.
+    let lot_nos: BTreeSet<String> = rows.iter().map(|r| r.lot_no.trim().to_owned()).collect();
+    let lot_nos: Vec<String> = lot_nos.into_iter().collect();
+    let row_skus: BTreeSet<i64> = rows.iter().map(|r| r.sku_id).collect();
+    let mut known: BTreeMap<(i64, String), KnownLot> = BTreeMap::new();
+    for chunk in lot_nos.chunks(crate::IN_CHUNK) {
+        for l in lot::Entity::find()
+            .filter(lot::Column::LotNo.is_in(chunk.iter().cloned()))
+            .filter(lot::Column::SkuId.is_in(row_skus.iter().copied()))
+            .all(db)
+            .await?
+        {
+            known.insert(
+                (l.sku_id, l.lot_no.clone()),
+                KnownLot {
+                    lot_no: l.lot_no,
+                    produced_on: l.produced_on,
+                    expires_on: l.expires_on,
+                    recalled: l.status == "RECALLED",
+                },
+            );
+        }
+    }
+    let today = crate::today();
+    let mut good = Vec::new();
     for row in rows {
-        let sp = txn.begin().await?;
         let line = row.line;
-        match receive_lot_in(&sp, actor, dealer_id, row.into()).await {
-            Ok((r, ev, created)) => {
-                sp.commit().await?;
-                out.received.push(r);
+        match check_csv_row(&row, &known, today) {
+            Ok(created) => {
+                if created {
+                    known.insert(
+                        (row.sku_id, row.lot_no.trim().to_owned()),
+                        KnownLot {
+                            lot_no: row.lot_no.trim().to_owned(),
+                            produced_on: row.produced_on,
+                            expires_on: row.expires_on,
+                            recalled: false,
+                        },
+                    );
+                }
                 out.good_lines.push(line);
                 out.lots_created += usize::from(created);
-                events.extend(ev);
+                good.push(row);
             }
             Err(Error::Invalid(errs)) => {
-                sp.rollback().await?;
                 for e in errs {
                     let col = csv_column_for(&e.field);
                     let i = col.and_then(|c| index.get(c).copied());
@@ -1765,17 +1884,123 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     }
     out.errors.sort_by_key(|e| (e.line, e.column));
     if policy == CsvPolicy::Preview || (policy == CsvPolicy::RejectAll && !out.errors.is_empty()) {
-        txn.rollback().await?;
-        out.received.clear();
         if policy == CsvPolicy::RejectAll {
             out.lots_created = 0;
             out.good_lines.clear();
         }
         return Ok((out, vec![]));
     }
+    // Every remaining row was checked: they go in together, in one transaction. Should the
+    // database still refuse one (another user changed a lot meanwhile), nothing is written.
+    let txn = crate::begin_write(db).await?;
+    let mut events = Vec::new();
+    for row in good {
+        match receive_lot_in(&txn, actor, dealer_id, row.into()).await {
+            Ok((r, ev, _)) => {
+                out.received.push(r);
+                events.extend(ev);
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                return Err(e);
+            }
+        }
+    }
     txn.commit().await?;
     out.committed = true;
     Ok((out, events))
+}
+
+/// A lot as the checks of a CSV receipt need it.
+struct KnownLot {
+    lot_no: String,
+    produced_on: NaiveDate,
+    expires_on: NaiveDate,
+    recalled: bool,
+}
+
+/// What [`receive_lot_in`] would refuse about a CSV row, without the database: the lots named
+/// are in `known`. Ok(true) when the row creates its lot.
+fn check_csv_row(
+    row: &CsvRow,
+    known: &BTreeMap<(i64, String), KnownLot>,
+    today: NaiveDate,
+) -> Result<bool> {
+    let (created, recalled, expires_on) =
+        match known.get(&(row.sku_id, row.lot_no.trim().to_owned())) {
+            Some(l) if l.produced_on != row.produced_on || l.expires_on != row.expires_on => {
+                return Err(Error::invalid(
+                    "expires_on",
+                    Code::CodeMismatch,
+                    format!(
+                        "批号 {} 已登记，但生产日期或有效期不同（{} / {}）",
+                        l.lot_no, l.produced_on, l.expires_on
+                    ),
+                    format!(
+                        "lot {} exists with other dates ({} / {})",
+                        l.lot_no, l.produced_on, l.expires_on
+                    ),
+                ));
+            }
+            Some(l) => (false, l.recalled, l.expires_on),
+            None => {
+                // As insert_lot checks a new lot.
+                let mut errs = Errors::new();
+                errs.take(types::name("lotNo", &row.lot_no, 20));
+                if row.expires_on <= row.produced_on {
+                    errs.push(FieldError::new(
+                        "expiresOn",
+                        Code::OutOfRange,
+                        "有效期应晚于生产日期",
+                        "expiry must be after the production date",
+                    ));
+                }
+                if row.produced_on > today {
+                    errs.push(FieldError::new(
+                        "producedOn",
+                        Code::OutOfRange,
+                        "生产日期不能晚于今天",
+                        "production date cannot be in the future",
+                    ));
+                }
+                if let Some(i) = &row.inspection {
+                    validate_inspection(&mut errs, i, "inspection");
+                }
+                errs.finish()?;
+                (true, false, row.expires_on)
+            }
+        };
+    // As receive_in checks a receipt.
+    let mut errs = Errors::new();
+    errs.take(qty("quantity", row.quantity));
+    if !(0..=100_000_000).contains(&row.unit_cost_fen) {
+        errs.push(FieldError::new(
+            "unitCostFen",
+            Code::InvalidPrice,
+            "进货单价（分）应在 0 到 1 亿之间",
+            "unit cost (fen) must be between 0 and 100,000,000",
+        ));
+    }
+    validate_supplier(&mut errs, &row.supplier);
+    errs.take(types::name("sourceDocument", &row.source_document, 100));
+    errs.finish()?;
+    if recalled {
+        return Err(Error::invalid(
+            "lotId",
+            Code::LotRecalled,
+            "该批次已被召回，不能入库",
+            "this lot is recalled and cannot be received",
+        ));
+    }
+    if today >= expires_on {
+        return Err(Error::invalid(
+            "lotId",
+            Code::LotNotSellable,
+            "该批次已过期，不能入库",
+            "this lot has expired and cannot be received",
+        ));
+    }
+    Ok(created)
 }
 
 impl From<CsvRow> for LotReceipt {

@@ -334,13 +334,44 @@ pub async fn insert_lot(
             "this pack size already has a lot with this number",
         ));
     }
+    let now = crate::now();
+    let l = new_lot(actor, &input, s.id, lot_no, producer_id, gtin, now)
+    .insert(db)
+    .await
+    .map_err(|e| {
+        crate::accounts::unique_violation(
+            e,
+            "lotNo",
+            "该规格下已有同一批号",
+            "this pack size already has a lot with this number",
+        )
+    })?;
+    let site = producer_location(db, &prod).await?;
+    for e in lot_commissioning(actor, &l, site.id, &input) {
+        trace::append(db, e).await?;
+    }
+    if !input.unit_codes.is_empty() {
+        insert_unit_codes(db, &l, &p, &input.unit_codes).await?;
+    }
+    Ok(l)
+}
+
+/// The row of a new lot as its producer released it (ON_HOLD when it failed inspection).
+fn new_lot(
+    actor: &Actor,
+    input: &LotInput,
+    sku_id: i64,
+    lot_no: String,
+    producer_id: i64,
+    gtin: Option<String>,
+    now: DateTime<Utc>,
+) -> lot::ActiveModel {
     let non_conformant = input
         .inspection
         .as_ref()
         .is_some_and(|i| i.result == "NON_CONFORMANT");
-    let now = crate::now();
-    let l = lot::ActiveModel {
-        sku_id: Set(s.id),
+    lot::ActiveModel {
+        sku_id: Set(sku_id),
         lot_no: Set(lot_no),
         producer_id: Set(producer_id),
         produced_on: Set(input.produced_on),
@@ -361,17 +392,12 @@ pub async fn insert_lot(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .map_err(|e| {
-        crate::accounts::unique_violation(
-            e,
-            "lotNo",
-            "该规格下已有同一批号",
-            "this pack size already has a lot with this number",
-        )
-    })?;
-    let site = producer_location(db, &prod).await?;
+}
+
+/// The trace events of a new lot: commissioning at its producer's site, and its inspection.
+fn lot_commissioning(actor: &Actor, l: &lot::Model, site_id: i64, input: &LotInput) -> Vec<NewEvent> {
+    let now = l.created_at;
+    let non_conformant = l.status == "ON_HOLD";
     let mut e = NewEvent::new(
         l.id,
         BizStep::Commissioning,
@@ -379,13 +405,13 @@ pub async fn insert_lot(
         0,
         Some(actor.user_id).filter(|u| *u > 0),
     );
-    e.location_id = Some(site.id);
+    e.location_id = Some(site_id);
     e.occurred_at = cst_midnight(input.produced_on).unwrap_or(now);
     e.note = format!(
         "produced {}, expires {}",
         input.produced_on, input.expires_on
     );
-    trace::append(db, e).await?;
+    let mut out = vec![e];
     if let Some(i) = &input.inspection {
         let mut e = NewEvent::new(
             l.id,
@@ -398,15 +424,12 @@ pub async fn insert_lot(
             0,
             Some(actor.user_id).filter(|u| *u > 0),
         );
-        e.location_id = Some(site.id);
+        e.location_id = Some(site_id);
         e.occurred_at = cst_midnight(i.date).unwrap_or(now);
         e.note = format!("{} {} {}", i.report_no.trim(), i.lab.trim(), i.date);
-        trace::append(db, e).await?;
+        out.push(e);
     }
-    if !input.unit_codes.is_empty() {
-        insert_unit_codes(db, &l, &p, &input.unit_codes).await?;
-    }
-    Ok(l)
+    out
 }
 
 pub async fn lot(db: &impl ConnectionTrait, id: i64) -> Result<lot::Model> {
@@ -1028,8 +1051,22 @@ async fn spec_text(
     s: &sku::Model,
     p: &product::Model,
 ) -> Result<String> {
+    let f = fertiliser_spec::Entity::find_by_id(p.id).one(db).await?;
+    let x = match f {
+        Some(_) => None,
+        None => pesticide_spec::Entity::find_by_id(p.id).one(db).await?,
+    };
+    Ok(spec_of(s, f.as_ref(), x.as_ref()))
+}
+
+/// [`spec_text`] given the product's fertiliser or pesticide spec.
+fn spec_of(
+    s: &sku::Model,
+    f: Option<&fertiliser_spec::Model>,
+    x: Option<&pesticide_spec::Model>,
+) -> String {
     let mut spec = pack_label(s);
-    if let Some(f) = fertiliser_spec::Entity::find_by_id(p.id).one(db).await? {
+    if let Some(f) = f {
         spec.push_str(&format!(
             " · {}",
             types::Analysis {
@@ -1038,9 +1075,9 @@ async fn spec_text(
                 k2o: f.k2o_pct
             }
         ));
-    } else if let Some(x) = pesticide_spec::Entity::find_by_id(p.id).one(db).await? {
+    } else if let Some(x) = x {
         let actives: Vec<crate::catalog::Active> =
-            serde_json::from_value(x.actives).unwrap_or_default();
+            serde_json::from_value(x.actives.clone()).unwrap_or_default();
         let a = actives
             .iter()
             .map(|a| format!("{}{}{}", a.name_zh, a.content, a.content_unit))
@@ -1048,15 +1085,20 @@ async fn spec_text(
             .join("+");
         spec.push_str(&format!(" · {a} {}", x.formulation));
     }
-    Ok(spec)
+    spec
 }
 
 async fn snapshot(db: &impl ConnectionTrait, c: &LotContext) -> Result<ProductSnapshot> {
-    Ok(ProductSnapshot {
+    let spec = spec_text(db, &c.sku, &c.product).await?;
+    Ok(snapshot_of(c, spec))
+}
+
+fn snapshot_of(c: &LotContext, spec: String) -> ProductSnapshot {
+    ProductSnapshot {
         product_id: c.product.id,
         name_zh: c.product.name_zh.clone(),
         name_en: c.product.name_en.clone(),
-        spec: spec_text(db, &c.sku, &c.product).await?,
+        spec,
         registration_no: c.product.registration_no.clone().unwrap_or_else(|| {
             if c.product.registration_exempt {
                 "免登记".into()
@@ -1066,7 +1108,7 @@ async fn snapshot(db: &impl ConnectionTrait, c: &LotContext) -> Result<ProductSn
         }),
         producer_name: c.producer.name_zh.clone(),
         lot_no: c.lot.lot_no.clone(),
-    })
+    }
 }
 
 // ---------------------------------------------------------------- receipts
@@ -1890,25 +1932,267 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
         }
         return Ok((out, vec![]));
     }
-    // Every remaining row was checked: they go in together, in one transaction. Should the
-    // database still refuse one (another user changed a lot meanwhile), nothing is written.
+    // Every remaining row was checked: they go in together, in one transaction, many rows to
+    // a statement. Should the database still refuse one (another user changed a lot
+    // meanwhile), nothing is written.
     let txn = crate::begin_write(db).await?;
-    let mut events = Vec::new();
-    for row in good {
-        match receive_lot_in(&txn, actor, dealer_id, row.into()).await {
-            Ok((r, ev, _)) => {
-                out.received.push(r);
-                events.extend(ev);
-            }
-            Err(e) => {
-                txn.rollback().await?;
-                return Err(e);
-            }
+    let receipts: Vec<LotReceipt> = good.into_iter().map(LotReceipt::from).collect();
+    match receive_lots_in(&txn, actor, dealer_id, receipts).await {
+        Ok((received, events)) => {
+            txn.commit().await?;
+            out.received = received;
+            out.committed = true;
+            Ok((out, events))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
         }
     }
-    txn.commit().await?;
-    out.committed = true;
-    Ok((out, events))
+}
+
+/// Receives checked lots (see [`check_csv_row`]) into the dealer's store as [`receive_lot_in`]
+/// does one by one, with the same lots, trace events, stock, receipts and ledger lines, in a
+/// number of statements that does not grow with the rows (one per 1 000 rows and table
+/// written), except one update per stock row the lots already have at the store.
+async fn receive_lots_in(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    rows: Vec<LotReceipt>,
+) -> Result<(Vec<stock_receipt::Model>, Vec<DomainEvent>)> {
+    if rows.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let location = store_location(db, dealer_id).await?;
+    let now = crate::now();
+    // The packs, their products, the lots already recorded (locked), their producers and specs.
+    let sku_ids: BTreeSet<i64> = rows.iter().map(|r| r.sku_id).collect();
+    let skus = rows_by_id!(db, sku, sku_ids.iter().copied());
+    let products = rows_by_id!(db, product, skus.values().map(|s| s.product_id));
+    let lot_nos: BTreeSet<String> = rows.iter().map(|r| r.lot_no.trim().to_owned()).collect();
+    let lot_nos: Vec<String> = lot_nos.into_iter().collect();
+    let mut lots: BTreeMap<(i64, String), lot::Model> = BTreeMap::new();
+    for chunk in lot_nos.chunks(crate::IN_CHUNK) {
+        let mut q = lot::Entity::find()
+            .filter(lot::Column::LotNo.is_in(chunk.iter().cloned()))
+            .filter(lot::Column::SkuId.is_in(sku_ids.iter().copied()));
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            q = sea_orm::QuerySelect::lock_exclusive(q);
+        }
+        for l in q.all(db).await? {
+            lots.insert((l.sku_id, l.lot_no.clone()), l);
+        }
+    }
+    // New lots, once each, in file order.
+    let mut new_inputs: Vec<LotInput> = vec![];
+    let mut new_keys: BTreeSet<(i64, String)> = BTreeSet::new();
+    for r in &rows {
+        let key = (r.sku_id, r.lot_no.trim().to_owned());
+        if !lots.contains_key(&key) && new_keys.insert(key) {
+            new_inputs.push(LotInput {
+                sku_id: r.sku_id,
+                lot_no: r.lot_no.trim().to_owned(),
+                producer_id: None,
+                produced_on: r.produced_on,
+                expires_on: r.expires_on,
+                gtin: None,
+                inspection: r.inspection.clone(),
+                unit_codes: vec![],
+            });
+        }
+    }
+    let mut commissioning = vec![];
+    if !new_inputs.is_empty() {
+        let mut made: Vec<lot::Model> = vec![];
+        for chunk in new_inputs.chunks(trace::INSERT_CHUNK) {
+            let models = chunk.iter().map(|i| {
+                let s = &skus[&i.sku_id];
+                new_lot(
+                    actor,
+                    i,
+                    s.id,
+                    i.lot_no.clone(),
+                    products[&s.product_id].producer_id,
+                    s.gtin.clone(),
+                    now,
+                )
+            });
+            let mut stored = lot::Entity::insert_many(models)
+                .exec_with_returning(db)
+                .await
+                .map_err(|e| {
+                    crate::accounts::unique_violation(
+                        e,
+                        "lotNo",
+                        "该规格下已有同一批号",
+                        "this pack size already has a lot with this number",
+                    )
+                })?;
+            stored.sort_by_key(|l| l.id);
+            made.extend(stored);
+        }
+        let producers = rows_by_id!(db, producer, made.iter().map(|l| l.producer_id));
+        let mut sites: BTreeMap<i64, i64> = BTreeMap::new();
+        for (id, p) in &producers {
+            sites.insert(*id, producer_location(db, p).await?.id);
+        }
+        for (l, input) in made.into_iter().zip(&new_inputs) {
+            commissioning.extend(lot_commissioning(actor, &l, sites[&l.producer_id], input));
+            lots.insert((l.sku_id, l.lot_no.clone()), l);
+        }
+    }
+    let producers = rows_by_id!(db, producer, lots.values().map(|l| l.producer_id));
+    let product_ids: Vec<i64> = products.keys().copied().collect();
+    let ferts: BTreeMap<i64, fertiliser_spec::Model> = fertiliser_spec::Entity::find()
+        .filter(fertiliser_spec::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.product_id, f))
+        .collect();
+    let pests: BTreeMap<i64, pesticide_spec::Model> = pesticide_spec::Entity::find()
+        .filter(pesticide_spec::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|x| (x.product_id, x))
+        .collect();
+    // Stock: one row per lot at the store, added to or created.
+    let lot_of = |r: &LotReceipt| &lots[&(r.sku_id, r.lot_no.trim().to_owned())];
+    let mut adds: BTreeMap<i64, i64> = BTreeMap::new();
+    for r in &rows {
+        *adds.entry(lot_of(r).id).or_default() += r.quantity;
+    }
+    let lot_ids: Vec<i64> = adds.keys().copied().collect();
+    let mut have: BTreeSet<i64> = BTreeSet::new();
+    for chunk in lot_ids.chunks(crate::IN_CHUNK) {
+        have.extend(
+            stock::Entity::find()
+                .filter(stock::Column::LocationId.eq(location.id))
+                .filter(stock::Column::DealerId.eq(dealer_id))
+                .filter(stock::Column::LotId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| s.lot_id),
+        );
+    }
+    for (lot_id, n) in adds.iter().filter(|(l, _)| have.contains(l)) {
+        add_stock(db, location.id, *lot_id, dealer_id, *n).await?;
+    }
+    let fresh: Vec<(i64, i64)> = adds
+        .iter()
+        .filter(|(l, _)| !have.contains(l))
+        .map(|(l, n)| (*l, *n))
+        .collect();
+    for chunk in fresh.chunks(trace::INSERT_CHUNK) {
+        stock::Entity::insert_many(chunk.iter().map(|(lot_id, n)| stock::ActiveModel {
+            location_id: Set(location.id),
+            lot_id: Set(*lot_id),
+            dealer_id: Set(dealer_id),
+            on_hand: Set(*n),
+            reserved: Set(0),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    // The receipts, then their receiving events after the new lots' own.
+    let mut receipts: Vec<stock_receipt::Model> = vec![];
+    for chunk in rows.chunks(trace::INSERT_CHUNK) {
+        let models = chunk.iter().map(|r| stock_receipt::ActiveModel {
+            dealer_id: Set(dealer_id),
+            location_id: Set(location.id),
+            lot_id: Set(lot_of(r).id),
+            quantity: Set(r.quantity),
+            unit_cost_fen: Set(r.unit_cost_fen),
+            supplier_name: Set(r.supplier.name.trim().into()),
+            supplier_licence_no: Set(r.supplier.licence_no.trim().into()),
+            supplier_contact: Set(r.supplier.contact.trim().into()),
+            source_document: Set(r.source_document.trim().into()),
+            actor_id: Set(actor.user_id),
+            received_at: Set(trace::micros(now)),
+            ..Default::default()
+        });
+        let mut stored = stock_receipt::Entity::insert_many(models)
+            .exec_with_returning(db)
+            .await?;
+        stored.sort_by_key(|r| r.id);
+        receipts.extend(stored);
+    }
+    let first_receiving = commissioning.len();
+    let mut events = commissioning;
+    for (r, receipt) in rows.iter().zip(&receipts) {
+        let mut e = NewEvent::new(
+            lot_of(r).id,
+            BizStep::Receiving,
+            Disposition::SellableAccessible,
+            r.quantity,
+            Some(actor.user_id),
+        );
+        e.to_location_id = Some(location.id);
+        e.dealer_id = Some(dealer_id);
+        e.occurred_at = now;
+        e.ref_kind = Some("RECEIPT");
+        e.ref_id = Some(receipt.id);
+        e.note = format!(
+            "from {} ({})",
+            receipt.supplier_name, receipt.supplier_licence_no
+        );
+        events.push(e);
+    }
+    let stored = trace::append_many(db, events).await?;
+    // A purchase-ledger line per receipt.
+    let mut lines = vec![];
+    for ((r, receipt), ev) in rows.iter().zip(&receipts).zip(&stored[first_receiving..]) {
+        let l = lot_of(r);
+        let s = &skus[&r.sku_id];
+        let p = &products[&s.product_id];
+        let c = LotContext {
+            lot: l.clone(),
+            sku: s.clone(),
+            product: p.clone(),
+            producer: producers
+                .get(&l.producer_id)
+                .cloned()
+                .ok_or_else(|| Error::not_found("producer", l.producer_id))?,
+        };
+        let spec = spec_of(s, ferts.get(&p.id), pests.get(&p.id));
+        let party = Counterparty {
+            name: receipt.supplier_name.clone(),
+            licence: receipt.supplier_licence_no.clone(),
+            contact: receipt.supplier_contact.clone(),
+            id_number: String::new(),
+        };
+        lines.push(ledger::line(
+            dealer_id,
+            ledger::Kind::Purchase,
+            Some(ev.id),
+            now,
+            &snapshot_of(&c, spec),
+            r.quantity,
+            Fen(r.unit_cost_fen),
+            &party,
+            &receipt.source_document,
+            "",
+        ));
+    }
+    for chunk in lines.chunks(trace::INSERT_CHUNK) {
+        crate::entities::ledger_line::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let events = receipts
+        .iter()
+        .map(|r| DomainEvent::StockChanged {
+            dealer_id,
+            lot_id: r.lot_id,
+            location_id: location.id,
+        })
+        .collect();
+    Ok((receipts, events))
 }
 
 /// A lot as the checks of a CSV receipt need it.

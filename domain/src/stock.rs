@@ -336,16 +336,16 @@ pub async fn insert_lot(
     }
     let now = crate::now();
     let l = new_lot(actor, &input, s.id, lot_no, producer_id, gtin, now)
-    .insert(db)
-    .await
-    .map_err(|e| {
-        crate::accounts::unique_violation(
-            e,
-            "lotNo",
-            "该规格下已有同一批号",
-            "this pack size already has a lot with this number",
-        )
-    })?;
+        .insert(db)
+        .await
+        .map_err(|e| {
+            crate::accounts::unique_violation(
+                e,
+                "lotNo",
+                "该规格下已有同一批号",
+                "this pack size already has a lot with this number",
+            )
+        })?;
     let site = producer_location(db, &prod).await?;
     for e in lot_commissioning(actor, &l, site.id, &input) {
         trace::append(db, e).await?;
@@ -395,7 +395,12 @@ fn new_lot(
 }
 
 /// The trace events of a new lot: commissioning at its producer's site, and its inspection.
-fn lot_commissioning(actor: &Actor, l: &lot::Model, site_id: i64, input: &LotInput) -> Vec<NewEvent> {
+fn lot_commissioning(
+    actor: &Actor,
+    l: &lot::Model,
+    site_id: i64,
+    input: &LotInput,
+) -> Vec<NewEvent> {
     let now = l.created_at;
     let non_conformant = l.status == "ON_HOLD";
     let mut e = NewEvent::new(

@@ -1718,6 +1718,80 @@ async fn a_large_csv_receipt_with_a_bad_last_row_names_it_and_writes_nothing() {
     let lots = lot_numbers(&app, owner, sku).await;
     assert_eq!(lots.iter().filter(|l| l.starts_with("BIG")).count(), n);
     assert_eq!(purchases().await.len(), purchases_before + n);
+
+    // A lot received before and one named twice in a file: each chain goes on in order
+    // (commissioning, inspection, then one receiving event per row), every chain verifies, and
+    // the store holds the sum.
+    let (p, e) = (day(-20), day(700));
+    let file = [
+        format!(
+            "{CSV_HEADER},inspection_report_no,inspection_lab,inspection_result,inspection_date"
+        ),
+        format!(
+            "{},JC-1,湖北省肥料质量监督检验站,合格,{}",
+            csv_row(gtin, "TWICE", &p, &e, "4", "RK-T-1"),
+            day(-19)
+        ),
+        format!("{},,,,", csv_row(gtin, "BIG00000", &p, &e, "5", "RK-T-2")),
+        format!(
+            "{},JC-1,湖北省肥料质量监督检验站,合格,{}",
+            csv_row(gtin, "TWICE", &p, &e, "6", "RK-T-3"),
+            day(-19)
+        ),
+    ]
+    .join("\n");
+    let r = upload_receipts(&app, owner, &c.owner_dealer, &file, "en").await;
+    assert_eq!(
+        (&r["committed"], &r["lotsCreated"], &r["received"]),
+        (&json!(true), &json!(1), &json!(3)),
+        "{r:#}"
+    );
+    let db = app.db();
+    let steps = |lot_no: &'static str| async move {
+        let l = lot::Entity::find()
+            .filter(lot::Column::LotNo.eq(lot_no))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let v = domain::trace::verify(db, l.id).await.unwrap();
+        assert!(v.ok, "{lot_no}: {v:?}");
+        let ev = domain::trace::events_of(db, l.id).await.unwrap();
+        let steps: Vec<(i64, String, i64)> = ev
+            .iter()
+            .map(|e| (e.seq, e.biz_step.clone(), e.quantity))
+            .collect();
+        (l, steps)
+    };
+    let (twice, got) = steps("TWICE").await;
+    assert_eq!(
+        got,
+        [
+            (1, "commissioning".to_owned(), 0),
+            (2, "inspecting".to_owned(), 0),
+            (3, "receiving".to_owned(), 4),
+            (4, "receiving".to_owned(), 6)
+        ]
+    );
+    let (_, got) = steps("BIG00000").await;
+    assert_eq!(
+        got,
+        [
+            (1, "commissioning".to_owned(), 0),
+            (2, "receiving".to_owned(), 1),
+            (3, "receiving".to_owned(), 5)
+        ]
+    );
+    let rows = stock(&app, owner, &c.owner_dealer).await;
+    let twice = {
+        use base64::Engine;
+        json!({ "id": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Lot:{}", twice.id)) })
+    };
+    assert_eq!(on_hand(&rows, &twice, "DEALER_STORE"), 10);
+    let lines = purchases().await;
+    let of_twice: Vec<_> = lines.iter().filter(|l| l["lotNo"] == "TWICE").collect();
+    assert_eq!(of_twice.len(), 2);
+    assert!(of_twice.iter().all(|l| l["unitPriceFen"] == 8550));
 }
 
 // ---------------------------------------------------------------- pesticide unit codes

@@ -1974,7 +1974,8 @@ async fn receive_lots_in(
     // The packs, their products, the lots already recorded (locked), their producers and specs.
     let sku_ids: BTreeSet<i64> = rows.iter().map(|r| r.sku_id).collect();
     let skus = rows_by_id!(db, sku, sku_ids.iter().copied());
-    let products = rows_by_id!(db, product, skus.values().map(|s| s.product_id));
+    let of: BTreeSet<i64> = skus.values().map(|s| s.product_id).collect();
+    let products = rows_by_id!(db, product, of);
     let lot_nos: BTreeSet<String> = rows.iter().map(|r| r.lot_no.trim().to_owned()).collect();
     let lot_nos: Vec<String> = lot_nos.into_iter().collect();
     let mut lots: BTreeMap<(i64, String), lot::Model> = BTreeMap::new();
@@ -2037,7 +2038,8 @@ async fn receive_lots_in(
             stored.sort_by_key(|l| l.id);
             made.extend(stored);
         }
-        let producers = rows_by_id!(db, producer, made.iter().map(|l| l.producer_id));
+        let of: BTreeSet<i64> = made.iter().map(|l| l.producer_id).collect();
+        let producers = rows_by_id!(db, producer, of);
         let mut sites: BTreeMap<i64, i64> = BTreeMap::new();
         for (id, p) in &producers {
             sites.insert(*id, producer_location(db, p).await?.id);
@@ -2047,7 +2049,9 @@ async fn receive_lots_in(
             lots.insert((l.sku_id, l.lot_no.clone()), l);
         }
     }
-    let producers = rows_by_id!(db, producer, lots.values().map(|l| l.producer_id));
+    // Distinct ids only: an `IN` list of one per row would pass SQLite's variable limit.
+    let of: BTreeSet<i64> = lots.values().map(|l| l.producer_id).collect();
+    let producers = rows_by_id!(db, producer, of);
     let product_ids: Vec<i64> = products.keys().copied().collect();
     let ferts: BTreeMap<i64, fertiliser_spec::Model> = fertiliser_spec::Entity::find()
         .filter(fertiliser_spec::Column::ProductId.is_in(product_ids.iter().copied()))

@@ -64,7 +64,37 @@ pub async fn write(
     source_document: &str,
     note: &str,
 ) -> Result<ledger_line::Model> {
-    Ok(ledger_line::ActiveModel {
+    Ok(line(
+        dealer_id,
+        kind,
+        trace_event_id,
+        at,
+        p,
+        quantity,
+        unit_price,
+        party,
+        source_document,
+        note,
+    )
+    .insert(db)
+    .await?)
+}
+
+/// The row [`write`] inserts (for writing many lines in one statement).
+#[allow(clippy::too_many_arguments)]
+pub fn line(
+    dealer_id: i64,
+    kind: Kind,
+    trace_event_id: Option<i64>,
+    at: DateTime<Utc>,
+    p: &ProductSnapshot,
+    quantity: i64,
+    unit_price: Fen,
+    party: &Counterparty,
+    source_document: &str,
+    note: &str,
+) -> ledger_line::ActiveModel {
+    ledger_line::ActiveModel {
         dealer_id: Set(dealer_id),
         kind: Set(kind.as_str().into()),
         trace_event_id: Set(trace_event_id),
@@ -90,8 +120,6 @@ pub async fn write(
         created_at: Set(crate::now()),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
 }
 
 /// A dealer's ledger lines of `kind` with `from <= date <= to` (local dates), oldest first.

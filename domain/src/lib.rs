@@ -17,6 +17,10 @@ macro_rules! rows_by_id {
     };
 }
 
+/// How many values one `IN (...)` list or one multi-row insert carries at most: well under
+/// SQLite's 32 766 bound variables and PostgreSQL's 65 535 parameters per statement.
+pub const IN_CHUNK: usize = 10_000;
+
 pub mod accounts;
 pub mod agronomy;
 pub mod catalog;

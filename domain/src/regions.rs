@@ -217,6 +217,62 @@ pub async fn county_of(db: &impl ConnectionTrait, region_id: i64) -> Result<Opti
     }
 }
 
+/// [`county_of`] for many regions at once: one statement per level climbed (a village is three
+/// levels below its county), not one per region. Regions that are not found, or lie above any
+/// county, map to `None`.
+pub async fn counties_of(
+    db: &impl ConnectionTrait,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<std::collections::BTreeMap<i64, Option<i64>>> {
+    use std::collections::BTreeMap;
+    let start: std::collections::BTreeSet<i64> = ids.into_iter().collect();
+    let mut seen: BTreeMap<i64, region::Model> = BTreeMap::new();
+    let mut todo: Vec<i64> = start.iter().copied().collect();
+    // Each round reads the parents of the regions of the round before; Level has five levels.
+    for _ in 0..8 {
+        if todo.is_empty() {
+            break;
+        }
+        let mut next = vec![];
+        for chunk in todo.chunks(crate::IN_CHUNK) {
+            for r in region::Entity::find()
+                .filter(region::Column::Id.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+            {
+                let climb = !matches!(
+                    Level::parse(&r.level),
+                    Some(Level::County) | Some(Level::Province) | None
+                );
+                if let Some(p) = r.parent_id.filter(|p| climb && !seen.contains_key(p)) {
+                    next.push(p);
+                }
+                seen.insert(r.id, r);
+            }
+        }
+        next.sort_unstable();
+        next.dedup();
+        todo = next;
+    }
+    Ok(start
+        .into_iter()
+        .map(|id| {
+            let mut cur = seen.get(&id);
+            let county = loop {
+                match cur {
+                    None => break None,
+                    Some(r) => match Level::parse(&r.level) {
+                        Some(Level::County) => break Some(r.id),
+                        Some(Level::Province) | None => break None,
+                        _ => cur = r.parent_id.and_then(|p| seen.get(&p)),
+                    },
+                }
+            };
+            (id, county)
+        })
+        .collect())
+}
+
 pub struct NewStation {
     pub village_id: i64,
     pub name_zh: String,

@@ -334,13 +334,44 @@ pub async fn insert_lot(
             "this pack size already has a lot with this number",
         ));
     }
+    let now = crate::now();
+    let l = new_lot(actor, &input, s.id, lot_no, producer_id, gtin, now)
+        .insert(db)
+        .await
+        .map_err(|e| {
+            crate::accounts::unique_violation(
+                e,
+                "lotNo",
+                "该规格下已有同一批号",
+                "this pack size already has a lot with this number",
+            )
+        })?;
+    let site = producer_location(db, &prod).await?;
+    for e in lot_commissioning(actor, &l, site.id, &input) {
+        trace::append(db, e).await?;
+    }
+    if !input.unit_codes.is_empty() {
+        insert_unit_codes(db, &l, &p, &input.unit_codes).await?;
+    }
+    Ok(l)
+}
+
+/// The row of a new lot as its producer released it (ON_HOLD when it failed inspection).
+fn new_lot(
+    actor: &Actor,
+    input: &LotInput,
+    sku_id: i64,
+    lot_no: String,
+    producer_id: i64,
+    gtin: Option<String>,
+    now: DateTime<Utc>,
+) -> lot::ActiveModel {
     let non_conformant = input
         .inspection
         .as_ref()
         .is_some_and(|i| i.result == "NON_CONFORMANT");
-    let now = crate::now();
-    let l = lot::ActiveModel {
-        sku_id: Set(s.id),
+    lot::ActiveModel {
+        sku_id: Set(sku_id),
         lot_no: Set(lot_no),
         producer_id: Set(producer_id),
         produced_on: Set(input.produced_on),
@@ -361,17 +392,17 @@ pub async fn insert_lot(
         created_at: Set(now),
         ..Default::default()
     }
-    .insert(db)
-    .await
-    .map_err(|e| {
-        crate::accounts::unique_violation(
-            e,
-            "lotNo",
-            "该规格下已有同一批号",
-            "this pack size already has a lot with this number",
-        )
-    })?;
-    let site = producer_location(db, &prod).await?;
+}
+
+/// The trace events of a new lot: commissioning at its producer's site, and its inspection.
+fn lot_commissioning(
+    actor: &Actor,
+    l: &lot::Model,
+    site_id: i64,
+    input: &LotInput,
+) -> Vec<NewEvent> {
+    let now = l.created_at;
+    let non_conformant = l.status == "ON_HOLD";
     let mut e = NewEvent::new(
         l.id,
         BizStep::Commissioning,
@@ -379,13 +410,13 @@ pub async fn insert_lot(
         0,
         Some(actor.user_id).filter(|u| *u > 0),
     );
-    e.location_id = Some(site.id);
+    e.location_id = Some(site_id);
     e.occurred_at = cst_midnight(input.produced_on).unwrap_or(now);
     e.note = format!(
         "produced {}, expires {}",
         input.produced_on, input.expires_on
     );
-    trace::append(db, e).await?;
+    let mut out = vec![e];
     if let Some(i) = &input.inspection {
         let mut e = NewEvent::new(
             l.id,
@@ -398,15 +429,12 @@ pub async fn insert_lot(
             0,
             Some(actor.user_id).filter(|u| *u > 0),
         );
-        e.location_id = Some(site.id);
+        e.location_id = Some(site_id);
         e.occurred_at = cst_midnight(i.date).unwrap_or(now);
         e.note = format!("{} {} {}", i.report_no.trim(), i.lab.trim(), i.date);
-        trace::append(db, e).await?;
+        out.push(e);
     }
-    if !input.unit_codes.is_empty() {
-        insert_unit_codes(db, &l, &p, &input.unit_codes).await?;
-    }
-    Ok(l)
+    out
 }
 
 pub async fn lot(db: &impl ConnectionTrait, id: i64) -> Result<lot::Model> {
@@ -1044,8 +1072,22 @@ async fn spec_text(
     s: &sku::Model,
     p: &product::Model,
 ) -> Result<String> {
+    let f = fertiliser_spec::Entity::find_by_id(p.id).one(db).await?;
+    let x = match f {
+        Some(_) => None,
+        None => pesticide_spec::Entity::find_by_id(p.id).one(db).await?,
+    };
+    Ok(spec_of(s, f.as_ref(), x.as_ref()))
+}
+
+/// [`spec_text`] given the product's fertiliser or pesticide spec.
+fn spec_of(
+    s: &sku::Model,
+    f: Option<&fertiliser_spec::Model>,
+    x: Option<&pesticide_spec::Model>,
+) -> String {
     let mut spec = pack_label(s);
-    if let Some(f) = fertiliser_spec::Entity::find_by_id(p.id).one(db).await? {
+    if let Some(f) = f {
         spec.push_str(&format!(
             " · {}",
             types::Analysis {
@@ -1054,9 +1096,9 @@ async fn spec_text(
                 k2o: f.k2o_pct
             }
         ));
-    } else if let Some(x) = pesticide_spec::Entity::find_by_id(p.id).one(db).await? {
+    } else if let Some(x) = x {
         let actives: Vec<crate::catalog::Active> =
-            serde_json::from_value(x.actives).unwrap_or_default();
+            serde_json::from_value(x.actives.clone()).unwrap_or_default();
         let a = actives
             .iter()
             .map(|a| format!("{}{}{}", a.name_zh, a.content, a.content_unit))
@@ -1064,15 +1106,20 @@ async fn spec_text(
             .join("+");
         spec.push_str(&format!(" · {a} {}", x.formulation));
     }
-    Ok(spec)
+    spec
 }
 
 async fn snapshot(db: &impl ConnectionTrait, c: &LotContext) -> Result<ProductSnapshot> {
-    Ok(ProductSnapshot {
+    let spec = spec_text(db, &c.sku, &c.product).await?;
+    Ok(snapshot_of(c, spec))
+}
+
+fn snapshot_of(c: &LotContext, spec: String) -> ProductSnapshot {
+    ProductSnapshot {
         product_id: c.product.id,
         name_zh: c.product.name_zh.clone(),
         name_en: c.product.name_en.clone(),
-        spec: spec_text(db, &c.sku, &c.product).await?,
+        spec,
         registration_no: c.product.registration_no.clone().unwrap_or_else(|| {
             if c.product.registration_exempt {
                 "免登记".into()
@@ -1082,7 +1129,7 @@ async fn snapshot(db: &impl ConnectionTrait, c: &LotContext) -> Result<ProductSn
         }),
         producer_name: c.producer.name_zh.clone(),
         lot_no: c.lot.lot_no.clone(),
-    })
+    }
 }
 
 // ---------------------------------------------------------------- receipts
@@ -1341,15 +1388,45 @@ pub const COLUMNS: &[(&str, &[&str], bool)] = &[
 
 /// The 1-based line of the file a CSV record starts on. Counted from the byte offset, because
 /// the csv crate's own line count is one short for files with CRLF line ends (what Excel on
-/// Windows saves).
+/// Windows saves). For every record of a file in turn, use a [`CsvLines`] instead: this counts
+/// from the start of the text each time.
 pub fn csv_line(text: &str, pos: &csv::Position) -> usize {
-    let bytes = text.as_bytes();
-    let mut at = (pos.byte() as usize).min(bytes.len());
-    // With CRLF the reported start can sit on the line break before the record.
-    while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
-        at += 1;
+    CsvLines::new(text).line(pos)
+}
+
+/// Lines of the records of one file, asked in file order: each call counts only the line breaks
+/// since the previous record, so a whole file costs one pass over its text (not one per row).
+pub struct CsvLines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    breaks: usize,
+}
+
+impl<'a> CsvLines<'a> {
+    pub fn new(text: &'a str) -> Self {
+        CsvLines {
+            bytes: text.as_bytes(),
+            at: 0,
+            breaks: 0,
+        }
     }
-    bytes[..at].iter().filter(|b| **b == b'\n').count() + 1
+
+    pub fn line(&mut self, pos: &csv::Position) -> usize {
+        let bytes = self.bytes;
+        let mut at = (pos.byte() as usize).min(bytes.len());
+        // With CRLF the reported start can sit on the line break before the record.
+        while at < bytes.len() && matches!(bytes[at], b'\r' | b'\n') {
+            at += 1;
+        }
+        if at < self.at {
+            // Asked out of order: count again from the start.
+            self.at = 0;
+            self.breaks = 0;
+        }
+        self.breaks += bytes[self.at..at].iter().filter(|b| **b == b'\n').count();
+        self.at = at;
+        self.breaks + 1
+    }
 }
 
 /// Parses yuan with at most two decimals (`12.5`, `12.50`, `1,200`) into fen, exactly.
@@ -1463,13 +1540,69 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     if !out.errors.is_empty() {
         return Ok((out, vec![]));
     }
-    // Parse every row first: format errors need no database.
-    let mut rows = Vec::new();
+    // One pass over the text: every record with its line, and what its pack is named by, so
+    // that the packs of the whole file are looked up in a few statements, not one per row.
+    let mut lines = CsvLines::new(text);
+    let mut records = Vec::new();
+    let (mut gtins, mut sku_ids, mut names) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    let cell_of = |rec: &csv::StringRecord, name: &str| {
+        index
+            .get(name)
+            .and_then(|i| rec.get(*i))
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
     for rec in rdr.records() {
-        let rec = match rec {
-            Ok(r) => r,
+        match rec {
+            Ok(rec) => {
+                let line = rec.position().map(|p| lines.line(p)).unwrap_or(0);
+                match (
+                    cell_of(&rec, "sku"),
+                    cell_of(&rec, "product"),
+                    cell_of(&rec, "pack"),
+                ) {
+                    (Some(v), _, _) if v.len() >= 8 => {
+                        if let Ok(g) = Gtin::parse("sku", &v) {
+                            gtins.insert(g.as_str().to_owned());
+                        }
+                    }
+                    (Some(v), _, _) => {
+                        if let Ok(id) = v.parse::<i64>() {
+                            sku_ids.insert(id);
+                        }
+                    }
+                    (None, Some(n), Some(p)) => {
+                        names.insert((n, p));
+                    }
+                    _ => {}
+                }
+                records.push(Ok((line, rec)));
+            }
             Err(e) => {
-                let line = e.position().map(|p| csv_line(text, p)).unwrap_or(0);
+                let line = e.position().map(|p| lines.line(p)).unwrap_or(0);
+                records.push(Err((line, e)));
+            }
+        }
+    }
+    let gtins: Vec<String> = gtins.into_iter().collect();
+    let by_gtin = crate::catalog::packs_by_gtin(db, &gtins).await?;
+    let sku_ids: Vec<i64> = sku_ids.into_iter().collect();
+    let mut by_id = BTreeMap::new();
+    for chunk in sku_ids.chunks(crate::IN_CHUNK) {
+        by_id.extend(rows_by_id!(db, sku, chunk.iter().copied()));
+    }
+    let names: Vec<(String, String)> = names.into_iter().collect();
+    let by_name: BTreeMap<(String, String), crate::catalog::PackMatch> = names
+        .iter()
+        .cloned()
+        .zip(crate::catalog::packs_named(db, &names).await?)
+        .collect();
+    // Then every row is checked against them, in file order.
+    let mut rows = Vec::new();
+    for rec in records {
+        let (line, rec) = match rec {
+            Ok(r) => r,
+            Err((line, e)) => {
                 out.errors.push(RowError {
                     line,
                     column: None,
@@ -1481,7 +1614,6 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 continue;
             }
         };
-        let line = rec.position().map(|p| csv_line(text, p)).unwrap_or(0);
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }
@@ -1624,7 +1756,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             pack_name.as_deref(),
         ) {
             (Some(v), _, _) if v.len() >= 8 => match Gtin::parse("sku", v) {
-                Ok(g) => match crate::catalog::pack_by_gtin(db, g.as_str()).await? {
+                Ok(g) => match by_gtin.get(g.as_str()) {
                     Some(s) => Some(s.id),
                     None => {
                         bad(
@@ -1645,7 +1777,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 }
             },
             (Some(v), _, _) => match v.parse::<i64>() {
-                Ok(id) if sku::Entity::find_by_id(id).one(db).await?.is_some() => Some(id),
+                Ok(id) if by_id.contains_key(&id) => Some(id),
                 _ => {
                     bad(
                         "sku",
@@ -1656,7 +1788,12 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 }
             },
             (None, Some(name), Some(pack)) => {
-                match crate::catalog::pack_named(db, name, pack).await? {
+                let key = (name.to_owned(), pack.to_owned());
+                match by_name
+                    .get(&key)
+                    .cloned()
+                    .unwrap_or(crate::catalog::PackMatch::NoProduct)
+                {
                     crate::catalog::PackMatch::One(s) => Some(s.id),
                     crate::catalog::PackMatch::NoProduct => {
                         bad(
@@ -1745,24 +1882,53 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
         return Ok((out, vec![]));
     }
-    // Apply the good rows in one transaction; each row in a savepoint so a row that fails on
-    // the database is reported and (with SkipInvalid) leaves the others standing. A preview
-    // runs the same and rolls everything back.
-    let txn = crate::begin_write(db).await?;
-    let mut events = Vec::new();
+    // What the database would refuse, for every row at once: the lots the file names that are
+    // recorded already (one statement per 10 000 lot numbers), then each row in turn as
+    // receiving it would check it. A lot the file creates is recorded for the rows after it.
+    let lot_nos: BTreeSet<String> = rows.iter().map(|r| r.lot_no.trim().to_owned()).collect();
+    let lot_nos: Vec<String> = lot_nos.into_iter().collect();
+    let row_skus: BTreeSet<i64> = rows.iter().map(|r| r.sku_id).collect();
+    let mut known: BTreeMap<(i64, String), KnownLot> = BTreeMap::new();
+    for chunk in lot_nos.chunks(crate::IN_CHUNK) {
+        for l in lot::Entity::find()
+            .filter(lot::Column::LotNo.is_in(chunk.iter().cloned()))
+            .filter(lot::Column::SkuId.is_in(row_skus.iter().copied()))
+            .all(db)
+            .await?
+        {
+            known.insert(
+                (l.sku_id, l.lot_no.clone()),
+                KnownLot {
+                    lot_no: l.lot_no,
+                    produced_on: l.produced_on,
+                    expires_on: l.expires_on,
+                    recalled: l.status == "RECALLED",
+                },
+            );
+        }
+    }
+    let today = crate::today();
+    let mut good = Vec::new();
     for row in rows {
-        let sp = txn.begin().await?;
         let line = row.line;
-        match receive_lot_in(&sp, actor, dealer_id, row.into()).await {
-            Ok((r, ev, created)) => {
-                sp.commit().await?;
-                out.received.push(r);
+        match check_csv_row(&row, &known, today) {
+            Ok(created) => {
+                if created {
+                    known.insert(
+                        (row.sku_id, row.lot_no.trim().to_owned()),
+                        KnownLot {
+                            lot_no: row.lot_no.trim().to_owned(),
+                            produced_on: row.produced_on,
+                            expires_on: row.expires_on,
+                            recalled: false,
+                        },
+                    );
+                }
                 out.good_lines.push(line);
                 out.lots_created += usize::from(created);
-                events.extend(ev);
+                good.push(row);
             }
             Err(Error::Invalid(errs)) => {
-                sp.rollback().await?;
                 for e in errs {
                     let col = csv_column_for(&e.field);
                     let i = col.and_then(|c| index.get(c).copied());
@@ -1781,17 +1947,369 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
     }
     out.errors.sort_by_key(|e| (e.line, e.column));
     if policy == CsvPolicy::Preview || (policy == CsvPolicy::RejectAll && !out.errors.is_empty()) {
-        txn.rollback().await?;
-        out.received.clear();
         if policy == CsvPolicy::RejectAll {
             out.lots_created = 0;
             out.good_lines.clear();
         }
         return Ok((out, vec![]));
     }
-    txn.commit().await?;
-    out.committed = true;
-    Ok((out, events))
+    // Every remaining row was checked: they go in together, in one transaction, many rows to
+    // a statement. Should the database still refuse one (another user changed a lot
+    // meanwhile), nothing is written.
+    let txn = crate::begin_write(db).await?;
+    let receipts: Vec<LotReceipt> = good.into_iter().map(LotReceipt::from).collect();
+    match receive_lots_in(&txn, actor, dealer_id, receipts).await {
+        Ok((received, events)) => {
+            txn.commit().await?;
+            out.received = received;
+            out.committed = true;
+            Ok((out, events))
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            Err(e)
+        }
+    }
+}
+
+/// Receives checked lots (see [`check_csv_row`]) into the dealer's store as [`receive_lot_in`]
+/// does one by one, with the same lots, trace events, stock, receipts and ledger lines, in a
+/// number of statements that does not grow with the rows (one per 1 000 rows and table
+/// written), except one update per stock row the lots already have at the store.
+async fn receive_lots_in(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    rows: Vec<LotReceipt>,
+) -> Result<(Vec<stock_receipt::Model>, Vec<DomainEvent>)> {
+    if rows.is_empty() {
+        return Ok((vec![], vec![]));
+    }
+    let location = store_location(db, dealer_id).await?;
+    let now = crate::now();
+    // The packs, their products, the lots already recorded (locked), their producers and specs.
+    let sku_ids: BTreeSet<i64> = rows.iter().map(|r| r.sku_id).collect();
+    let skus = rows_by_id!(db, sku, sku_ids.iter().copied());
+    let of: BTreeSet<i64> = skus.values().map(|s| s.product_id).collect();
+    let products = rows_by_id!(db, product, of);
+    let lot_nos: BTreeSet<String> = rows.iter().map(|r| r.lot_no.trim().to_owned()).collect();
+    let lot_nos: Vec<String> = lot_nos.into_iter().collect();
+    let mut lots: BTreeMap<(i64, String), lot::Model> = BTreeMap::new();
+    for chunk in lot_nos.chunks(crate::IN_CHUNK) {
+        let mut q = lot::Entity::find()
+            .filter(lot::Column::LotNo.is_in(chunk.iter().cloned()))
+            .filter(lot::Column::SkuId.is_in(sku_ids.iter().copied()));
+        if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+            q = sea_orm::QuerySelect::lock_exclusive(q);
+        }
+        for l in q.all(db).await? {
+            lots.insert((l.sku_id, l.lot_no.clone()), l);
+        }
+    }
+    // New lots, once each, in file order.
+    let mut new_inputs: Vec<LotInput> = vec![];
+    let mut new_keys: BTreeSet<(i64, String)> = BTreeSet::new();
+    for r in &rows {
+        let key = (r.sku_id, r.lot_no.trim().to_owned());
+        if !lots.contains_key(&key) && new_keys.insert(key) {
+            new_inputs.push(LotInput {
+                sku_id: r.sku_id,
+                lot_no: r.lot_no.trim().to_owned(),
+                producer_id: None,
+                produced_on: r.produced_on,
+                expires_on: r.expires_on,
+                gtin: None,
+                inspection: r.inspection.clone(),
+                unit_codes: vec![],
+            });
+        }
+    }
+    let mut commissioning = vec![];
+    if !new_inputs.is_empty() {
+        let mut made: Vec<lot::Model> = vec![];
+        for chunk in new_inputs.chunks(trace::INSERT_CHUNK) {
+            let models = chunk.iter().map(|i| {
+                let s = &skus[&i.sku_id];
+                new_lot(
+                    actor,
+                    i,
+                    s.id,
+                    i.lot_no.clone(),
+                    products[&s.product_id].producer_id,
+                    s.gtin.clone(),
+                    now,
+                )
+            });
+            let mut stored = lot::Entity::insert_many(models)
+                .exec_with_returning(db)
+                .await
+                .map_err(|e| {
+                    crate::accounts::unique_violation(
+                        e,
+                        "lotNo",
+                        "该规格下已有同一批号",
+                        "this pack size already has a lot with this number",
+                    )
+                })?;
+            stored.sort_by_key(|l| l.id);
+            made.extend(stored);
+        }
+        let of: BTreeSet<i64> = made.iter().map(|l| l.producer_id).collect();
+        let producers = rows_by_id!(db, producer, of);
+        let mut sites: BTreeMap<i64, i64> = BTreeMap::new();
+        for (id, p) in &producers {
+            sites.insert(*id, producer_location(db, p).await?.id);
+        }
+        for (l, input) in made.into_iter().zip(&new_inputs) {
+            commissioning.extend(lot_commissioning(actor, &l, sites[&l.producer_id], input));
+            lots.insert((l.sku_id, l.lot_no.clone()), l);
+        }
+    }
+    // Distinct ids only: an `IN` list of one per row would pass SQLite's variable limit.
+    let of: BTreeSet<i64> = lots.values().map(|l| l.producer_id).collect();
+    let producers = rows_by_id!(db, producer, of);
+    let product_ids: Vec<i64> = products.keys().copied().collect();
+    let ferts: BTreeMap<i64, fertiliser_spec::Model> = fertiliser_spec::Entity::find()
+        .filter(fertiliser_spec::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|f| (f.product_id, f))
+        .collect();
+    let pests: BTreeMap<i64, pesticide_spec::Model> = pesticide_spec::Entity::find()
+        .filter(pesticide_spec::Column::ProductId.is_in(product_ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|x| (x.product_id, x))
+        .collect();
+    // Stock: one row per lot at the store, added to or created.
+    let lot_of = |r: &LotReceipt| &lots[&(r.sku_id, r.lot_no.trim().to_owned())];
+    let mut adds: BTreeMap<i64, i64> = BTreeMap::new();
+    for r in &rows {
+        *adds.entry(lot_of(r).id).or_default() += r.quantity;
+    }
+    let lot_ids: Vec<i64> = adds.keys().copied().collect();
+    let mut have: BTreeSet<i64> = BTreeSet::new();
+    for chunk in lot_ids.chunks(crate::IN_CHUNK) {
+        have.extend(
+            stock::Entity::find()
+                .filter(stock::Column::LocationId.eq(location.id))
+                .filter(stock::Column::DealerId.eq(dealer_id))
+                .filter(stock::Column::LotId.is_in(chunk.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|s| s.lot_id),
+        );
+    }
+    for (lot_id, n) in adds.iter().filter(|(l, _)| have.contains(l)) {
+        add_stock(db, location.id, *lot_id, dealer_id, *n).await?;
+    }
+    let fresh: Vec<(i64, i64)> = adds
+        .iter()
+        .filter(|(l, _)| !have.contains(l))
+        .map(|(l, n)| (*l, *n))
+        .collect();
+    for chunk in fresh.chunks(trace::INSERT_CHUNK) {
+        stock::Entity::insert_many(chunk.iter().map(|(lot_id, n)| stock::ActiveModel {
+            location_id: Set(location.id),
+            lot_id: Set(*lot_id),
+            dealer_id: Set(dealer_id),
+            on_hand: Set(*n),
+            reserved: Set(0),
+            updated_at: Set(now),
+            ..Default::default()
+        }))
+        .exec_without_returning(db)
+        .await?;
+    }
+    // The receipts, then their receiving events after the new lots' own.
+    let mut receipts: Vec<stock_receipt::Model> = vec![];
+    for chunk in rows.chunks(trace::INSERT_CHUNK) {
+        let models = chunk.iter().map(|r| stock_receipt::ActiveModel {
+            dealer_id: Set(dealer_id),
+            location_id: Set(location.id),
+            lot_id: Set(lot_of(r).id),
+            quantity: Set(r.quantity),
+            unit_cost_fen: Set(r.unit_cost_fen),
+            supplier_name: Set(r.supplier.name.trim().into()),
+            supplier_licence_no: Set(r.supplier.licence_no.trim().into()),
+            supplier_contact: Set(r.supplier.contact.trim().into()),
+            source_document: Set(r.source_document.trim().into()),
+            actor_id: Set(actor.user_id),
+            received_at: Set(trace::micros(now)),
+            ..Default::default()
+        });
+        let mut stored = stock_receipt::Entity::insert_many(models)
+            .exec_with_returning(db)
+            .await?;
+        stored.sort_by_key(|r| r.id);
+        receipts.extend(stored);
+    }
+    let first_receiving = commissioning.len();
+    let mut events = commissioning;
+    for (r, receipt) in rows.iter().zip(&receipts) {
+        let mut e = NewEvent::new(
+            lot_of(r).id,
+            BizStep::Receiving,
+            Disposition::SellableAccessible,
+            r.quantity,
+            Some(actor.user_id),
+        );
+        e.to_location_id = Some(location.id);
+        e.dealer_id = Some(dealer_id);
+        e.occurred_at = now;
+        e.ref_kind = Some("RECEIPT");
+        e.ref_id = Some(receipt.id);
+        e.note = format!(
+            "from {} ({})",
+            receipt.supplier_name, receipt.supplier_licence_no
+        );
+        events.push(e);
+    }
+    let stored = trace::append_many(db, events).await?;
+    // A purchase-ledger line per receipt.
+    let mut lines = vec![];
+    for ((r, receipt), ev) in rows.iter().zip(&receipts).zip(&stored[first_receiving..]) {
+        let l = lot_of(r);
+        let s = &skus[&r.sku_id];
+        let p = &products[&s.product_id];
+        let c = LotContext {
+            lot: l.clone(),
+            sku: s.clone(),
+            product: p.clone(),
+            producer: producers
+                .get(&l.producer_id)
+                .cloned()
+                .ok_or_else(|| Error::not_found("producer", l.producer_id))?,
+        };
+        let spec = spec_of(s, ferts.get(&p.id), pests.get(&p.id));
+        let party = Counterparty {
+            name: receipt.supplier_name.clone(),
+            licence: receipt.supplier_licence_no.clone(),
+            contact: receipt.supplier_contact.clone(),
+            id_number: String::new(),
+        };
+        lines.push(ledger::line(
+            dealer_id,
+            ledger::Kind::Purchase,
+            Some(ev.id),
+            now,
+            &snapshot_of(&c, spec),
+            r.quantity,
+            Fen(r.unit_cost_fen),
+            &party,
+            &receipt.source_document,
+            "",
+        ));
+    }
+    for chunk in lines.chunks(trace::INSERT_CHUNK) {
+        crate::entities::ledger_line::Entity::insert_many(chunk.iter().cloned())
+            .exec_without_returning(db)
+            .await?;
+    }
+    let events = receipts
+        .iter()
+        .map(|r| DomainEvent::StockChanged {
+            dealer_id,
+            lot_id: r.lot_id,
+            location_id: location.id,
+        })
+        .collect();
+    Ok((receipts, events))
+}
+
+/// A lot as the checks of a CSV receipt need it.
+struct KnownLot {
+    lot_no: String,
+    produced_on: NaiveDate,
+    expires_on: NaiveDate,
+    recalled: bool,
+}
+
+/// What [`receive_lot_in`] would refuse about a CSV row, without the database: the lots named
+/// are in `known`. Ok(true) when the row creates its lot.
+fn check_csv_row(
+    row: &CsvRow,
+    known: &BTreeMap<(i64, String), KnownLot>,
+    today: NaiveDate,
+) -> Result<bool> {
+    let (created, recalled, expires_on) =
+        match known.get(&(row.sku_id, row.lot_no.trim().to_owned())) {
+            Some(l) if l.produced_on != row.produced_on || l.expires_on != row.expires_on => {
+                return Err(Error::invalid(
+                    "expires_on",
+                    Code::CodeMismatch,
+                    format!(
+                        "批号 {} 已登记，但生产日期或有效期不同（{} / {}）",
+                        l.lot_no, l.produced_on, l.expires_on
+                    ),
+                    format!(
+                        "lot {} exists with other dates ({} / {})",
+                        l.lot_no, l.produced_on, l.expires_on
+                    ),
+                ));
+            }
+            Some(l) => (false, l.recalled, l.expires_on),
+            None => {
+                // As insert_lot checks a new lot.
+                let mut errs = Errors::new();
+                errs.take(types::name("lotNo", &row.lot_no, 20));
+                if row.expires_on <= row.produced_on {
+                    errs.push(FieldError::new(
+                        "expiresOn",
+                        Code::OutOfRange,
+                        "有效期应晚于生产日期",
+                        "expiry must be after the production date",
+                    ));
+                }
+                if row.produced_on > today {
+                    errs.push(FieldError::new(
+                        "producedOn",
+                        Code::OutOfRange,
+                        "生产日期不能晚于今天",
+                        "production date cannot be in the future",
+                    ));
+                }
+                if let Some(i) = &row.inspection {
+                    validate_inspection(&mut errs, i, "inspection");
+                }
+                errs.finish()?;
+                (true, false, row.expires_on)
+            }
+        };
+    // As receive_in checks a receipt.
+    let mut errs = Errors::new();
+    errs.take(qty("quantity", row.quantity));
+    if !(0..=100_000_000).contains(&row.unit_cost_fen) {
+        errs.push(FieldError::new(
+            "unitCostFen",
+            Code::InvalidPrice,
+            "进货单价（分）应在 0 到 1 亿之间",
+            "unit cost (fen) must be between 0 and 100,000,000",
+        ));
+    }
+    validate_supplier(&mut errs, &row.supplier);
+    errs.take(types::name("sourceDocument", &row.source_document, 100));
+    errs.finish()?;
+    if recalled {
+        return Err(Error::invalid(
+            "lotId",
+            Code::LotRecalled,
+            "该批次已被召回，不能入库",
+            "this lot is recalled and cannot be received",
+        ));
+    }
+    if today >= expires_on {
+        return Err(Error::invalid(
+            "lotId",
+            Code::LotNotSellable,
+            "该批次已过期，不能入库",
+            "this lot has expired and cannot be received",
+        ));
+    }
+    Ok(created)
 }
 
 impl From<CsvRow> for LotReceipt {

@@ -1547,6 +1547,266 @@ async fn csv_rows_saved_with_crlf_line_ends_are_named_by_their_line() {
     assert_eq!(row_errors(&crlf), expected, "CRLF");
 }
 
+/// A receipt file of `n` rows over one pack, each a new lot `{tag}{i}`, the last with `last`
+/// as its quantity and `last_expiry` as its expiry.
+fn receipt_file(gtin: &str, tag: &str, n: usize, last: &str, last_expiry: &str) -> String {
+    let (p, e) = (day(-20), day(700));
+    let mut rows = vec![CSV_HEADER.to_owned()];
+    for i in 0..n {
+        let (qty, exp) = if i + 1 == n {
+            (last.to_owned(), last_expiry.to_owned())
+        } else {
+            ((1 + i % 9).to_string(), e.clone())
+        };
+        rows.push(csv_row(
+            gtin,
+            &format!("{tag}{i:05}"),
+            &p,
+            &exp,
+            &qty,
+            &format!("RK-{tag}-{i}"),
+        ));
+    }
+    rows.join("\n")
+}
+
+/// A receipt file uploaded to `receipts.csv` (REJECT_ALL), messages in `lang`: the response.
+async fn upload_receipts(
+    app: &TestApp,
+    token: &str,
+    dealer: &Value,
+    file: &str,
+    lang: &str,
+) -> Value {
+    let path = format!(
+        "/dealers/{}/receipts.csv?policy=REJECT_ALL&lang={lang}",
+        dealer.as_str().unwrap()
+    );
+    let resp = app
+        .client
+        .post(app.url(&path))
+        .bearer_auth(token)
+        .body(file.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = resp.status().as_u16();
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        status,
+        if body["committed"] == true { 200 } else { 422 },
+        "{body:#}"
+    );
+    body
+}
+
+/// Issue 14: checking a receipt file reads the packs and lots of the whole file in a few
+/// statements, so a file of 2 000 rows costs the same SQL as one of 20, whether its bad last
+/// row is refused by the format check or by the database check (a lot already recorded with
+/// other dates).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn checking_a_csv_receipt_costs_the_same_sql_for_20_or_2000_rows() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| {
+        is_category(o, "FERTILISER") && o["sku"]["gtin"].is_string()
+    })
+    .clone();
+    let gtin = o["sku"]["gtin"].as_str().unwrap();
+    // A lot the files name again on their last line, with another expiry.
+    let known = [
+        CSV_HEADER.to_owned(),
+        csv_row(gtin, "SQL-KNOWN", &day(-20), &day(700), "1", "RK-SQL-0"),
+    ]
+    .join("\n");
+    let r = receive_csv(&app, owner, &c.owner_dealer, &known, "REJECT_ALL").await;
+    assert_eq!(r["committed"], true, "{r:#}");
+    let mut counts = vec![];
+    for n in [20, 2000, 20] {
+        for (what, file, code) in [
+            (
+                "format",
+                receipt_file(gtin, "SQLF", n, "十二", &day(700)),
+                "INVALID_FORMAT",
+            ),
+            (
+                "database",
+                receipt_file(gtin, "SQLD", n, "3", &day(720))
+                    .replace(&format!("SQLD{:05}", n - 1), "SQL-KNOWN"),
+                "CODE_MISMATCH",
+            ),
+        ] {
+            let before = app.statements();
+            let r = upload_receipts(&app, owner, &c.owner_dealer, &file, "en").await;
+            let sql = app.statements() - before;
+            assert_eq!(r["committed"], false);
+            let errs = row_errors(&r);
+            assert_eq!(errs.len(), 1, "{what} {n}: {errs:?}");
+            assert_eq!(
+                (errs[0].0, errs[0].3.as_str()),
+                (n as i64 + 1, code),
+                "{what} {n}"
+            );
+            println!("{what}, {n} rows: {sql} SQL statements");
+            counts.push((what, n, sql));
+        }
+    }
+    for what in ["format", "database"] {
+        let of: Vec<u64> = counts.iter().filter(|c| c.0 == what).map(|c| c.2).collect();
+        assert!(
+            of.iter().all(|n| *n == of[0]),
+            "statements vary with the rows ({what} check): {counts:?}"
+        );
+    }
+}
+
+/// Issue 14: a large file whose last row is bad is refused as a whole, naming that row's line
+/// and column in both languages, and writes nothing; the same file with the row mended goes
+/// in whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_csv_receipt_with_a_bad_last_row_names_it_and_writes_nothing() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let o = offer(&d, |o| {
+        is_category(o, "FERTILISER") && o["sku"]["gtin"].is_string()
+    })
+    .clone();
+    let (sku, gtin) = (&o["sku"]["id"], o["sku"]["gtin"].as_str().unwrap());
+    let n = 3000;
+    let stock_before = stock(&app, owner, &c.owner_dealer).await;
+    let purchases =
+        || async { ledger(&app, owner, &c.owner_dealer, "PURCHASE", &day(-1), &day(0)).await };
+    let purchases_before = purchases().await.len();
+    // CRLF line ends, as Excel saves them: the line is still the file's.
+    let file = receipt_file(gtin, "BIG", n, "1000001", &day(700)).replace('\n', "\r\n");
+    let zh = upload_receipts(&app, owner, &c.owner_dealer, &file, "zh").await;
+    let en = upload_receipts(&app, owner, &c.owner_dealer, &file, "en").await;
+    for r in [&zh, &en] {
+        assert_eq!(r["committed"], false);
+        assert_eq!(r["received"], 0);
+        assert_eq!(r["lotsCreated"], 0);
+        assert_eq!(
+            row_errors(r),
+            [(
+                n as i64 + 1,
+                Some(5),
+                "quantity".to_owned(),
+                "INVALID_FORMAT".to_owned()
+            )]
+        );
+    }
+    assert!(
+        zh["rowErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("数量“1000001”"),
+        "{zh:#}"
+    );
+    assert!(
+        en["rowErrors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("quantity \"1000001\""),
+        "{en:#}"
+    );
+    let lots = lot_numbers(&app, owner, sku).await;
+    assert!(
+        !lots.iter().any(|l| l.starts_with("BIG")),
+        "nothing written"
+    );
+    assert_eq!(stock(&app, owner, &c.owner_dealer).await, stock_before);
+    assert_eq!(purchases().await.len(), purchases_before);
+
+    // Mended, it goes in whole: every lot, its stock and its purchase line.
+    let file = receipt_file(gtin, "BIG", n, "7", &day(700));
+    let r = upload_receipts(&app, owner, &c.owner_dealer, &file, "en").await;
+    assert_eq!(r["committed"], true);
+    assert_eq!(r["lotsCreated"], n);
+    assert_eq!(r["received"], n);
+    assert_eq!(row_errors(&r), []);
+    let lots = lot_numbers(&app, owner, sku).await;
+    assert_eq!(lots.iter().filter(|l| l.starts_with("BIG")).count(), n);
+    assert_eq!(purchases().await.len(), purchases_before + n);
+
+    // A lot received before and one named twice in a file: each chain goes on in order
+    // (commissioning, inspection, then one receiving event per row), every chain verifies, and
+    // the store holds the sum.
+    let (p, e) = (day(-20), day(700));
+    let file = [
+        format!(
+            "{CSV_HEADER},inspection_report_no,inspection_lab,inspection_result,inspection_date"
+        ),
+        format!(
+            "{},JC-1,湖北省肥料质量监督检验站,合格,{}",
+            csv_row(gtin, "TWICE", &p, &e, "4", "RK-T-1"),
+            day(-19)
+        ),
+        format!("{},,,,", csv_row(gtin, "BIG00000", &p, &e, "5", "RK-T-2")),
+        format!(
+            "{},JC-1,湖北省肥料质量监督检验站,合格,{}",
+            csv_row(gtin, "TWICE", &p, &e, "6", "RK-T-3"),
+            day(-19)
+        ),
+    ]
+    .join("\n");
+    let r = upload_receipts(&app, owner, &c.owner_dealer, &file, "en").await;
+    assert_eq!(
+        (&r["committed"], &r["lotsCreated"], &r["received"]),
+        (&json!(true), &json!(1), &json!(3)),
+        "{r:#}"
+    );
+    let db = app.db();
+    let steps = |lot_no: &'static str| async move {
+        let l = lot::Entity::find()
+            .filter(lot::Column::LotNo.eq(lot_no))
+            .one(db)
+            .await
+            .unwrap()
+            .unwrap();
+        let v = domain::trace::verify(db, l.id).await.unwrap();
+        assert!(v.ok, "{lot_no}: {v:?}");
+        let ev = domain::trace::events_of(db, l.id).await.unwrap();
+        let steps: Vec<(i64, String, i64)> = ev
+            .iter()
+            .map(|e| (e.seq, e.biz_step.clone(), e.quantity))
+            .collect();
+        (l, steps)
+    };
+    let (twice, got) = steps("TWICE").await;
+    assert_eq!(
+        got,
+        [
+            (1, "commissioning".to_owned(), 0),
+            (2, "inspecting".to_owned(), 0),
+            (3, "receiving".to_owned(), 4),
+            (4, "receiving".to_owned(), 6)
+        ]
+    );
+    let (_, got) = steps("BIG00000").await;
+    assert_eq!(
+        got,
+        [
+            (1, "commissioning".to_owned(), 0),
+            (2, "receiving".to_owned(), 1),
+            (3, "receiving".to_owned(), 5)
+        ]
+    );
+    let rows = stock(&app, owner, &c.owner_dealer).await;
+    let twice = {
+        use base64::Engine;
+        json!({ "id": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Lot:{}", twice.id)) })
+    };
+    assert_eq!(on_hand(&rows, &twice, "DEALER_STORE"), 10);
+    let lines = purchases().await;
+    let of_twice: Vec<_> = lines.iter().filter(|l| l["lotNo"] == "TWICE").collect();
+    assert_eq!(of_twice.len(), 2);
+    assert!(of_twice.iter().all(|l| l["unitPriceFen"] == 8550));
+}
+
 // ---------------------------------------------------------------- pesticide unit codes
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -508,6 +508,10 @@ fn cursor(offset: u64) -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offset:{offset}"))
 }
 
+/// Above any offset this server hands out (the catalogue is nowhere near a billion products); a
+/// larger one is forged, and near `u64::MAX` the next offset (`+ 1`) would overflow.
+const MAX_CURSOR_OFFSET: u64 = 1_000_000_000;
+
 fn decode_cursor(c: &str) -> domain::Result<u64> {
     let bad = || {
         Error::invalid(
@@ -523,6 +527,7 @@ fn decode_cursor(c: &str) -> domain::Result<u64> {
     String::from_utf8(raw)
         .ok()
         .and_then(|s| s.strip_prefix("offset:").and_then(|n| n.parse().ok()))
+        .filter(|&n| n <= MAX_CURSOR_OFFSET)
         .ok_or_else(bad)
 }
 

@@ -736,9 +736,21 @@ async fn page_sizes_and_cursors_are_checked() {
         assert!(r.data().is_null() || r.data()["products"].is_null());
     }
 
-    // Not base64, base64 of something else, and another kind of ID used as a cursor.
+    // Not base64, base64 of something else, another kind of ID used as a cursor, and forged
+    // offsets at the top of u64 and i64 (the next offset used to overflow: an internal error).
     let product_id = hundred["products"]["edges"][0]["node"]["id"].clone();
-    for after in [json!("not a cursor!"), json!("aGVsbG8"), product_id] {
+    let forged = |n: &str| {
+        use base64::Engine;
+        json!(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("offset:{n}")))
+    };
+    for after in [
+        json!("not a cursor!"),
+        json!("aGVsbG8"),
+        product_id,
+        forged("18446744073709551615"),
+        forged("9223372036854775807"),
+        forged("-1"),
+    ] {
         let r = app
             .gql(q, json!({ "first": 5, "after": after }), None)
             .await;

@@ -653,8 +653,7 @@ impl Gener<'_> {
             13 => gid(kind, "99999999999999999999"),
             14 => gid(
                 kind,
-                &rng.pick(&["0", "", "abc", "1.5", " 1", "1 ", "+1", "0x10"])
-                    .to_string(),
+                rng.pick::<&str>(&["0", "", "abc", "1.5", " 1", "1 ", "+1", "0x10"]),
             ),
             15 => gid("Offer", "1"),
             16 => (*rng.pick(&["not base64!!", "", "====", "TG90OjE=", "Lot:1", "1", "🌾"]))
@@ -715,7 +714,7 @@ impl Gener<'_> {
                     ])
                     .to_string();
                 for _ in 0..lines {
-                    s.push_str(*rng.pick(STRINGS));
+                    s.push_str(rng.pick::<&str>(STRINGS));
                     s.push(',');
                     s.push_str(&rng.pick(INTS).to_string());
                     s.push('\n');

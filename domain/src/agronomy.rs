@@ -291,6 +291,38 @@ fn validate_soil(t: &SoilTestInput) -> Vec<FieldError> {
     }
 }
 
+/// The row a checked soil test is stored as (one entered by form, or each row of a lab's CSV).
+fn soil_test_row(
+    t: &SoilTestInput,
+    entered_by: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> soil_test::ActiveModel {
+    soil_test::ActiveModel {
+        field_id: Set(t.field_id),
+        sampled_on: Set(t.sampled_on),
+        depth_from_cm: Set(t.depth_from_cm),
+        depth_to_cm: Set(t.depth_to_cm),
+        lab: Set(t.lab.trim().into()),
+        lab_sample_id: Set(t.lab_sample_id.trim().into()),
+        ph: Set(t.ph),
+        buffer_ph: Set(t.buffer_ph),
+        organic_matter_g_kg: Set(t.organic_matter_g_kg),
+        alkali_n_mg_kg: Set(t.alkali_n_mg_kg),
+        olsen_p_mg_kg: Set(t.olsen_p_mg_kg),
+        mehlich3_p_mg_kg: Set(t.mehlich3_p_mg_kg),
+        available_k_mg_kg: Set(t.available_k_mg_kg),
+        cec_cmol_kg: Set(t.cec_cmol_kg),
+        ca_mg_kg: Set(t.ca_mg_kg),
+        mg_mg_kg: Set(t.mg_mg_kg),
+        s_mg_kg: Set(t.s_mg_kg),
+        zn_mg_kg: Set(t.zn_mg_kg),
+        b_mg_kg: Set(t.b_mg_kg),
+        entered_by: Set(entered_by),
+        created_at: Set(now),
+        ..Default::default()
+    }
+}
+
 async fn insert_soil_test(
     db: &impl ConnectionTrait,
     actor: &Actor,
@@ -314,40 +346,17 @@ async fn insert_soil_test(
             "this lab sample id is already recorded",
         ));
     }
-    soil_test::ActiveModel {
-        field_id: Set(t.field_id),
-        sampled_on: Set(t.sampled_on),
-        depth_from_cm: Set(t.depth_from_cm),
-        depth_to_cm: Set(t.depth_to_cm),
-        lab: Set(t.lab.trim().into()),
-        lab_sample_id: Set(t.lab_sample_id.trim().into()),
-        ph: Set(t.ph),
-        buffer_ph: Set(t.buffer_ph),
-        organic_matter_g_kg: Set(t.organic_matter_g_kg),
-        alkali_n_mg_kg: Set(t.alkali_n_mg_kg),
-        olsen_p_mg_kg: Set(t.olsen_p_mg_kg),
-        mehlich3_p_mg_kg: Set(t.mehlich3_p_mg_kg),
-        available_k_mg_kg: Set(t.available_k_mg_kg),
-        cec_cmol_kg: Set(t.cec_cmol_kg),
-        ca_mg_kg: Set(t.ca_mg_kg),
-        mg_mg_kg: Set(t.mg_mg_kg),
-        s_mg_kg: Set(t.s_mg_kg),
-        zn_mg_kg: Set(t.zn_mg_kg),
-        b_mg_kg: Set(t.b_mg_kg),
-        entered_by: Set(actor.user_id),
-        created_at: Set(crate::now()),
-        ..Default::default()
-    }
-    .insert(db)
-    .await
-    .map_err(|e| {
-        crate::accounts::unique_violation(
-            e,
-            "labSampleId",
-            "该化验室的样品编号已录入",
-            "this lab sample id is already recorded",
-        )
-    })
+    soil_test_row(&t, actor.user_id, crate::now())
+        .insert(db)
+        .await
+        .map_err(|e| {
+            crate::accounts::unique_violation(
+                e,
+                "labSampleId",
+                "该化验室的样品编号已录入",
+                "this lab sample id is already recorded",
+            )
+        })
 }
 
 /// An agronomist enters a soil test for a field in their counties.
@@ -826,30 +835,7 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
     let txn = crate::begin_write(db).await?;
     let now = crate::now();
     for chunk in good.chunks(SOIL_INSERT_CHUNK) {
-        let models = chunk.iter().map(|t| soil_test::ActiveModel {
-            field_id: Set(t.field_id),
-            sampled_on: Set(t.sampled_on),
-            depth_from_cm: Set(t.depth_from_cm),
-            depth_to_cm: Set(t.depth_to_cm),
-            lab: Set(t.lab.trim().into()),
-            lab_sample_id: Set(t.lab_sample_id.trim().into()),
-            ph: Set(t.ph),
-            buffer_ph: Set(t.buffer_ph),
-            organic_matter_g_kg: Set(t.organic_matter_g_kg),
-            alkali_n_mg_kg: Set(t.alkali_n_mg_kg),
-            olsen_p_mg_kg: Set(t.olsen_p_mg_kg),
-            mehlich3_p_mg_kg: Set(t.mehlich3_p_mg_kg),
-            available_k_mg_kg: Set(t.available_k_mg_kg),
-            cec_cmol_kg: Set(t.cec_cmol_kg),
-            ca_mg_kg: Set(t.ca_mg_kg),
-            mg_mg_kg: Set(t.mg_mg_kg),
-            s_mg_kg: Set(t.s_mg_kg),
-            zn_mg_kg: Set(t.zn_mg_kg),
-            b_mg_kg: Set(t.b_mg_kg),
-            entered_by: Set(actor.user_id),
-            created_at: Set(now),
-            ..Default::default()
-        });
+        let models = chunk.iter().map(|t| soil_test_row(t, actor.user_id, now));
         let mut inserted = soil_test::Entity::insert_many(models)
             .exec_with_returning(&txn)
             .await

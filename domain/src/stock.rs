@@ -1154,6 +1154,28 @@ pub struct ReceiptInput {
     pub received_at: Option<DateTime<Utc>>,
 }
 
+/// The checks every receipt passes, by form or by CSV row: quantity, unit cost, supplier, and
+/// source document.
+fn check_receipt_terms(
+    errs: &mut Errors,
+    quantity: i64,
+    unit_cost_fen: i64,
+    supplier: &Supplier,
+    source_document: &str,
+) {
+    errs.take(qty("quantity", quantity));
+    if !(0..=100_000_000).contains(&unit_cost_fen) {
+        errs.push(FieldError::new(
+            "unitCostFen",
+            Code::InvalidPrice,
+            "进货单价（分）应在 0 到 1 亿之间",
+            "unit cost (fen) must be between 0 and 100,000,000",
+        ));
+    }
+    validate_supplier(errs, supplier);
+    errs.take(types::name("sourceDocument", source_document, 100));
+}
+
 fn validate_supplier(errs: &mut Errors, s: &Supplier) {
     errs.take(types::name("supplier.name", &s.name, 100));
     errs.take(types::name("supplier.licenceNo", &s.licence_no, 80));
@@ -1180,17 +1202,13 @@ async fn receive_in(
     input: ReceiptInput,
 ) -> Result<(stock_receipt::Model, Vec<DomainEvent>)> {
     let mut errs = Errors::new();
-    errs.take(qty("quantity", input.quantity));
-    if !(0..=100_000_000).contains(&input.unit_cost_fen) {
-        errs.push(FieldError::new(
-            "unitCostFen",
-            Code::InvalidPrice,
-            "进货单价（分）应在 0 到 1 亿之间",
-            "unit cost (fen) must be between 0 and 100,000,000",
-        ));
-    }
-    validate_supplier(&mut errs, &input.supplier);
-    errs.take(types::name("sourceDocument", &input.source_document, 100));
+    check_receipt_terms(
+        &mut errs,
+        input.quantity,
+        input.unit_cost_fen,
+        &input.supplier,
+        &input.source_document,
+    );
     let at = input.received_at.unwrap_or_else(crate::now);
     if at > crate::now() + chrono::Duration::minutes(5) {
         errs.push(FieldError::new(
@@ -2281,17 +2299,13 @@ fn check_csv_row(
         };
     // As receive_in checks a receipt.
     let mut errs = Errors::new();
-    errs.take(qty("quantity", row.quantity));
-    if !(0..=100_000_000).contains(&row.unit_cost_fen) {
-        errs.push(FieldError::new(
-            "unitCostFen",
-            Code::InvalidPrice,
-            "进货单价（分）应在 0 到 1 亿之间",
-            "unit cost (fen) must be between 0 and 100,000,000",
-        ));
-    }
-    validate_supplier(&mut errs, &row.supplier);
-    errs.take(types::name("sourceDocument", &row.source_document, 100));
+    check_receipt_terms(
+        &mut errs,
+        row.quantity,
+        row.unit_cost_fen,
+        &row.supplier,
+        &row.source_document,
+    );
     errs.finish()?;
     if recalled {
         return Err(Error::invalid(

@@ -688,14 +688,14 @@ async fn stock_and_sales(
         } else {
             vec![]
         };
-        let input = domain::stock::LotInput {
+        let input = domain::lots::LotInput {
             sku_id: s.id,
             lot_no: format!("{prefix}{}{:04}", produced.format("%y%m"), s.id),
             producer_id: None,
             produced_on: produced,
             expires_on: produced + chrono::Duration::days(shelf_days),
             gtin: None,
-            inspection: Some(domain::stock::InspectionInput {
+            inspection: Some(domain::lots::InspectionInput {
                 report_no: format!("JC{}-{:04}", produced.format("%Y"), s.id),
                 lab: lab.into(),
                 result: "CONFORMANT".into(),
@@ -703,7 +703,7 @@ async fn stock_and_sales(
             }),
             unit_codes: codes,
         };
-        let l = ctx(domain::stock::insert_lot(db, &admin, input).await, || {
+        let l = ctx(domain::lots::insert_lot(db, &admin, input).await, || {
             format!("lot of sku {}", s.id)
         })?;
         lot_of_sku.insert(s.id, (l, p));
@@ -751,7 +751,7 @@ async fn stock_and_sales(
     // The county store sends some urea to the first village station it serves.
     let county_store = *dealer_ids.first().ok_or_else(|| anyhow!("no dealer"))?;
     let owner = clerk(county_store);
-    let store = domain::stock::store_location(db, county_store).await?;
+    let store = domain::regions::store_location(db, county_store).await?;
     let area = regions::service_areas_of(db, &[county_store]).await?;
     let station = regions::stations(
         db,
@@ -764,7 +764,7 @@ async fn stock_and_sales(
         .one(db)
         .await?;
     if let (Some(st), Some(o)) = (station.first(), fertiliser_offer) {
-        let to = domain::stock::station_location(db, st.id).await?;
+        let to = domain::regions::station_location(db, st.id).await?;
         let (l, _) = &lot_of_sku[&o.sku_id];
         let (t, _) = ctx(
             domain::stock::transfer_ship(db, &owner, county_store, l.id, store.id, to.id, 10).await,

@@ -5,9 +5,11 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use domain::Lang;
 use domain::accounts::Actor;
 use domain::csv_export::{Cell, CsvExport};
-use domain::{Lang, ledger, stock, trace};
+use domain::lots::trace;
+use domain::stock::{self, ledger};
 use serde::Deserialize;
 
 use crate::app::{AppState, bearer, lang_of};
@@ -287,14 +289,19 @@ pub async fn ledger_csv(
         Err(e) => return domain_error(e, lang),
     };
     let db = state.db();
-    match stock::may_view_dealer(db, &actor, dealer_id).await {
+    match domain::regions::may_view_dealer(db, &actor, dealer_id).await {
         Ok(true) => {}
         Ok(false) => return domain_error(domain::accounts::forbidden(), lang),
         Err(e) => return domain_error(e, lang),
     }
     match ledger::lines(db, dealer_id, kind, from, to).await {
         Ok(rows) => {
-            let body = ledger::to_csv(&rows, kind, lang, stock::is_regulator_or_admin(&actor));
+            let body = ledger::to_csv(
+                &rows,
+                kind,
+                lang,
+                domain::accounts::is_regulator_or_admin(&actor),
+            );
             csv_response(
                 body,
                 &format!(
@@ -327,7 +334,7 @@ pub async fn recall_csv(
         Ok(a) => a,
         Err(r) => return *r,
     };
-    if !stock::is_regulator_or_admin(&actor) {
+    if !domain::accounts::is_regulator_or_admin(&actor) {
         return domain_error(domain::accounts::forbidden(), lang);
     }
     let lot_id = match lot.parse::<i64>().or_else(|_| {

@@ -1,5 +1,7 @@
 //! Accounts, roles, passwords (argon2id), refresh-token families and real-name data.
 
+pub mod sessions;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -795,9 +797,20 @@ pub async fn reset_farmer_password<C: ConnectionTrait + TransactionTrait>(
         .filter(refresh_token::Column::RevokedAt.is_null())
         .exec(&txn)
         .await?;
-    crate::sessions::end_all(&txn, farmer_id).await?;
+    crate::accounts::sessions::end_all(&txn, farmer_id).await?;
     txn.commit().await?;
     Ok(())
+}
+
+// ---------------------------------------------------------------- who may do what
+
+/// Staff of the dealer, or an admin.
+pub fn may_operate(actor: &Actor, dealer_id: i64) -> bool {
+    actor.is_admin() || actor.works_for(dealer_id)
+}
+
+pub fn is_regulator_or_admin(actor: &Actor) -> bool {
+    matches!(actor.role, Role::Admin | Role::Regulator)
 }
 
 #[cfg(test)]

@@ -1608,7 +1608,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("recommendation", id))?;
     must_be_draft(&r)?;
-    let now = crate::trace::micros(crate::now());
+    let now = crate::lots::trace::micros(crate::now());
     let previous = recommendation::Entity::find()
         .filter(recommendation::Column::FieldId.eq(r.field_id))
         .filter(recommendation::Column::CropPlanId.eq(r.crop_plan_id))

@@ -19,6 +19,15 @@ use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::regions::{self, LicenceKind};
 use crate::types::{self, Analysis, Fen, FertiliserRegNo, Gtin, PesticideRegNo, SeedApprovalNo};
 
+/// `40 kg`, `500 ml`.
+pub fn pack_label(s: &sku::Model) -> String {
+    if s.pack_size.fract() == 0.0 {
+        format!("{:.0} {}", s.pack_size, s.pack_unit)
+    } else {
+        format!("{} {}", s.pack_size, s.pack_unit)
+    }
+}
+
 pub mod crops {
     //! Crop codes shared by seed specs, pesticide uses and the advisor.
 
@@ -955,13 +964,13 @@ pub async fn packs_named(
             let want = pack_key(pack);
             let hits: Vec<&&sku::Model> = skus
                 .iter()
-                .filter(|s| pack_key(&crate::stock::pack_label(s)) == want)
+                .filter(|s| pack_key(&crate::catalog::pack_label(s)) == want)
                 .collect();
             match hits.as_slice() {
                 [one] => PackMatch::One((**one).clone()),
                 [] => {
                     let mut have: Vec<String> =
-                        skus.iter().map(|s| crate::stock::pack_label(s)).collect();
+                        skus.iter().map(|s| crate::catalog::pack_label(s)).collect();
                     have.dedup();
                     PackMatch::NoPack(have)
                 }
@@ -1048,7 +1057,7 @@ pub async fn set_offer(
     price_fen: i64,
     active: bool,
 ) -> Result<offer::Model> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     regions::dealer(db, dealer_id).await?;
     let s = sku(db, sku_id).await?;
     let p = product(db, s.product_id).await?;
@@ -1571,7 +1580,7 @@ pub async fn offers_of_dealer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<OfferView>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let offers = all_offers_of(db, dealer_id).await?;
     let skus: BTreeMap<i64, sku::Model> =
         skus_by_ids(db, &offers.iter().map(|o| o.sku_id).collect::<Vec<_>>())
@@ -1615,7 +1624,7 @@ pub async fn villages_reached(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<crate::entities::region::Model>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let ids: Vec<i64> = regions::service_areas_of(db, &[dealer_id])
         .await?
         .into_iter()
@@ -1633,7 +1642,7 @@ pub async fn packs_to_offer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<(sku::Model, product::Model)>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let offered: std::collections::BTreeSet<i64> = all_offers_of(db, dealer_id)
         .await?
         .into_iter()
@@ -1680,6 +1689,6 @@ pub async fn update_offer(
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("offer", offer_id))?;
-    actor.require(crate::stock::may_operate(actor, o.dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, o.dealer_id))?;
     set_offer(db, actor, o.dealer_id, o.sku_id, price_fen, active).await
 }

@@ -203,7 +203,21 @@ pub enum Error {
     Internal(String),
     /// A state change the transition table does not allow.
     #[error("cannot go from {from} to {to}")]
-    IllegalTransition { from: String, to: String },
+    IllegalTransition { from: StateName, to: StateName },
+}
+
+/// A state named in a refusal: its code, and its words in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StateName {
+    pub code: &'static str,
+    pub zh: &'static str,
+    pub en: &'static str,
+}
+
+impl std::fmt::Display for StateName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code)
+    }
 }
 
 impl Error {
@@ -248,18 +262,10 @@ impl Error {
                 Lang::Zh => format!("尝试次数过多，请在 {retry_after_secs} 秒后重试"),
                 Lang::En => format!("too many attempts, retry in {retry_after_secs} seconds"),
             },
-            Error::IllegalTransition { from, to } => {
-                let words = |s: &str| {
-                    crate::orders::Status::parse(s)
-                        .map(crate::orders::Status::words)
-                        .unwrap_or(("未知状态", "an unknown state"))
-                };
-                let (from, to) = (words(from), words(to));
-                match lang {
-                    Lang::Zh => format!("订单不能从“{}”变为“{}”", from.0, to.0),
-                    Lang::En => format!("an order cannot go from {} to {}", from.1, to.1),
-                }
-            }
+            Error::IllegalTransition { from, to } => match lang {
+                Lang::Zh => format!("订单不能从“{}”变为“{}”", from.zh, to.zh),
+                Lang::En => format!("an order cannot go from {} to {}", from.en, to.en),
+            },
             Error::Db(_) | Error::Internal(_) => lang
                 .pick(
                     "服务器内部错误，请稍后重试",

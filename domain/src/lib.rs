@@ -25,22 +25,20 @@ pub mod accounts;
 pub mod agronomy;
 pub mod catalog;
 pub mod csv_export;
+pub mod csv_import;
 pub mod entities;
 pub mod error;
 pub mod events;
 pub mod fields;
-pub mod gs1;
-pub mod hooks;
-pub mod ledger;
+pub mod lots;
 pub mod notify;
 pub mod orders;
 pub mod payments;
 pub mod regions;
-pub mod sessions;
 pub mod shop;
 pub mod stock;
-pub mod trace;
 pub mod types;
+pub mod workflows;
 
 pub use error::{Code, Error, FieldError, Lang, Result};
 

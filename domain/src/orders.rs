@@ -22,9 +22,9 @@ use crate::entities::{
 };
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::events::DomainEvent;
+use crate::lots::trace;
 use crate::payments::{PaymentError, Provider};
 use crate::stock::{self as stock_mod, AllocMode, Allocation, Buyer};
-use crate::trace;
 use crate::types::{self, Fen};
 
 pub mod desk;
@@ -73,6 +73,16 @@ impl Status {
     }
 
     /// A state's short name, in Chinese and English (the dealer's desk and error messages).
+    /// The state as a refusal names it.
+    pub fn name(self) -> crate::error::StateName {
+        let (zh, en) = self.words();
+        crate::error::StateName {
+            code: self.as_str(),
+            zh,
+            en,
+        }
+    }
+
     pub fn words(self) -> (&'static str, &'static str) {
         match self {
             Status::Placed => ("新订单", "new"),
@@ -207,8 +217,8 @@ pub fn allowed(from: Status, to: Status, by: Party, mode: DeliveryMode) -> bool 
 
 fn illegal(from: Status, to: Status) -> Error {
     Error::IllegalTransition {
-        from: from.as_str().into(),
-        to: to.as_str().into(),
+        from: from.name(),
+        to: to.name(),
     }
 }
 
@@ -869,7 +879,7 @@ async fn place_in(
                 unit_price_fen: Set(o.price_fen),
                 product_name_zh: Set(p.name_zh.clone()),
                 product_name_en: Set(p.name_en.clone()),
-                pack: Set(stock_mod::pack_label(s)),
+                pack: Set(crate::catalog::pack_label(s)),
                 ..Default::default()
             }
             .insert(db)
@@ -1019,12 +1029,12 @@ async fn reserve(
             format!(
                 "{}（{}）库存不足：可购 {available}，需要 {quantity}",
                 p.name_zh,
-                stock_mod::pack_label(s),
+                crate::catalog::pack_label(s),
             ),
             format!(
                 "{} ({}): not enough stock, {available} available, {quantity} wanted",
                 p.name_en,
-                stock_mod::pack_label(s),
+                crate::catalog::pack_label(s),
             ),
         )),
     }
@@ -1218,7 +1228,7 @@ async fn check_order(
                             u.dose_max,
                             u.dose_unit,
                             u.max_applications,
-                            stock_mod::pack_label(s),
+                            crate::catalog::pack_label(s),
                             l.quantity
                         ),
                         format!(
@@ -1227,7 +1237,7 @@ async fn check_order(
                             u.dose_max,
                             u.dose_unit,
                             u.max_applications,
-                            stock_mod::pack_label(s),
+                            crate::catalog::pack_label(s),
                             l.quantity
                         ),
                     ));
@@ -1403,12 +1413,12 @@ pub async fn low_stock_alerts(
                 message_zh: format!(
                     "{}（{}）可售库存仅剩 {available}",
                     p.name_zh,
-                    stock_mod::pack_label(&sk)
+                    crate::catalog::pack_label(&sk)
                 ),
                 message_en: format!(
                     "{} ({}): only {available} left to sell",
                     p.name_en,
-                    stock_mod::pack_label(&sk)
+                    crate::catalog::pack_label(&sk)
                 ),
             });
         }
@@ -1710,7 +1720,7 @@ async fn hand_over(
     let today = crate::today();
     let mut checked = BTreeSet::new();
     for (line, a) in &allocs {
-        let l = stock_mod::lot(db, a.lot_id).await?;
+        let l = crate::lots::lot(db, a.lot_id).await?;
         if !trace::sellable(&l, today) {
             return Err(not_sellable(&l, today));
         }
@@ -1804,7 +1814,7 @@ async fn hand_over(
     // check above stops the hand-over instead of slipping in after it.
     let lot_ids: BTreeSet<i64> = allocs.iter().map(|(_, a)| a.lot_id).collect();
     if let Some(bad) = unsellable_lots(db, &lot_ids, false).await?.first() {
-        return Err(not_sellable(&stock_mod::lot(db, *bad).await?, today));
+        return Err(not_sellable(&crate::lots::lot(db, *bad).await?, today));
     }
     let mut am: customer_order::ActiveModel = order(db, o.id).await?.into();
     am.sale_id = Set(Some(s.id));
@@ -2051,7 +2061,7 @@ pub async fn dealer_orders(
     limit: u64,
     offset: u64,
 ) -> Result<Vec<customer_order::Model>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let mut q = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .order_by_asc(customer_order::Column::PlacedAt)
@@ -2198,7 +2208,7 @@ pub async fn record_repayment<C: ConnectionTrait + TransactionTrait>(
     farmer_id: i64,
     amount_fen: i64,
 ) -> Result<credit_account::Model> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     if amount_fen <= 0 {
         return Err(Error::invalid(
             "amountFen",
@@ -2295,7 +2305,7 @@ pub async fn credit_accounts_of_dealer(
     actor: &Actor,
     dealer_id: i64,
 ) -> Result<Vec<credit_account::Model>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     Ok(credit_account::Entity::find()
         .filter(credit_account::Column::DealerId.eq(dealer_id))
         .order_by_asc(credit_account::Column::Id)
@@ -2494,7 +2504,7 @@ pub async fn credit_history(
     dealer_id: i64,
     farmer_id: i64,
 ) -> Result<Vec<customer_order::Model>> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     Ok(customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .filter(customer_order::Column::FarmerId.eq(farmer_id))
@@ -2512,7 +2522,7 @@ pub async fn farmer_by_phone(
     dealer_id: i64,
     phone: &str,
 ) -> Result<app_user::Model> {
-    actor.require(crate::stock::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let p = types::Phone::parse("phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
     app_user::Entity::find()
         .filter(app_user::Column::Phone.eq(p.as_str()))

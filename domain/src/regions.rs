@@ -1,13 +1,17 @@
 //! Regions (province > county > township > village), village service stations, dealers with
 //! licences and service areas, and the stock locations that belong to them.
 
+mod locations;
+
+pub use locations::*;
+
 use chrono::NaiveDate;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     TransactionSession, TransactionTrait,
 };
 
-use crate::accounts::Actor;
+use crate::accounts::{Actor, Role, may_operate};
 use crate::entities::{dealer, dealer_service_area, licence, location, region, service_station};
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::types::{self, Phone};
@@ -678,4 +682,21 @@ pub async fn holds_licence(
         .one(db)
         .await?
         .is_some())
+}
+
+/// Staff of the dealer, admins, and regulators of the dealer's county.
+pub async fn may_view_dealer(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+) -> Result<bool> {
+    if may_operate(actor, dealer_id) {
+        return Ok(true);
+    }
+    if actor.role == Role::Regulator {
+        let d = dealer(db, dealer_id).await?;
+        let county = county_of(db, d.region_id).await?;
+        return Ok(county.is_some_and(|c| actor.county_ids.contains(&c)));
+    }
+    Ok(false)
 }

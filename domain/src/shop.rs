@@ -10,7 +10,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use crate::accounts::{Actor, Role};
 use crate::entities::{app_user, dealer, dealer_service_area, lot, offer, region, sku, stock};
 use crate::error::Result;
-use crate::trace;
+use crate::lots::trace;
 
 /// An offer as a farmer of the village sees it.
 #[derive(Clone, Debug)]

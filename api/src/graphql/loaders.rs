@@ -94,7 +94,7 @@ by_id!(
     domain::catalog::products_by_ids,
     id
 );
-by_id!(LotKey, lot::Model, domain::stock::lots_by_ids, id);
+by_id!(LotKey, lot::Model, domain::lots::lots_by_ids, id);
 by_id!(
     LocationKey,
     location::Model,

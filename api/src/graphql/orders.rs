@@ -187,17 +187,13 @@ fn split_order<T>(r: domain::Result<T>, l: Lang) -> ApiResult<Result<T, Vec<Orde
         Ok(v) => Ok(Ok(v)),
         Err(Error::Invalid(errs)) => Ok(Err(OrderError::list(errs, l))),
         Err(Error::IllegalTransition { from, to }) => {
-            let message = Error::IllegalTransition {
-                from: from.clone(),
-                to: to.clone(),
-            }
-            .message(l);
+            let message = Error::IllegalTransition { from, to }.message(l);
             Ok(Err(vec![OrderError {
                 field: "to".into(),
                 code: OrderErrorCode::InvalidTransition,
                 message,
-                from: Status::parse(&from).map(Into::into),
-                to: Status::parse(&to).map(Into::into),
+                from: Status::parse(from.code).map(Into::into),
+                to: Status::parse(to.code).map(Into::into),
             }]))
         }
         Err(e) => Err(to_gql(e, l)),

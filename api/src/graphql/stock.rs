@@ -6,10 +6,11 @@ use domain::accounts::{Actor, Role};
 use domain::entities::{
     location, lot, notification, sale, sale_line, stock_receipt, trace_event, transfer, unit_code,
 };
+use domain::lots::trace;
+use domain::stock::ledger;
 use domain::stock::{self, AdjustReason, CsvPolicy};
-use domain::trace;
 use domain::types::{Fen, IdNumber};
-use domain::{Error, Lang, ledger};
+use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
 use super::errors::{StockError, split};
@@ -112,7 +113,7 @@ impl Lot {
     /// Unit trace codes of the lot (dealers, regulators, admins).
     async fn unit_codes(&self, ctx: &Context<'_>) -> ApiResult<Vec<UnitCode>> {
         actor_not_farmer(ctx)?;
-        Ok(stock::unit_codes_of(db(ctx), self.0.id)
+        Ok(domain::lots::unit_codes_of(db(ctx), self.0.id)
             .await
             .map_err(|e| to_gql(e, lang(ctx)))?
             .into_iter()
@@ -424,7 +425,7 @@ impl Sale {
         let full = req(ctx)
             .actor
             .as_ref()
-            .is_some_and(stock::is_regulator_or_admin);
+            .is_some_and(domain::accounts::is_regulator_or_admin);
         Some(if full {
             id.clone()
         } else {
@@ -732,7 +733,7 @@ impl LedgerLine {
         let full = req(ctx)
             .actor
             .as_ref()
-            .is_some_and(stock::is_regulator_or_admin);
+            .is_some_and(domain::accounts::is_regulator_or_admin);
         if full || id.is_empty() {
             id.clone()
         } else {
@@ -795,7 +796,7 @@ impl StockQuery {
         actor(ctx)?;
         let l = lang(ctx);
         let id = parse_gid("id", "Lot", &id).map_err(|e| to_gql(e, l))?;
-        stock::lot(db(ctx), id)
+        domain::lots::lot(db(ctx), id)
             .await
             .map(Lot)
             .map_err(|e| to_gql(e, l))
@@ -806,7 +807,7 @@ impl StockQuery {
         actor(ctx)?;
         let l = lang(ctx);
         let id = parse_gid("skuId", "Sku", &sku_id).map_err(|e| to_gql(e, l))?;
-        Ok(stock::lots_of(db(ctx), &[id])
+        Ok(domain::lots::lots_of(db(ctx), &[id])
             .await
             .map_err(|e| to_gql(e, l))?
             .into_iter()
@@ -885,7 +886,7 @@ impl StockQuery {
         let a = actor(ctx)?;
         let l = lang(ctx);
         let d = dealer_gid("dealerId", &dealer_id).map_err(|e| to_gql(e, l))?;
-        if !stock::may_view_dealer(db(ctx), a, d)
+        if !domain::regions::may_view_dealer(db(ctx), a, d)
             .await
             .map_err(|e| to_gql(e, l))?
         {
@@ -909,7 +910,7 @@ impl StockQuery {
         let a = actor(ctx)?;
         let l = lang(ctx);
         let d = dealer_gid("dealerId", &dealer_id).map_err(|e| to_gql(e, l))?;
-        if !stock::may_view_dealer(db(ctx), a, d)
+        if !domain::regions::may_view_dealer(db(ctx), a, d)
             .await
             .map_err(|e| to_gql(e, l))?
         {
@@ -972,7 +973,7 @@ impl StockQuery {
     async fn recall_report(&self, ctx: &Context<'_>, lot_id: ID) -> ApiResult<RecallReport> {
         let a = actor(ctx)?;
         let l = lang(ctx);
-        if !stock::is_regulator_or_admin(a) {
+        if !domain::accounts::is_regulator_or_admin(a) {
             return Err(to_gql(domain::accounts::forbidden(), l));
         }
         let id = parse_gid("lotId", "Lot", &lot_id).map_err(|e| to_gql(e, l))?;
@@ -997,7 +998,7 @@ impl StockQuery {
         let a = actor(ctx)?;
         let l = lang(ctx);
         let d = dealer_gid("dealerId", &dealer_id).map_err(|e| to_gql(e, l))?;
-        if !stock::may_view_dealer(db(ctx), a, d)
+        if !domain::regions::may_view_dealer(db(ctx), a, d)
             .await
             .map_err(|e| to_gql(e, l))?
         {
@@ -1028,8 +1029,8 @@ impl StockQuery {
 
     /// Reads GS1 data off a scanned label: `(01)...(10)...(17)...`, raw, or a Digital Link.
     async fn gs1_parse(&self, ctx: &Context<'_>, text: String) -> ApiResult<Gs1Parsed> {
-        let d =
-            domain::gs1::parse(&text).map_err(|e| to_gql(Error::Invalid(vec![e]), lang(ctx)))?;
+        let d = domain::lots::gs1::parse(&text)
+            .map_err(|e| to_gql(Error::Invalid(vec![e]), lang(ctx)))?;
         Ok(Gs1Parsed {
             gtin: d.gtin,
             lot: d.lot,
@@ -1048,9 +1049,9 @@ pub struct InspectionInput {
     date: NaiveDate,
 }
 
-impl From<InspectionInput> for stock::InspectionInput {
+impl From<InspectionInput> for domain::lots::InspectionInput {
     fn from(i: InspectionInput) -> Self {
-        stock::InspectionInput {
+        domain::lots::InspectionInput {
             report_no: i.report_no,
             lab: i.lab,
             result: i.result,
@@ -1279,7 +1280,7 @@ impl StockMutation {
         let r = async {
             let sku_id = parse_gid("skuId", "Sku", &input.sku_id)?;
             let producer_id = parse_gid_opt("producerId", "Producer", input.producer_id.as_ref())?;
-            let li = stock::LotInput {
+            let li = domain::lots::LotInput {
                 sku_id,
                 lot_no: input.lot_no,
                 producer_id,
@@ -1289,7 +1290,7 @@ impl StockMutation {
                 inspection: input.inspection.map(Into::into),
                 unit_codes: input.unit_codes,
             };
-            stock::create_lot(db(ctx), a, li).await
+            domain::lots::create_lot(db(ctx), a, li).await
         }
         .await;
         payload!(LotPayload, lot, r, l, |v| Lot(v))
@@ -1306,8 +1307,8 @@ impl StockMutation {
         let l = lang(ctx);
         let r = async {
             let id = parse_gid("lotId", "Lot", &lot_id)?;
-            stock::add_unit_codes(db(ctx), a, id, &codes).await?;
-            stock::lot(db(ctx), id).await
+            domain::lots::add_unit_codes(db(ctx), a, id, &codes).await?;
+            domain::lots::lot(db(ctx), id).await
         }
         .await;
         payload!(LotPayload, lot, r, l, |v| Lot(v))
@@ -1324,7 +1325,7 @@ impl StockMutation {
         let l = lang(ctx);
         let r = async {
             let id = parse_gid("lotId", "Lot", &lot_id)?;
-            stock::record_inspection(db(ctx), a, id, inspection.into()).await
+            domain::lots::record_inspection(db(ctx), a, id, inspection.into()).await
         }
         .await;
         let r = publish_ok(ctx, r).await;
@@ -1363,7 +1364,7 @@ impl StockMutation {
         let l = lang(ctx);
         let r = async {
             let id = parse_gid("lotId", "Lot", &lot_id)?;
-            stock::recall(db(ctx), a, id, &reason).await
+            domain::workflows::recall(db(ctx), a, id, &reason).await
         }
         .await;
         let r = publish_ok(ctx, r).await;
@@ -1640,7 +1641,7 @@ impl StockMutation {
         let l = lang(ctx);
         let r = async {
             let id = parse_gid("lotId", "Lot", &lot_id)?;
-            stock::set_hold(db(ctx), a, id, hold, &reason).await
+            domain::lots::set_hold(db(ctx), a, id, hold, &reason).await
         }
         .await;
         let r = publish_ok(ctx, r).await;

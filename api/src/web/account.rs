@@ -5,8 +5,8 @@ use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use domain::accounts::sessions;
 use domain::entities::{region, web_session};
-use domain::sessions;
 use serde::Deserialize;
 
 use super::ctx::{SESSION_COOKIE, set_cookie};

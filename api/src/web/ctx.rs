@@ -7,9 +7,9 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::Lang;
+use domain::accounts::sessions::{self, Session};
 use domain::accounts::{Actor, Role};
 use domain::entities::app_user;
-use domain::sessions::{self, Session};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
@@ -324,7 +324,7 @@ pub async fn claim(
     key: &str,
     busy: &str,
 ) -> Result<Result<(), Response>, WebError> {
-    use domain::sessions::FormClaim;
+    use domain::accounts::sessions::FormClaim;
     if key.trim().is_empty() {
         return Ok(Ok(()));
     }

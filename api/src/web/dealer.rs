@@ -14,7 +14,7 @@ pub mod shelves;
 pub mod till;
 
 use axum::Router;
-use domain::sessions::Session;
+use domain::accounts::sessions::Session;
 
 use super::{Chrome, Ctx, WebError};
 use crate::app::AppState;

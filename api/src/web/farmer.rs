@@ -60,7 +60,7 @@ fn cards(products: &[product::Model], offers: &[VillageOffer], lang: Lang) -> Ve
                     format!(
                         "{} / {}",
                         money(o.offer.price_fen),
-                        domain::stock::pack_label(&o.sku)
+                        domain::catalog::pack_label(&o.sku)
                     )
                 }),
                 stock: if mine.is_empty() {
@@ -503,7 +503,7 @@ pub async fn product(
                 .filter(|l| licence_matters(&l.kind, &p))
                 .map(|l| format!("{} {}", view::licence_words(&l.kind, lang), l.number))
                 .collect(),
-            pack: domain::stock::pack_label(&o.sku),
+            pack: domain::catalog::pack_label(&o.sku),
             price: money(o.offer.price_fen),
             per_kg: shop::fen_per_kg(o.offer.price_fen, &o.sku).map(|f| {
                 let unit = if matches!(o.sku.pack_unit.as_str(), "L" | "ml") {
@@ -608,7 +608,7 @@ async fn cart_rows(
             offer_id: l.offer.id,
             name: lang.pick(&l.product.name_zh, &l.product.name_en).to_owned(),
             product_id: l.product.id,
-            pack: domain::stock::pack_label(&l.sku),
+            pack: domain::catalog::pack_label(&l.sku),
             dealer: dealers.get(&l.offer.dealer_id).cloned().unwrap_or_default(),
             quantity: l.line.quantity,
             price: money(l.offer.price_fen),
@@ -847,7 +847,7 @@ async fn checkout_page(
                     format!(
                         "{} {} × {}",
                         lang.pick(&l.product.name_zh, &l.product.name_en),
-                        domain::stock::pack_label(&l.sku),
+                        domain::catalog::pack_label(&l.sku),
                         l.line.quantity
                     )
                 })

@@ -110,7 +110,7 @@ pub async fn catalog(State(state): State<AppState>, ctx: Ctx, headers: HeaderMap
                 "offers": offers.iter().filter(|o| o.sku.product_id == p.id).map(|o| json!({
                     "id": o.offer.id,
                     "dealer": o.dealer.id,
-                    "pack": domain::stock::pack_label(&o.sku),
+                    "pack": domain::catalog::pack_label(&o.sku),
                     "unit": o.sku.pack_unit,
                     "priceFen": o.offer.price_fen,
                     "available": o.available,

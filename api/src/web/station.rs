@@ -6,7 +6,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use domain::accounts;
-use domain::sessions;
+use domain::accounts::sessions;
 use domain::types::Phone;
 use serde::Deserialize;
 

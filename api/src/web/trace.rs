@@ -6,7 +6,7 @@ use axum::extract::{ConnectInfo, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::Lang;
-use domain::trace::{self, PublicTrace};
+use domain::lots::trace::{self, PublicTrace};
 
 use super::view::{self, china_time};
 use super::{Chrome, Ctx};

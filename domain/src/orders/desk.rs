@@ -124,7 +124,7 @@ pub async fn desk_orders(
     flagged_only: bool,
     limit: u64,
 ) -> Result<Vec<DeskOrder>> {
-    actor.require(stock_mod::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let mut q = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .order_by_desc(Expr::col(customer_order::Column::Status).eq(Status::Placed.as_str()))
@@ -148,7 +148,7 @@ pub async fn desk_order(
     order_id: i64,
 ) -> Result<DeskOrderDetail> {
     let o = order(db, order_id).await?;
-    if !stock_mod::may_operate(actor, o.dealer_id) {
+    if !crate::accounts::may_operate(actor, o.dealer_id) {
         return Err(Error::not_found("order", order_id));
     }
     let d = crate::regions::dealer(db, o.dealer_id).await?;
@@ -165,7 +165,7 @@ pub async fn desk_order(
         .all(db)
         .await?;
     let lot_ids: Vec<i64> = allocs.iter().map(|a| a.lot_id).collect();
-    let lots: BTreeMap<i64, lot::Model> = stock_mod::lots_by_ids(db, &lot_ids)
+    let lots: BTreeMap<i64, lot::Model> = crate::lots::lots_by_ids(db, &lot_ids)
         .await?
         .into_iter()
         .map(|l| (l.id, l))
@@ -247,7 +247,7 @@ pub async fn desk_live(
     low_stock_threshold: i64,
     near_expiry_days: i64,
 ) -> Result<DeskLive> {
-    actor.require(stock_mod::may_operate(actor, dealer_id))?;
+    actor.require(crate::accounts::may_operate(actor, dealer_id))?;
     let orders_new = customer_order::Entity::find()
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .filter(customer_order::Column::Status.eq(Status::Placed.as_str()))
@@ -291,7 +291,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
     let txn = crate::begin_write(db).await?;
     let o = order(&txn, order_id).await?;
-    if !stock_mod::may_operate(actor, o.dealer_id) {
+    if !crate::accounts::may_operate(actor, o.dealer_id) {
         return Err(Error::not_found("order", order_id));
     }
     let line = order_line::Entity::find_by_id(line_id)
@@ -369,12 +369,12 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
             format!(
                 "{}（{}）可换的合格库存不足：可用 {available}，需要 {missing}。可以取消订单",
                 p.name_zh,
-                stock_mod::pack_label(&s),
+                crate::catalog::pack_label(&s),
             ),
             format!(
                 "{} ({}): not enough sellable stock to swap, {available} available, {missing} wanted; you can cancel the order",
                 p.name_en,
-                stock_mod::pack_label(&s),
+                crate::catalog::pack_label(&s),
             ),
         )
     };
@@ -435,18 +435,20 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
         .insert(&txn)
         .await?;
     }
-    let old_lots = stock_mod::lots_by_ids(&txn, &old.iter().map(|a| a.lot_id).collect::<Vec<_>>())
-        .await?
-        .into_iter()
-        .map(|l| l.lot_no)
-        .collect::<Vec<_>>()
-        .join(", ");
-    let new_lots = stock_mod::lots_by_ids(&txn, &new.iter().map(|a| a.lot_id).collect::<Vec<_>>())
-        .await?
-        .into_iter()
-        .map(|l| l.lot_no)
-        .collect::<Vec<_>>()
-        .join(", ");
+    let old_lots =
+        crate::lots::lots_by_ids(&txn, &old.iter().map(|a| a.lot_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|l| l.lot_no)
+            .collect::<Vec<_>>()
+            .join(", ");
+    let new_lots =
+        crate::lots::lots_by_ids(&txn, &new.iter().map(|a| a.lot_id).collect::<Vec<_>>())
+            .await?
+            .into_iter()
+            .map(|l| l.lot_no)
+            .collect::<Vec<_>>()
+            .join(", ");
     // The flag stays while any line still holds an unsellable lot.
     let still: BTreeSet<i64> = allocations_of(&txn, o.id)
         .await?
@@ -471,7 +473,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
             "{} {pack}：批次 {old_lots} 换为 {new_lots} / {} {pack}: lot {old_lots} swapped for {new_lots}",
             p.name_zh,
             p.name_en,
-            pack = stock_mod::pack_label(&s)
+            pack = crate::catalog::pack_label(&s)
         ),
     )
     .await?;
@@ -483,13 +485,13 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
             "订单 #{} 中 {}（{}）的批次 {old_lots} 已换为合格批次 {new_lots}。",
             o.id,
             p.name_zh,
-            stock_mod::pack_label(&s)
+            crate::catalog::pack_label(&s)
         ),
         body_en: format!(
             "In order #{}, {} ({}) lot {old_lots} was replaced by sellable lot {new_lots}.",
             o.id,
             p.name_en,
-            stock_mod::pack_label(&s)
+            crate::catalog::pack_label(&s)
         ),
         payload: serde_json::json!({ "orderId": o.id, "lineId": line.id }),
     };

@@ -356,7 +356,7 @@ async fn a_recalled_lot_shows_what_to_pull_and_whom_to_call() {
     assert_eq!(sale.dealer_id, a_id);
     let admin = user(&app, "13800000001").await;
     let actor = domain::accounts::actor_for(app.db(), &admin).await.unwrap();
-    domain::stock::recall(app.db(), &actor, line.lot_id, "抽检不合格")
+    domain::workflows::recall(app.db(), &actor, line.lot_id, "抽检不合格")
         .await
         .unwrap();
     let mut a = signed_in(&app, OWNER_A).await;
@@ -662,10 +662,10 @@ async fn ledgers_show_a_range_download_as_csv_and_explain_a_bad_date() {
     // Dealer B's ledgers hold none of A's lines.
     let mut b = signed_in(&app, STAFF_B).await;
     let bcsv = b.get("/dealer/ledgers.csv?kind=SALE").await.body;
-    let a_sales: Vec<String> = domain::ledger::lines(
+    let a_sales: Vec<String> = domain::stock::ledger::lines(
         app.db(),
         a_id,
-        domain::ledger::Kind::Sale,
+        domain::stock::ledger::Kind::Sale,
         domain::today() - chrono::Duration::days(30),
         domain::today(),
     )

@@ -42,7 +42,7 @@ async fn signed_in(app: &TestApp, who: (&str, &str)) -> Browser {
 }
 
 async fn sellable(app: &TestApp, a: &Actor, restricted: bool) -> StockView {
-    let store = domain::stock::store_location(app.db(), a.dealer_id.unwrap())
+    let store = domain::regions::store_location(app.db(), a.dealer_id.unwrap())
         .await
         .unwrap();
     domain::stock::stock_of_dealer(app.db(), a, a.dealer_id.unwrap(), None)
@@ -120,7 +120,7 @@ async fn a_restricted_pesticide_is_refused_without_a_real_name_buyer_and_stock_s
         r.body.contains(&format!(
             "第 1 行（{} {}）",
             v.product.name_zh,
-            domain::stock::pack_label(&v.sku)
+            domain::catalog::pack_label(&v.sku)
         )),
         "{}",
         r.body
@@ -395,7 +395,7 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
     let a = actor(&app, OWNER.0).await;
     let d = a.dealer_id.unwrap();
     let (s, p) = a_pack_with_gtin(&app).await;
-    let pack = domain::stock::pack_label(&s);
+    let pack = domain::catalog::pack_label(&s);
     // A second product with the same name and pack (another producer's): a name is ambiguous.
     let twin = product::ActiveModel {
         category: Set(p.category.clone()),
@@ -596,14 +596,14 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
         row(
             "",
             &p.name_zh,
-            &domain::stock::pack_label(&s),
+            &domain::catalog::pack_label(&s),
             "WEB-CSV-2",
             "十二",
         ),
         row(
             "",
             &p.name_zh,
-            &domain::stock::pack_label(&s),
+            &domain::catalog::pack_label(&s),
             "WEB-CSV-3",
             "2",
         ),

@@ -988,9 +988,9 @@ async fn a_row_edited_in_the_database_fails_trace_verify() {
         .expect("event 3");
     let mut forged = original.clone();
     forged.quantity += 10;
-    forged.hash = domain::trace::event_hash(&forged);
+    forged.hash = domain::lots::trace::event_hash(&forged);
     assert_eq!(
-        domain::trace::event_hash(&original),
+        domain::lots::trace::event_hash(&original),
         original.hash,
         "the test recomputes hashes as the server does"
     );
@@ -1767,9 +1767,9 @@ async fn a_large_csv_receipt_with_a_bad_last_row_names_it_and_writes_nothing() {
             .await
             .unwrap()
             .unwrap();
-        let v = domain::trace::verify(db, l.id).await.unwrap();
+        let v = domain::lots::trace::verify(db, l.id).await.unwrap();
         assert!(v.ok, "{lot_no}: {v:?}");
-        let ev = domain::trace::events_of(db, l.id).await.unwrap();
+        let ev = domain::lots::trace::events_of(db, l.id).await.unwrap();
         let steps: Vec<(i64, String, i64)> = ev
             .iter()
             .map(|e| (e.seq, e.biz_step.clone(), e.quantity))

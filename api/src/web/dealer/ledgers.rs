@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use domain::ledger::{self, Kind};
+use domain::stock::ledger::{self, Kind};
 use serde::Deserialize;
 
 use super::Console;
@@ -128,7 +128,7 @@ pub async fn ledger_csv(
         &lines,
         kind,
         ctx.lang,
-        domain::stock::is_regulator_or_admin(&s.actor),
+        domain::accounts::is_regulator_or_admin(&s.actor),
     );
     let name = match kind {
         Kind::Purchase => format!("purchase-ledger-{from}-{to}.csv"),

@@ -9,7 +9,7 @@ use axum::Router;
 use axum::extract::State;
 use axum::routing::{get, post};
 use domain::catalog;
-use domain::stock::pack_label;
+use domain::catalog::pack_label;
 
 use super::Console;
 use super::shelves::{

@@ -12,7 +12,8 @@ use axum::{Form, Router};
 use chrono::NaiveDate;
 use domain::Lang;
 use domain::error::{Code, FieldError};
-use domain::stock::{self, CsvPolicy, InspectionInput, LotReceipt, Supplier};
+use domain::lots::InspectionInput;
+use domain::stock::{self, CsvPolicy, LotReceipt, Supplier};
 use serde::Deserialize;
 
 use super::Console;
@@ -106,7 +107,7 @@ async fn render(
             label: format!(
                 "{} · {} · {}{}",
                 ctx.l(&p.product.name_zh, &p.product.name_en),
-                stock::pack_label(&p.sku),
+                domain::catalog::pack_label(&p.sku),
                 p.producer_name,
                 p.sku
                     .gtin
@@ -125,7 +126,7 @@ async fn render(
                 text: format!(
                     "{} {} · {} {}",
                     ctx.l(&l.product.name_zh, &l.product.name_en),
-                    stock::pack_label(&l.sku),
+                    domain::catalog::pack_label(&l.sku),
                     ctx.l("批号", "lot"),
                     l.lot.lot_no
                 ),
@@ -191,7 +192,7 @@ async fn parse_lot(state: &AppState, f: &mut LotFields) -> Result<LotReceipt, do
     // A scanned GS1 code also carries the lot number and dates: fill what was left empty.
     let mut gtin = f.gtin.trim().to_owned();
     if !gtin.is_empty()
-        && let Ok(g) = domain::gs1::parse(&gtin)
+        && let Ok(g) = domain::lots::gs1::parse(&gtin)
         && let Some(code) = g.gtin.clone()
     {
         if f.lot_no.trim().is_empty()
@@ -740,7 +741,7 @@ pub async fn labels(
         product: ctx.l(&l.product.name_zh, &l.product.name_en).to_owned(),
         reg_no: l.product.registration_no.clone().unwrap_or_default(),
         producer: l.producer_name.clone(),
-        pack: stock::pack_label(&l.sku),
+        pack: domain::catalog::pack_label(&l.sku),
         lot_no: l.lot.lot_no.clone(),
         produced: l.lot.produced_on.to_string(),
         expires: l.lot.expires_on.to_string(),

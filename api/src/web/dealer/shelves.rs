@@ -258,7 +258,7 @@ impl ShelvesPage {
 }
 
 fn state_words(d: &str, lang: Lang) -> (String, &'static str) {
-    let (zh, en) = domain::trace::state_words(d);
+    let (zh, en) = domain::lots::trace::state_words(d);
     let class = if matches!(d, "RECALLED" | "ON_HOLD" | "EXPIRED") {
         "out"
     } else {
@@ -285,7 +285,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
         let (state, class) = state_words(v.disposition, lang);
         StockRow {
             product: name(&v.product.name_zh, &v.product.name_en),
-            pack: stock::pack_label(&v.sku),
+            pack: domain::catalog::pack_label(&v.sku),
             lot_no: v.lot.lot_no.clone(),
             lot_id: v.lot.id,
             location: name(&v.location.name_zh, &v.location.name_en),
@@ -312,7 +312,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
             product: format!(
                 "{} {}",
                 name(&l.product.name_zh, &l.product.name_en),
-                stock::pack_label(&l.sku)
+                domain::catalog::pack_label(&l.sku)
             ),
             available: l.available,
         })
@@ -324,7 +324,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
             product: format!(
                 "{} {}",
                 name(&p.product.name_zh, &p.product.name_en),
-                stock::pack_label(&p.sku)
+                domain::catalog::pack_label(&p.sku)
             ),
             lot_no: p.lot.lot_no.clone(),
             state: state_words(p.disposition, lang).0,
@@ -366,7 +366,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
             product: format!(
                 "{} {}",
                 name(&t.product.name_zh, &t.product.name_en),
-                stock::pack_label(&t.sku)
+                domain::catalog::pack_label(&t.sku)
             ),
             lot_no: t.lot.lot_no.clone(),
             from: name(&t.from.name_zh, &t.from.name_en),

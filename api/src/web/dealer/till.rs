@@ -193,7 +193,7 @@ fn reg_no(p: &domain::entities::product::Model, ctx: &Ctx) -> String {
 }
 
 fn pack_of(i: &TillItem) -> String {
-    stock::pack_label(&i.sku)
+    domain::catalog::pack_label(&i.sku)
 }
 
 fn name_of(i: &TillItem, lang: Lang) -> String {
@@ -628,7 +628,7 @@ pub async fn receipt(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64
         .map(|l| ReceiptRow {
             name: lang.pick(&l.product.name_zh, &l.product.name_en).to_owned(),
             reg_no: reg_no(&l.product, &ctx),
-            pack: stock::pack_label(&l.sku),
+            pack: domain::catalog::pack_label(&l.sku),
             qty: l.line.quantity,
             unit: ctx.l("件", "pcs").to_owned(),
             price: money(l.line.unit_price_fen),

@@ -323,7 +323,7 @@ pub async fn lines_for(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ledger_line::Model>> {
-    actor.require(crate::stock::may_view_dealer(db, actor, dealer_id).await?)?;
+    actor.require(crate::regions::may_view_dealer(db, actor, dealer_id).await?)?;
     lines(db, dealer_id, kind, from, to).await
 }
 

@@ -288,13 +288,7 @@ pub async fn ledger_csv(
         Ok(r) => r,
         Err(e) => return domain_error(e, lang),
     };
-    let db = state.db();
-    match domain::regions::may_view_dealer(db, &actor, dealer_id).await {
-        Ok(true) => {}
-        Ok(false) => return domain_error(domain::accounts::forbidden(), lang),
-        Err(e) => return domain_error(e, lang),
-    }
-    match ledger::lines(db, dealer_id, kind, from, to).await {
+    match ledger::lines(state.db(), &actor, dealer_id, kind, from, to).await {
         Ok(rows) => {
             let body = ledger::to_csv(
                 &rows,
@@ -334,16 +328,13 @@ pub async fn recall_csv(
         Ok(a) => a,
         Err(r) => return *r,
     };
-    if !domain::accounts::is_regulator_or_admin(&actor) {
-        return domain_error(domain::accounts::forbidden(), lang);
-    }
     let lot_id = match lot.parse::<i64>().or_else(|_| {
         crate::graphql::parse_gid("lotId", "Lot", &async_graphql::ID(lot.clone())).map_err(|_| ())
     }) {
         Ok(id) => id,
         Err(()) => return text_error(StatusCode::NOT_FOUND, lang, "批次不存在", "no such lot"),
     };
-    match trace::recall_report(state.db(), lot_id).await {
+    match trace::recall_report(state.db(), &actor, lot_id).await {
         Ok(r) => csv_response(
             recall_to_csv(&r, lang),
             &format!("recall-{}-{}.csv", r.lot.lot_no, lot_id),

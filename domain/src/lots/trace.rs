@@ -19,6 +19,7 @@ use sea_orm::{
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::accounts::{Actor, Role};
 use crate::entities::{
     dealer, location, lot, producer, product, region, sale, sale_line, sku, stock, stock_receipt,
     trace_event, transfer, unit_code,
@@ -317,7 +318,12 @@ pub struct Verification {
 }
 
 /// Recomputes a lot's chain from the stored rows.
-pub async fn verify(db: &impl ConnectionTrait, lot_id: i64) -> Result<Verification> {
+/// For dealers, regulators and admins (a farmer checks a bag on the public trace page).
+pub async fn verify(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> Result<Verification> {
+    actor.require(matches!(
+        actor.role,
+        Role::Dealer | Role::Regulator | Role::Admin
+    ))?;
     let events = events_of(db, lot_id).await?;
     let mut prev = GENESIS.to_owned();
     for (i, e) in events.iter().enumerate() {

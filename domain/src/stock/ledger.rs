@@ -122,14 +122,17 @@ pub fn line(
     }
 }
 
-/// A dealer's ledger lines of `kind` with `from <= date <= to` (local dates), oldest first.
+/// A dealer's ledger lines of `kind` with `from <= date <= to` (local dates), oldest first, for
+/// the dealer's staff, admins and the county's regulators.
 pub async fn lines(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     dealer_id: i64,
     kind: Kind,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Vec<ledger_line::Model>> {
+    actor.require(crate::regions::may_view_dealer(db, actor, dealer_id).await?)?;
     if to < from {
         return Err(Error::invalid(
             "to",
@@ -312,19 +315,6 @@ pub fn parse_range(from: &str, to: &str, today: NaiveDate) -> Result<(NaiveDate,
         ));
     }
     Ok((from, to))
-}
-
-/// A dealer's ledger for its staff, admins and the county's regulators.
-pub async fn lines_for(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    dealer_id: i64,
-    kind: Kind,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> Result<Vec<ledger_line::Model>> {
-    actor.require(crate::regions::may_view_dealer(db, actor, dealer_id).await?)?;
-    lines(db, dealer_id, kind, from, to).await
 }
 
 #[cfg(test)]

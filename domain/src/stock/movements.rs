@@ -229,11 +229,14 @@ pub async fn transfer_receive<C: ConnectionTrait + TransactionTrait>(
     ))
 }
 
+/// A dealer's transfers, newest first, for its staff, admins and the county's regulators.
 pub async fn transfers_of(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     dealer_id: i64,
     only_in_transit: bool,
 ) -> Result<Vec<transfer::Model>> {
+    actor.require(may_view_dealer(db, actor, dealer_id).await?)?;
     let mut q = transfer::Entity::find()
         .filter(transfer::Column::DealerId.eq(dealer_id))
         .order_by_desc(transfer::Column::Id);

@@ -54,7 +54,7 @@ pub async fn dealer_transfers(
     limit: usize,
 ) -> Result<Vec<TransferView>> {
     actor.require(may_view_dealer(db, actor, dealer_id).await?)?;
-    let mut ts = transfers_of(db, dealer_id, false).await?;
+    let mut ts = transfers_of(db, actor, dealer_id, false).await?;
     ts.sort_by_key(|t| (t.status != "IN_TRANSIT", std::cmp::Reverse(t.id)));
     ts.truncate(limit);
     let lots: BTreeMap<i64, lot::Model> =
@@ -138,7 +138,7 @@ pub async fn pull_list(
         .filter(stock::Column::OnHand.gt(0))
         .all(db)
         .await?;
-    let transit = transfers_of(db, dealer_id, true).await?;
+    let transit = transfers_of(db, actor, dealer_id, true).await?;
     let sales = sale::Entity::find()
         .filter(sale::Column::DealerId.eq(dealer_id))
         .all(db)
@@ -238,7 +238,7 @@ pub async fn recent_sale_lines(
     limit: u64,
 ) -> Result<Vec<SoldLine>> {
     actor.require(may_operate(actor, dealer_id))?;
-    let sales = sales_of(db, dealer_id, limit).await?;
+    let sales = sales_of(db, actor, dealer_id, limit).await?;
     let lines = sale_line::Entity::find()
         .filter(sale_line::Column::SaleId.is_in(sales.iter().map(|s| s.id)))
         .order_by_desc(sale_line::Column::Id)

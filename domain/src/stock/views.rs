@@ -138,13 +138,15 @@ pub async fn low_stock(
     Ok(out)
 }
 
-/// Sales of a dealer, newest first.
+/// Sales of a dealer, newest first, for its staff, admins and the county's regulators.
 pub async fn sales_of(
     db: &impl ConnectionTrait,
+    actor: &Actor,
     dealer_id: i64,
     limit: u64,
 ) -> Result<Vec<sale::Model>> {
     use sea_orm::QuerySelect;
+    actor.require(may_view_dealer(db, actor, dealer_id).await?)?;
     Ok(sale::Entity::find()
         .filter(sale::Column::DealerId.eq(dealer_id))
         .order_by_desc(sale::Column::Id)
@@ -153,7 +155,7 @@ pub async fn sales_of(
         .await?)
 }
 
-pub async fn sale_lines_of(
+pub(crate) async fn sale_lines_of(
     db: &impl ConnectionTrait,
     sale_id: i64,
 ) -> Result<Vec<sale_line::Model>> {
@@ -162,6 +164,35 @@ pub async fn sale_lines_of(
         .order_by_asc(sale_line::Column::Id)
         .all(db)
         .await?)
+}
+
+/// A dealer's recent sales, newest first, each with its lines (oldest first): two statements
+/// whatever the number of sales. For its staff, admins and the county's regulators.
+pub async fn sales_with_lines(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    dealer_id: i64,
+    limit: u64,
+) -> Result<Vec<(sale::Model, Vec<sale_line::Model>)>> {
+    let sales = sales_of(db, actor, dealer_id, limit).await?;
+    let mut lines: BTreeMap<i64, Vec<sale_line::Model>> = BTreeMap::new();
+    for chunk in sales.chunks(crate::IN_CHUNK) {
+        for l in sale_line::Entity::find()
+            .filter(sale_line::Column::SaleId.is_in(chunk.iter().map(|s| s.id)))
+            .order_by_asc(sale_line::Column::Id)
+            .all(db)
+            .await?
+        {
+            lines.entry(l.sale_id).or_default().push(l);
+        }
+    }
+    Ok(sales
+        .into_iter()
+        .map(|s| {
+            let l = lines.remove(&s.id).unwrap_or_default();
+            (s, l)
+        })
+        .collect())
 }
 
 pub async fn locations_by_ids(

@@ -662,8 +662,18 @@ async fn ledgers_show_a_range_download_as_csv_and_explain_a_bad_date() {
     // Dealer B's ledgers hold none of A's lines.
     let mut b = signed_in(&app, STAFF_B).await;
     let bcsv = b.get("/dealer/ledgers.csv?kind=SALE").await.body;
+    let admin = domain::accounts::Actor {
+        user_id: 0,
+        role: domain::accounts::Role::Admin,
+        dealer_id: None,
+        dealer_role: None,
+        county_ids: vec![],
+        station_id: None,
+        assisted_by: None,
+    };
     let a_sales: Vec<String> = domain::stock::ledger::lines(
         app.db(),
+        &admin,
         a_id,
         domain::stock::ledger::Kind::Sale,
         domain::today() - chrono::Duration::days(30),
@@ -681,4 +691,85 @@ async fn ledgers_show_a_range_download_as_csv_and_explain_a_bad_date() {
             "A's {doc} in B's ledger"
         );
     }
+}
+
+/// The read services check who asks themselves, so a new caller cannot forget: a dealer's
+/// ledgers, transfers and sales for its staff, admins and the county's regulators; a recall
+/// report for regulators and admins; the hash-chain check for dealers, regulators and admins.
+#[tokio::test]
+async fn read_services_refuse_the_wrong_actor_whoever_calls_them() {
+    use domain::accounts::actor_for;
+    use domain::stock::ledger::{self, Kind};
+    let app = demo_app().await;
+    let db = app.db();
+    let app_ref = &app;
+    let actor = |phone: &'static str| async move {
+        actor_for(db, &user(app_ref, phone).await).await.unwrap()
+    };
+    let owner_a = actor(OWNER_A.0).await;
+    let staff_b = actor(STAFF_B.0).await;
+    let farmer = actor(FARMER.0).await;
+    let regulator = actor("13800000002").await;
+    let a_id = owner_a.dealer_id.unwrap();
+    let (from, to) = (
+        domain::today() - chrono::Duration::days(30),
+        domain::today(),
+    );
+    let lot_id = lot::Entity::find()
+        .filter(lot::Column::Id.is_in(stock_of(&app, a_id).await.iter().map(|s| s.lot_id)))
+        .one(db)
+        .await
+        .unwrap()
+        .expect("dealer A holds a lot")
+        .id;
+    let forbidden = |r: Result<(), domain::Error>, what: &str, who: &str| match r {
+        Err(domain::Error::Forbidden { .. }) => {}
+        other => panic!("{what} for {who}: expected Forbidden, got {other:?}"),
+    };
+    for (who, a, may) in [
+        ("owner A", &owner_a, true),
+        ("regulator", &regulator, true),
+        ("staff B", &staff_b, false),
+        ("farmer", &farmer, false),
+    ] {
+        let results = [
+            (
+                "ledger",
+                ledger::lines(db, a, a_id, Kind::Sale, from, to)
+                    .await
+                    .map(drop),
+            ),
+            (
+                "transfers",
+                domain::stock::transfers_of(db, a, a_id, false)
+                    .await
+                    .map(drop),
+            ),
+            (
+                "sales",
+                domain::stock::sales_of(db, a, a_id, 10).await.map(drop),
+            ),
+            (
+                "sales with lines",
+                domain::stock::sales_with_lines(db, a, a_id, 10)
+                    .await
+                    .map(drop),
+            ),
+        ];
+        for (what, r) in results {
+            if may {
+                r.unwrap_or_else(|e| panic!("{what} for {who}: {e:?}"));
+            } else {
+                forbidden(r, what, who);
+            }
+        }
+    }
+    let report = |a| domain::lots::trace::recall_report(db, a, lot_id);
+    report(&regulator).await.unwrap();
+    forbidden(report(&owner_a).await.map(drop), "recall report", "owner A");
+    forbidden(report(&farmer).await.map(drop), "recall report", "farmer");
+    let verify = |a| domain::lots::trace::verify(db, a, lot_id);
+    assert!(verify(&owner_a).await.unwrap().ok);
+    assert!(verify(&regulator).await.unwrap().ok);
+    forbidden(verify(&farmer).await.map(drop), "trace verify", "farmer");
 }

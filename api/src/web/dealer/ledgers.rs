@@ -71,9 +71,9 @@ async fn ledgers_page(state: &AppState, ctx: &Ctx, q: &RangeQuery) -> WebResult 
     let (mut purchases, mut sales, mut errors) = (vec![], vec![], vec![]);
     let (from, to) = match ledger::parse_range(&q.from, &q.to, domain::today()) {
         Ok((f, t)) => {
-            let p = ledger::lines_for(db, con.actor(), con.dealer_id(), Kind::Purchase, f, t);
+            let p = ledger::lines(db, con.actor(), con.dealer_id(), Kind::Purchase, f, t);
             purchases = rows(p.await?, ctx);
-            let s = ledger::lines_for(db, con.actor(), con.dealer_id(), Kind::Sale, f, t);
+            let s = ledger::lines(db, con.actor(), con.dealer_id(), Kind::Sale, f, t);
             sales = rows(s.await?, ctx);
             (f.to_string(), t.to_string())
         }
@@ -123,7 +123,7 @@ pub async fn ledger_csv(
     let Ok((from, to)) = ledger::parse_range(&q.from, &q.to, domain::today()) else {
         return ledgers_page(&state, &ctx, &q).await;
     };
-    let lines = ledger::lines_for(state.db(), &s.actor, d, kind, from, to).await?;
+    let lines = ledger::lines(state.db(), &s.actor, d, kind, from, to).await?;
     let body = ledger::to_csv(
         &lines,
         kind,

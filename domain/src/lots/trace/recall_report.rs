@@ -55,7 +55,13 @@ pub struct RecallReport {
     pub backward: Vec<Upstream>,
 }
 
-pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<RecallReport> {
+/// For regulators and admins.
+pub async fn recall_report(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    lot_id: i64,
+) -> Result<RecallReport> {
+    actor.require(crate::accounts::is_regulator_or_admin(actor))?;
     let l = lot::Entity::find_by_id(lot_id)
         .one(db)
         .await?

@@ -680,3 +680,76 @@ async fn the_browser_receives_a_lot_and_a_checked_csv_and_prints_labels() {
         .await;
     assert_eq!(no.status, 403);
 }
+
+/// `sales` costs the same SQL statements for 12 sales as for 2: the sales and their lines in
+/// two statements, and each line's pack, lot and the dealer through loaders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_12_sales_costs_the_same_statements_as_a_page_of_2() {
+    // The background sweeper's statements would count too: keep it out of the measurement.
+    let app =
+        e2e::spawn_app_with(|c| c.sweep_interval = std::time::Duration::from_secs(3600)).await;
+    app.load_demo().await;
+    let a = actor(&app, OWNER.0).await;
+    let v = sellable(&app, &a, false).await;
+    for n in 0..12 {
+        domain::stock::counter_sale(
+            app.db(),
+            &a,
+            domain::stock::CounterSaleInput {
+                dealer_id: a.dealer_id.unwrap(),
+                location_id: None,
+                lines: vec![domain::stock::SaleLineInput {
+                    sku_id: v.sku.id,
+                    quantity: 1 + n % 2,
+                    unit_price_fen: None,
+                }],
+                buyer: Default::default(),
+                crop: None,
+                target: None,
+                unit_codes: vec![],
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let token = app.token_for(&a);
+    let q =
+        "query($d: ID!, $n: Int!) { sales(dealerId: $d, first: $n) { id totalFen dealer { name }
+        lines { quantity unitPriceFen sku { label } lot { lotNo } } } }";
+    let dealer = app
+        .gql(
+            "{ me { dealer { id } } }",
+            serde_json::json!({}),
+            Some(&token),
+        )
+        .await
+        .ok()["me"]["dealer"]["id"]
+        .clone();
+    let mut cost = Vec::new();
+    for n in [2, 12] {
+        let before = app.statements();
+        let d = app
+            .gql(q, serde_json::json!({ "d": dealer, "n": n }), Some(&token))
+            .await
+            .ok();
+        let after = app.statements();
+        let sales = d["sales"].as_array().unwrap();
+        assert_eq!(sales.len(), n as usize, "{d:#}");
+        for s in sales {
+            let lines = s["lines"].as_array().unwrap();
+            assert_eq!(lines.len(), 1, "{s:#}");
+            assert!(
+                lines[0]["lot"]["lotNo"]
+                    .as_str()
+                    .is_some_and(|l| !l.is_empty())
+            );
+            assert!(s["dealer"]["name"].as_str().is_some());
+        }
+        cost.push(after - before);
+    }
+    println!(
+        "SQL statements: sales(first: 2) = {}, sales(first: 12) = {}",
+        cost[0], cost[1]
+    );
+    assert_eq!(cost[0], cost[1], "12 sales must cost what 2 cost");
+}

@@ -132,6 +132,14 @@ pub async fn get(db: &impl ConnectionTrait, actor: &Actor, id: i64) -> Result<fi
     Ok(f)
 }
 
+/// Fields by id, for loaders of lists that name a field (orders, recommendations).
+pub async fn fields_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<field::Model>> {
+    Ok(field::Entity::find()
+        .filter(field::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 pub async fn of_farmer(db: &impl ConnectionTrait, farmer_id: i64) -> Result<Vec<field::Model>> {
     Ok(field::Entity::find()
         .filter(field::Column::FarmerId.eq(farmer_id))

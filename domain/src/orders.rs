@@ -28,6 +28,9 @@ use crate::stock::{self as stock_mod, AllocMode, Allocation, Buyer};
 use crate::types::{self, Fen};
 
 pub mod desk;
+mod lists;
+
+pub use lists::*;
 
 // ---------------------------------------------------------------- states and transitions
 

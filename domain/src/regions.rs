@@ -639,6 +639,16 @@ pub async fn dealers(
     Ok(q.all(db).await?)
 }
 
+pub async fn stations_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<service_station::Model>> {
+    Ok(service_station::Entity::find()
+        .filter(service_station::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 pub async fn dealers_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<dealer::Model>> {
     Ok(dealer::Entity::find()
         .filter(dealer::Column::Id.is_in(ids.iter().copied()))

@@ -138,6 +138,42 @@ by_id!(
     domain::catalog::pesticide_specs,
     product_id
 );
+by_id!(
+    StationKey,
+    domain::entities::service_station::Model,
+    domain::regions::stations_by_ids,
+    id
+);
+by_id!(
+    FieldKey,
+    domain::entities::field::Model,
+    domain::fields::fields_by_ids,
+    id
+);
+group_by!(
+    LinesOfOrder,
+    domain::entities::order_line::Model,
+    domain::orders::lines_by_orders,
+    order_id
+);
+group_by!(
+    EventsOfOrder,
+    domain::entities::order_event::Model,
+    domain::orders::events_by_orders,
+    order_id
+);
+group_by!(
+    PaymentsOfOrder,
+    domain::entities::payment::Model,
+    domain::orders::payments_by_orders,
+    order_id
+);
+group_by!(
+    AllocationsOfLine,
+    domain::entities::order_allocation::Model,
+    domain::orders::allocations_by_lines,
+    order_line_id
+);
 group_by!(
     SkusOfProduct,
     sku::Model,

@@ -9,11 +9,13 @@ use domain::entities::{credit_account, customer_order, field, order_event, order
 use domain::orders::{self, DeliveryMode, OrderOptions, PaymentMethod, Status};
 use domain::{Code, Error, FieldError, Lang, fields};
 use futures_util::Stream;
-use sea_orm::EntityTrait;
 
 use super::catalog::{Offer, Product, Sku};
 use super::errors::{ApiResult, to_gql};
-use super::loaders::{DealerKey, LotKey, RegionKey, one};
+use super::loaders::{
+    AllocationsOfLine, DealerKey, EventsOfOrder, FieldKey, LinesOfOrder, LotKey, PaymentsOfOrder,
+    RegionKey, StationKey, many, one, prefetch,
+};
 use super::region::{Dealer, Region, Station};
 use super::stock::{Lot, publish};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick, services};
@@ -181,6 +183,45 @@ impl OrderError {
     }
 }
 
+/// Loads every relation the query selects for a whole list of orders, one statement per
+/// relation, so a page of 12 orders costs what a page of 2 does.
+async fn prefetch_orders(ctx: &Context<'_>, rows: &[customer_order::Model]) -> ApiResult<()> {
+    let node = ctx.look_ahead();
+    let ids: Vec<i64> = rows.iter().map(|o| o.id).collect();
+    if node.field("dealer").exists() {
+        prefetch(ctx, rows.iter().map(|o| DealerKey(o.dealer_id))).await?;
+    }
+    if node.field("station").exists() {
+        prefetch(
+            ctx,
+            rows.iter().filter_map(|o| o.station_id).map(StationKey),
+        )
+        .await?;
+    }
+    if node.field("field").exists() {
+        prefetch(ctx, rows.iter().filter_map(|o| o.field_id).map(FieldKey)).await?;
+    }
+    if node.field("history").exists() {
+        prefetch(ctx, ids.iter().map(|i| EventsOfOrder(*i))).await?;
+    }
+    if node.field("payments").exists() {
+        prefetch(ctx, ids.iter().map(|i| PaymentsOfOrder(*i))).await?;
+    }
+    let lines = node.field("lines");
+    if lines.exists() {
+        let by_order = prefetch(ctx, ids.iter().map(|i| LinesOfOrder(*i))).await?;
+        let allocations = lines.field("allocations");
+        if allocations.exists() {
+            let line_ids: Vec<i64> = by_order.values().flatten().map(|l| l.id).collect();
+            let by_line = prefetch(ctx, line_ids.into_iter().map(AllocationsOfLine)).await?;
+            if allocations.field("lot").exists() {
+                prefetch(ctx, by_line.values().flatten().map(|a| LotKey(a.lot_id))).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Splits a result for an order payload: rule violations and illegal transitions are data.
 fn split_order<T>(r: domain::Result<T>, l: Lang) -> ApiResult<Result<T, Vec<OrderError>>> {
     match r {
@@ -291,10 +332,7 @@ impl Order {
     }
     async fn station(&self, ctx: &Context<'_>) -> ApiResult<Option<Station>> {
         match self.0.station_id {
-            Some(s) => Ok(domain::regions::station(db(ctx), s)
-                .await
-                .map_err(|e| to_gql(e, lang(ctx)))?
-                .map(Station)),
+            Some(s) => Ok(one(ctx, StationKey(s)).await?.map(Station)),
             None => Ok(None),
         }
     }
@@ -322,11 +360,7 @@ impl Order {
     }
     async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<Field>> {
         match self.0.field_id {
-            Some(f) => Ok(domain::entities::field::Entity::find_by_id(f)
-                .one(db(ctx))
-                .await
-                .map_err(|e| to_gql(e.into(), lang(ctx)))?
-                .map(Field)),
+            Some(f) => Ok(one(ctx, FieldKey(f)).await?.map(Field)),
             None => Ok(None),
         }
     }
@@ -360,26 +394,23 @@ impl Order {
         self.0.updated_at
     }
     async fn lines(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderLine>> {
-        Ok(orders::lines_of(db(ctx), self.0.id)
-            .await
-            .map_err(|e| to_gql(e, lang(ctx)))?
+        Ok(many(ctx, LinesOfOrder(self.0.id))
+            .await?
             .into_iter()
             .map(OrderLine)
             .collect())
     }
     /// Every transition: who, when, why.
     async fn history(&self, ctx: &Context<'_>) -> ApiResult<Vec<OrderEvent>> {
-        Ok(orders::events_of(db(ctx), self.0.id)
-            .await
-            .map_err(|e| to_gql(e, lang(ctx)))?
+        Ok(many(ctx, EventsOfOrder(self.0.id))
+            .await?
             .into_iter()
             .map(OrderEvent)
             .collect())
     }
     async fn payments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Payment>> {
-        Ok(orders::payments_of(db(ctx), self.0.id)
-            .await
-            .map_err(|e| to_gql(e, lang(ctx)))?
+        Ok(many(ctx, PaymentsOfOrder(self.0.id))
+            .await?
             .into_iter()
             .map(Payment)
             .collect())
@@ -414,9 +445,8 @@ impl OrderLine {
     }
     /// Which lots the line holds or took (earliest expiry first).
     async fn allocations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Allocation>> {
-        Ok(orders::allocations_of_line(db(ctx), self.0.id)
-            .await
-            .map_err(|e| to_gql(e, lang(ctx)))?
+        Ok(many(ctx, AllocationsOfLine(self.0.id))
+            .await?
             .into_iter()
             .map(Allocation)
             .collect())
@@ -603,6 +633,7 @@ impl OrderQuery {
             orders::farmer_orders(db(ctx), a, first.clamp(1, 100) as u64, offset.max(0) as u64)
                 .await
                 .map_err(|e| to_gql(e, lang(ctx)))?;
+        prefetch_orders(ctx, &rows).await?;
         Ok(rows.into_iter().map(Order).collect())
     }
 
@@ -644,6 +675,7 @@ impl OrderQuery {
         )
         .await
         .map_err(|e| to_gql(e, l))?;
+        prefetch_orders(ctx, &rows).await?;
         Ok(rows.into_iter().map(Order).collect())
     }
 

@@ -2227,3 +2227,47 @@ async fn a_recalled_lot_is_no_cart_problem_while_other_lots_fill_the_line() {
         "{problems:?}"
     );
 }
+
+/// `myOrders` and `dealerOrders` cost the same SQL statements for 12 orders as for 2: each
+/// order's lines, allocations, history, payments, dealer and station through loaders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_of_12_orders_costs_the_same_statements_as_a_page_of_2() {
+    // The background sweeper's statements would count too: keep it out of the measurement.
+    let app =
+        e2e::spawn_app_with(|cfg| cfg.sweep_interval = std::time::Duration::from_secs(3600)).await;
+    let c = County::load(&app).await;
+    let f = fresh_stock(&app, &c, &c.owner, &c.county, &[(200, 100)], 1_000).await;
+    for _ in 0..12 {
+        order_one(&app, &c.farmer, &f.offer, 1, pickup()).await;
+    }
+    let my = with("query($n: Int!) { myOrders(first: $n) { ...O } }", ORDER);
+    let theirs = with(
+        "query($d: ID!, $n: Int!) { dealerOrders(dealerId: $d, first: $n) { ...O } }",
+        ORDER,
+    );
+    for (name, doc, token, key) in [
+        ("myOrders", &my, &c.farmer, "myOrders"),
+        ("dealerOrders", &theirs, &c.owner, "dealerOrders"),
+    ] {
+        let mut cost = Vec::new();
+        for n in [2, 12] {
+            let before = app.statements();
+            let d = q(&app, token, doc, json!({ "n": n, "d": c.county })).await;
+            let after = app.statements();
+            let orders = arr(&d[key]);
+            assert_eq!(orders.len(), n, "{name}: {d:#}");
+            for o in orders {
+                assert_eq!(arr(&o["lines"]).len(), 1, "{o:#}");
+                assert_eq!(arr(&o["lines"][0]["allocations"]).len(), 1, "{o:#}");
+                assert!(!arr(&o["history"]).is_empty(), "{o:#}");
+                assert_eq!(o["dealer"]["id"], c.county);
+            }
+            cost.push(after - before);
+        }
+        println!(
+            "SQL statements: {name}(first: 2) = {}, {name}(first: 12) = {}",
+            cost[0], cost[1]
+        );
+        assert_eq!(cost[0], cost[1], "{name}: 12 orders must cost what 2 cost");
+    }
+}

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use domain::events::DomainEvent;
 use futures_util::StreamExt;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 
 /// How long one Redis command or connection attempt may take.
@@ -178,21 +178,16 @@ impl RateLimiter {
     }
 }
 
-/// An event published to every node, for subscriptions and cache invalidation.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct BusEvent {
-    pub topic: String,
-    pub payload: serde_json::Value,
-}
-
+/// Carries domain events, typed, to every node: for subscriptions and cache invalidation. On
+/// Redis they travel as the events' JSON; a message that is not one is logged and skipped.
 pub enum EventBus {
-    Memory(broadcast::Sender<BusEvent>),
+    Memory(broadcast::Sender<DomainEvent>),
     /// Publishes to a Redis channel; a background task relays the channel into `local`,
     /// reconnecting and resubscribing whenever the subscription ends.
     Redis {
         conn: ConnectionManager,
         channel: String,
-        local: broadcast::Sender<BusEvent>,
+        local: broadcast::Sender<DomainEvent>,
         breaker: Arc<Breaker>,
         /// Whether the relay is subscribed right now (readiness reports it).
         subscribed: Arc<AtomicBool>,
@@ -233,7 +228,14 @@ impl EventBus {
         })
     }
 
-    pub async fn publish(&self, event: BusEvent) {
+    /// Publishes what committed changes mean, in order.
+    pub async fn publish_all(&self, events: Vec<DomainEvent>) {
+        for e in events {
+            self.publish(e).await;
+        }
+    }
+
+    pub async fn publish(&self, event: DomainEvent) {
         match self {
             EventBus::Memory(tx) => {
                 let _ = tx.send(event);
@@ -251,14 +253,14 @@ impl EventBus {
                 cmd.arg(channel).arg(payload);
                 if let Err(e) = guarded(breaker, cmd.query_async::<i64>(&mut conn)).await {
                     // Other nodes miss it; this node's own subscribers still get it.
-                    tracing::error!(error = %e, topic = %event.topic, "could not publish an event to Redis; delivered on this node only");
+                    tracing::error!(error = %e, topic = %event.topic(), "could not publish an event to Redis; delivered on this node only");
                     let _ = local.send(event);
                 }
             }
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<BusEvent> {
+    pub fn subscribe(&self) -> broadcast::Receiver<DomainEvent> {
         match self {
             EventBus::Memory(tx) => tx.subscribe(),
             EventBus::Redis { local, .. } => local.subscribe(),
@@ -291,7 +293,7 @@ async fn relay(
     client: redis::Client,
     channel: String,
     first: redis::aio::PubSub,
-    tx: broadcast::Sender<BusEvent>,
+    tx: broadcast::Sender<DomainEvent>,
     subscribed: Arc<AtomicBool>,
 ) {
     let mut pubsub = Some(first);
@@ -318,7 +320,7 @@ async fn relay(
         while let Some(msg) = stream.next().await {
             match msg
                 .get_payload::<String>()
-                .map(|p| serde_json::from_str::<BusEvent>(&p))
+                .map(|p| serde_json::from_str::<DomainEvent>(&p))
             {
                 Ok(Ok(ev)) => {
                     let _ = tx.send(ev);
@@ -351,11 +353,11 @@ mod tests {
     async fn memory_bus_delivers() {
         let bus = EventBus::memory();
         let mut rx = bus.subscribe();
-        bus.publish(BusEvent {
-            topic: "t".into(),
-            payload: serde_json::json!({"a": 1}),
-        })
-        .await;
-        assert_eq!(rx.recv().await.unwrap().topic, "t");
+        let e = DomainEvent::Notified {
+            user_id: 1,
+            notification_id: 2,
+        };
+        bus.publish(e.clone()).await;
+        assert_eq!(rx.recv().await.unwrap(), e);
     }
 }

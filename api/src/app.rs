@@ -398,17 +398,7 @@ async fn payment_callback(
 }
 
 pub async fn publish_events(state: &AppState, events: Vec<domain::events::DomainEvent>) {
-    for e in events {
-        let payload = serde_json::to_value(&e).unwrap_or_default();
-        state
-            .services
-            .bus
-            .publish(crate::adapters::BusEvent {
-                topic: e.topic().into(),
-                payload,
-            })
-            .await;
-    }
+    state.services.bus.publish_all(events).await;
 }
 
 /// Stock expiring within this many days gets a daily NEAR_EXPIRY alert.

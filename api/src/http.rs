@@ -486,17 +486,7 @@ pub async fn receipts_csv(
     };
     match stock::receive_csv(state.db(), &actor, dealer_id, text, policy).await {
         Ok((o, events)) => {
-            for e in events {
-                let payload = serde_json::to_value(&e).unwrap_or_default();
-                state
-                    .services
-                    .bus
-                    .publish(crate::adapters::BusEvent {
-                        topic: e.topic().into(),
-                        payload,
-                    })
-                    .await;
-            }
+            state.services.bus.publish_all(events).await;
             let status = if o.committed {
                 StatusCode::OK
             } else {

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use nongzi::adapters::{Breaker, BusEvent, EventBus, RateLimiter, connection_manager};
+use domain::events::DomainEvent;
+use nongzi::adapters::{Breaker, EventBus, RateLimiter, connection_manager};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
@@ -62,10 +63,11 @@ impl Proxy {
     }
 }
 
-fn event(n: u32) -> BusEvent {
-    BusEvent {
-        topic: "test".into(),
-        payload: serde_json::json!({ "n": n }),
+/// A distinct event per `n`.
+fn event(n: u32) -> DomainEvent {
+    DomainEvent::Notified {
+        user_id: 1,
+        notification_id: i64::from(n),
     }
 }
 
@@ -82,7 +84,7 @@ async fn node(url: &str, prefix: &str) -> (EventBus, RateLimiter) {
 /// Publishes on `from` until `rx` sees an event of that number (or `limit` passes).
 async fn delivered(
     from: &EventBus,
-    rx: &mut tokio::sync::broadcast::Receiver<BusEvent>,
+    rx: &mut tokio::sync::broadcast::Receiver<DomainEvent>,
     n: u32,
     limit: Duration,
 ) -> bool {
@@ -90,7 +92,7 @@ async fn delivered(
     while Instant::now() < until {
         from.publish(event(n)).await;
         if let Ok(Ok(ev)) = tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
-            && ev.payload["n"] == n
+            && ev == event(n)
         {
             return true;
         }
@@ -132,7 +134,7 @@ async fn the_bus_and_the_limiter_survive_redis_lost_and_restored() {
     let next_ten = started.elapsed();
     println!("publish with Redis down: first {first:?}, next ten {next_ten:?} together");
     assert!(first < Duration::from_secs(2), "{first:?}");
-    assert_eq!(on1.try_recv().unwrap().payload["n"], 2);
+    assert_eq!(on1.try_recv().unwrap(), event(2));
     // Readiness follows the truth: the lost subscription is reported.
     let until = Instant::now() + Duration::from_secs(3);
     while bus1.subscribed() && Instant::now() < until {
@@ -162,4 +164,44 @@ async fn the_bus_and_the_limiter_survive_redis_lost_and_restored() {
         started.elapsed()
     );
     assert!(bus1.subscribed() && bus2.subscribed());
+}
+
+/// Events cross Redis typed: what one node publishes arrives on another as the same
+/// `DomainEvent`, and a message on the channel that is not one is skipped, not delivered as
+/// something half-read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_cross_redis_typed_and_a_malformed_message_is_skipped() {
+    let Ok(url) = std::env::var("NONGZI_TEST_REDIS_URL") else {
+        eprintln!("NONGZI_TEST_REDIS_URL is not set: this test runs on the PostgreSQL + Redis leg");
+        return;
+    };
+    let prefix = format!("nongzi-test-typed:{}:", std::process::id());
+    let (bus1, _) = node(&url, &prefix).await;
+    let (bus2, _) = node(&url, &prefix).await;
+    let mut on2 = bus2.subscribe();
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut raw = client.get_multiplexed_async_connection().await.unwrap();
+    for junk in [
+        r#"{"topic":"order.updated","payload":{"order_id":1}}"#,
+        "not json",
+    ] {
+        redis::cmd("PUBLISH")
+            .arg(format!("{prefix}events"))
+            .arg(junk)
+            .query_async::<i64>(&mut raw)
+            .await
+            .unwrap();
+    }
+    let e = DomainEvent::OrderUpdated {
+        order_id: 7,
+        farmer_id: 8,
+        dealer_id: 9,
+        status: "CONFIRMED".into(),
+    };
+    bus1.publish(e.clone()).await;
+    let got = tokio::time::timeout(Duration::from_secs(5), on2.recv())
+        .await
+        .expect("the event arrives within 5 s")
+        .unwrap();
+    assert_eq!(got, e, "the first event delivered is the real one");
 }

@@ -19,7 +19,7 @@ use super::loaders::{
 use super::region::{Dealer, Region, Station};
 use super::stock::{Lot, publish};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick, services};
-use crate::adapters::BusEvent;
+use domain::events::DomainEvent;
 
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OrderStatus {
@@ -1153,7 +1153,7 @@ pub struct StockAlert {
 
 pub struct Subscription;
 
-fn bus_stream(ctx: &Context<'_>) -> impl Stream<Item = BusEvent> + use<> {
+fn bus_stream(ctx: &Context<'_>) -> impl Stream<Item = DomainEvent> + use<> {
     let rx = services(ctx).bus.subscribe();
     futures_util::stream::unfold(rx, |mut rx| async move {
         loop {
@@ -1180,15 +1180,17 @@ impl Subscription {
             futures_util::StreamExt::filter_map(bus_stream(ctx), move |e| {
                 let (a, db) = (a.clone(), db.clone());
                 async move {
-                    if e.topic != "order.updated" {
+                    let DomainEvent::OrderUpdated {
+                        order_id,
+                        farmer_id,
+                        dealer_id,
+                        ..
+                    } = e
+                    else {
                         return None;
-                    }
-                    let order_id = e.payload["order_id"].as_i64()?;
-                    let mine = e.payload["farmer_id"].as_i64() == Some(a.user_id)
-                        && a.role == domain::accounts::Role::Farmer;
-                    let dealer = e.payload["dealer_id"]
-                        .as_i64()
-                        .is_some_and(|d| a.works_for(d) || a.is_admin());
+                    };
+                    let mine = farmer_id == a.user_id && a.role == domain::accounts::Role::Farmer;
+                    let dealer = a.works_for(dealer_id) || a.is_admin();
                     if !(mine || dealer) {
                         return None;
                     }
@@ -1212,26 +1214,28 @@ impl Subscription {
             futures_util::StreamExt::filter_map(bus_stream(ctx), move |e| {
                 let a = a.clone();
                 async move {
-                    if e.topic != "stock.alert" {
+                    let DomainEvent::StockAlert {
+                        dealer_id,
+                        kind,
+                        sku_id,
+                        lot_id,
+                        available,
+                        message_zh,
+                        message_en,
+                    } = e
+                    else {
+                        return None;
+                    };
+                    if !a.works_for(dealer_id) {
                         return None;
                     }
-                    let d = e.payload["dealer_id"].as_i64()?;
-                    if !a.works_for(d) {
-                        return None;
-                    }
-                    let p = &e.payload;
                     Some(StockAlert {
-                        kind: p["kind"].as_str().unwrap_or_default().to_owned(),
-                        dealer_id: gid("Dealer", d),
-                        sku_id: p["sku_id"].as_i64().map(|s| gid("Sku", s)),
-                        lot_id: p["lot_id"].as_i64().map(|s| gid("Lot", s)),
-                        available: p["available"].as_i64(),
-                        message: l
-                            .pick(
-                                p["message_zh"].as_str().unwrap_or_default(),
-                                p["message_en"].as_str().unwrap_or_default(),
-                            )
-                            .to_owned(),
+                        kind,
+                        dealer_id: gid("Dealer", dealer_id),
+                        sku_id: sku_id.map(|s| gid("Sku", s)),
+                        lot_id: lot_id.map(|s| gid("Lot", s)),
+                        available,
+                        message: l.pick(&message_zh, &message_en).to_owned(),
                     })
                 }
             }),

@@ -19,19 +19,10 @@ use super::region::Dealer;
 use super::{
     ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, req, services, to_gql,
 };
-use crate::adapters::BusEvent;
 
 /// Publishes what a committed change means, on every node.
 pub async fn publish(ctx: &Context<'_>, events: Vec<domain::events::DomainEvent>) {
-    let bus = &services(ctx).bus;
-    for e in events {
-        let payload = serde_json::to_value(&e).unwrap_or_default();
-        bus.publish(BusEvent {
-            topic: e.topic().into(),
-            payload,
-        })
-        .await;
-    }
+    services(ctx).bus.publish_all(events).await;
 }
 
 fn dealer_gid(field: &str, id: &ID) -> domain::Result<i64> {

@@ -129,7 +129,16 @@ async fn run(command: Command) -> anyhow::Result<()> {
             demo: with_demo,
             bind,
         } => {
-            let config = Config::from_env(bind)?;
+            let mut config = Config::from_env(bind)?;
+            // The demo pays online through the sandbox, unless NONGZI_PAYMENT_PROVIDER says
+            // otherwise (`none` refuses online payment there too).
+            if with_demo
+                && std::env::var("NONGZI_PAYMENT_PROVIDER")
+                    .ok()
+                    .is_none_or(|v| v.trim().is_empty())
+            {
+                config.payment_provider = Some(domain::payments::ProviderKind::Sandbox);
+            }
             tracing::info!(?config, "starting");
             let addr = config.bind;
             let state = AppState::connect(config).await?;

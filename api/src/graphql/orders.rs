@@ -120,6 +120,8 @@ pub enum OrderErrorCode {
     CartEmpty,
     CreditLimitExceeded,
     PaymentDeclined,
+    /// ONLINE payment on a server with no payment provider configured.
+    PaymentUnavailable,
     DeliveryNotAllowed,
     QuantityExceedsLabelDose,
     OfferUnavailable,
@@ -146,6 +148,7 @@ impl From<Code> for OrderErrorCode {
             Code::CartEmpty => Self::CartEmpty,
             Code::CreditLimitExceeded => Self::CreditLimitExceeded,
             Code::PaymentDeclined => Self::PaymentDeclined,
+            Code::PaymentUnavailable => Self::PaymentUnavailable,
             Code::DeliveryNotAllowed => Self::DeliveryNotAllowed,
             Code::QuantityExceedsLabelDose => Self::QuantityExceedsLabelDose,
             Code::OfferUnavailable => Self::OfferUnavailable,
@@ -898,7 +901,7 @@ impl OrderMutation {
                     default,
                     per_dealer,
                 },
-                s.payments.as_ref(),
+                s.payments.as_deref(),
                 order_settings(ctx),
             )
             .await
@@ -949,7 +952,7 @@ impl OrderMutation {
                 to.into(),
                 &reason,
                 &unit_codes,
-                s.payments.as_ref(),
+                s.payments.as_deref(),
                 order_settings(ctx),
             )
             .await

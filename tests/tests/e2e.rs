@@ -11,6 +11,7 @@ mod e2e {
     pub mod dealer_shelves;
     pub mod dealer_till;
     pub mod orders;
+    pub mod payments;
     pub mod platform;
     pub mod roles;
     pub mod stock;

@@ -143,12 +143,23 @@ async fn run(command: Command) -> anyhow::Result<()> {
             let addr = config.bind;
             let state = AppState::connect(config).await?;
             if with_demo {
-                if demo::load(state.db()).await? {
-                    tracing::info!("demo county loaded");
-                } else {
-                    tracing::info!("demo county already present; left as it is");
-                }
-                print_demo_logins(addr)?;
+                let passwords = demo::Passwords::for_database(state.db());
+                let text = match demo::load_with(state.db(), passwords).await? {
+                    demo::Loaded::Now(logins) => {
+                        tracing::info!("demo county loaded");
+                        demo::banner(addr, Some(&logins))
+                    }
+                    demo::Loaded::Before => {
+                        tracing::info!("demo county already present; left as it is");
+                        match passwords {
+                            demo::Passwords::Published => {
+                                demo::banner(addr, Some(&demo::credentials()?))
+                            }
+                            demo::Passwords::Random => demo::banner(addr, None),
+                        }
+                    }
+                };
+                print!("{text}");
                 for code in demo::sample_codes(state.db()).await? {
                     println!("  trace page: http://{addr}/t/{code}");
                 }
@@ -258,22 +269,6 @@ fn admin_password(lang: domain::Lang) -> anyhow::Result<String> {
         );
     }
     Ok(password.to_owned())
-}
-
-fn print_demo_logins(addr: SocketAddr) -> anyhow::Result<()> {
-    println!();
-    println!("Nongzi demo county is ready.");
-    println!("  farmer app (open it on a phone): http://{addr}/");
-    println!("  GraphQL console:                 http://{addr}/graphql");
-    println!("Demo logins (phone / password):");
-    for c in demo::credentials()? {
-        println!(
-            "  {:<16} {}  {:<18} {}",
-            c.role, c.phone, c.password, c.name
-        );
-    }
-    println!();
-    Ok(())
 }
 
 /// `nongzi advise`: one JSON request (pretty-printed answer), or JSON Lines for a batch (one

@@ -16,7 +16,8 @@ use tracing_subscriber::EnvFilter;
     long_about = "Nongzi 农资: farmers order fertiliser, seed and pesticide; dealers manage lots, stock and orders; \
 agronomists turn soil tests into recommendations; regulators trace and recall lots.\n\n\
 Configuration comes from the environment: DATABASE_URL (default: SQLite file ./nongzi.db), REDIS_URL (optional), \
-NONGZI_BIND, NONGZI_JWT_SECRET (required with PostgreSQL), RUST_LOG, NONGZI_LOG_FORMAT=json."
+NONGZI_BIND, NONGZI_JWT_SECRET (required with PostgreSQL), NONGZI_PAYMENT_PROVIDER (sandbox or none; \
+unset refuses online payment), RUST_LOG, NONGZI_LOG_FORMAT=json."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,7 +28,9 @@ struct Cli {
 enum Command {
     /// Migrate the database, then serve the GraphQL API (GraphiQL at /graphql in a browser).
     Serve {
-        /// Load the demo county (once; a restart keeps it) and print the demo logins.
+        /// Load the demo county (once; a restart keeps it) and print the demo logins (random
+        /// passwords on PostgreSQL). Refused on a database holding data the demo did not write.
+        /// Turns on the sandbox payment provider unless NONGZI_PAYMENT_PROVIDER is set.
         #[arg(long)]
         demo: bool,
         /// Address to listen on [env: NONGZI_BIND] [default: 127.0.0.1:8080].

@@ -1737,29 +1737,26 @@ async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result
         am.status = Set("RELEASED".into());
         am.update(db).await?;
     }
-    match PaymentMethod::parse(&o.payment_method) {
-        Some(PaymentMethod::DealerCredit) => {
-            // What the order added to the balance comes off it again. If the farmer already
-            // paid part of it back, the balance stops at zero rather than the release being
-            // skipped (which would leave a cancelled order owed).
-            credit_account::Entity::update_many()
-                .col_expr(
-                    credit_account::Column::BalanceFen,
-                    Expr::case(
-                        Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
-                        Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
-                    )
-                    .finally(0)
-                    .into(),
+    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::DealerCredit) {
+        // What the order added to the balance comes off it again. If the farmer already
+        // paid part of it back, the balance stops at zero rather than the release being
+        // skipped (which would leave a cancelled order owed).
+        credit_account::Entity::update_many()
+            .col_expr(
+                credit_account::Column::BalanceFen,
+                Expr::case(
+                    Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
+                    Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
                 )
-                .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
-                .filter(credit_account::Column::DealerId.eq(o.dealer_id))
-                .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
-                .exec(db)
-                .await?;
-            set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
-        }
-        _ => {}
+                .finally(0)
+                .into(),
+            )
+            .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(credit_account::Column::DealerId.eq(o.dealer_id))
+            .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
+            .exec(db)
+            .await?;
+        set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
     }
     Ok(())
 }

@@ -69,13 +69,19 @@ impl AppState {
             }
             None => (RateLimiter::memory(), EventBus::memory(), None),
         };
+        if config.payment_provider.is_none() {
+            tracing::info!(
+                "no payment provider configured (NONGZI_PAYMENT_PROVIDER): online payment is refused"
+            );
+        }
+        let payments = config.payment_provider.map(|k| k.build());
         let services = Services {
             db,
             keys: Arc::new(Keys::new(&config.jwt_secret, config.access_token_ttl)?),
             config: Arc::new(config),
             limiter: Arc::new(limiter),
             bus: Arc::new(bus),
-            payments: Arc::new(domain::payments::Sandbox),
+            payments,
         };
         let schema = graphql::build_schema(services.clone());
         Ok(AppState {
@@ -426,8 +432,12 @@ pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
                 Ok(events) => publish_events(&state, events).await,
                 Err(e) => tracing::error!(error = ?e, "near-expiry alerts failed"),
             }
-            match domain::orders::expire_due(state.db(), state.services.payments.as_ref(), settings)
-                .await
+            match domain::orders::expire_due(
+                state.db(),
+                state.services.payments.as_deref(),
+                settings,
+            )
+            .await
             {
                 Ok(events) => {
                     if !events.is_empty() {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use domain::payments::ProviderKind;
 
 #[derive(Clone)]
 pub struct Config {
@@ -33,6 +34,8 @@ pub struct Config {
     pub low_stock_threshold: i64,
     /// HMAC key the payment provider signs its callbacks with.
     pub payment_secret: Vec<u8>,
+    /// The payment provider (`NONGZI_PAYMENT_PROVIDER`); `None` refuses ONLINE payment.
+    pub payment_provider: Option<ProviderKind>,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
     pub max_connections: u32,
@@ -47,6 +50,10 @@ impl std::fmt::Debug for Config {
             .field("redis_url", &self.redis_url.as_deref().map(redact_url))
             .field("bind", &self.bind)
             .field("jwt_secret", &"<redacted>")
+            .field(
+                "payment_provider",
+                &self.payment_provider.map(|k| k.as_str()),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -87,7 +94,7 @@ impl Config {
     /// `NONGZI_LOGIN_LIMIT_IP`, `NONGZI_LOGIN_WINDOW_SECS`, `NONGZI_TRUST_FORWARDED_FOR`,
     /// `NONGZI_REDIS_PREFIX`, `NONGZI_DB_MAX_CONNECTIONS`, `NONGZI_TRACE_LIMIT_PER_MINUTE`,
     /// `NONGZI_ORDER_CONFIRM_MINUTES`, `NONGZI_SWEEP_SECS`, `NONGZI_LOW_STOCK_THRESHOLD`,
-    /// `NONGZI_PAYMENT_SECRET`.
+    /// `NONGZI_PAYMENT_SECRET`, `NONGZI_PAYMENT_PROVIDER`.
     /// `bind` overrides `NONGZI_BIND` (the `--bind` flag).
     pub fn from_env(bind: Option<SocketAddr>) -> anyhow::Result<Config> {
         let database_url = env("DATABASE_URL").unwrap_or_else(|| DEFAULT_SQLITE.to_owned());
@@ -121,6 +128,7 @@ impl Config {
         let payment_secret = env("NONGZI_PAYMENT_SECRET")
             .map(String::into_bytes)
             .unwrap_or_else(|| derived_secret(&jwt_secret, "payment-callback"));
+        let payment_provider = payment_provider(env("NONGZI_PAYMENT_PROVIDER").as_deref())?;
         Ok(Config {
             database_url,
             redis_url: env("REDIS_URL"),
@@ -138,6 +146,7 @@ impl Config {
             sweep_interval: Duration::from_secs(env_parse("NONGZI_SWEEP_SECS", 30)?),
             low_stock_threshold: env_parse("NONGZI_LOW_STOCK_THRESHOLD", 5)?,
             payment_secret,
+            payment_provider,
             trust_forwarded_for: env_parse("NONGZI_TRUST_FORWARDED_FOR", false)?,
             secure_cookies: env_parse("NONGZI_SECURE_COOKIES", false)?,
             max_connections: env_parse(
@@ -164,6 +173,8 @@ impl Config {
             sweep_interval: Duration::from_secs(30),
             low_stock_threshold: 5,
             payment_secret: derived_secret(jwt_secret, "payment-callback"),
+            // The tests pay online, as a demo does.
+            payment_provider: Some(ProviderKind::Sandbox),
             trust_forwarded_for: false,
             secure_cookies: false,
             max_connections: if database_url.starts_with("sqlite:") {
@@ -171,6 +182,31 @@ impl Config {
             } else {
                 8
             },
+        }
+    }
+}
+
+/// The value of `NONGZI_PAYMENT_PROVIDER`: unset or `none` for no provider (ONLINE payment is
+/// refused), or a known provider's name. Anything else stops the server at start.
+pub fn payment_provider(value: Option<&str>) -> anyhow::Result<Option<ProviderKind>> {
+    let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    if v.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    match ProviderKind::parse(v) {
+        Some(k) => Ok(Some(k)),
+        None => {
+            let known = ProviderKind::ALL
+                .iter()
+                .map(|k| k.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            bail!(
+                "NONGZI_PAYMENT_PROVIDER={v} 不是已知的支付服务（可选：{known}；不设置或设为 none 则不开通在线支付） / \
+                 NONGZI_PAYMENT_PROVIDER={v} is not a known payment provider (known: {known}; unset it or set none to refuse online payment)"
+            )
         }
     }
 }
@@ -235,6 +271,23 @@ fn write_private(path: &Path, contents: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn payment_provider_setting() {
+        assert_eq!(payment_provider(None).unwrap(), None);
+        assert_eq!(payment_provider(Some(" ")).unwrap(), None);
+        assert_eq!(payment_provider(Some("none")).unwrap(), None);
+        assert_eq!(
+            payment_provider(Some("sandbox")).unwrap(),
+            Some(ProviderKind::Sandbox)
+        );
+        let e = payment_provider(Some("paypal")).unwrap_err().to_string();
+        assert!(e.contains("NONGZI_PAYMENT_PROVIDER=paypal"), "{e}");
+        assert!(
+            e.contains("不是已知的支付服务") && e.contains("not a known payment provider"),
+            "{e}"
+        );
+    }
 
     #[test]
     fn redacts_passwords() {

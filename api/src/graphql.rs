@@ -60,7 +60,8 @@ pub struct Services {
     pub keys: Arc<Keys>,
     pub limiter: Arc<RateLimiter>,
     pub bus: Arc<EventBus>,
-    pub payments: Arc<dyn domain::payments::Provider>,
+    /// The payment provider (`NONGZI_PAYMENT_PROVIDER`); `None` refuses ONLINE payment.
+    pub payments: Option<Arc<dyn domain::payments::Provider>>,
 }
 
 /// What is known about one request.

@@ -16,7 +16,8 @@ use tracing_subscriber::EnvFilter;
     long_about = "Nongzi 农资: farmers order fertiliser, seed and pesticide; dealers manage lots, stock and orders; \
 agronomists turn soil tests into recommendations; regulators trace and recall lots.\n\n\
 Configuration comes from the environment: DATABASE_URL (default: SQLite file ./nongzi.db), REDIS_URL (optional), \
-NONGZI_BIND, NONGZI_JWT_SECRET (required with PostgreSQL), RUST_LOG, NONGZI_LOG_FORMAT=json."
+NONGZI_BIND, NONGZI_JWT_SECRET (required with PostgreSQL), NONGZI_PAYMENT_PROVIDER (sandbox or none; \
+unset refuses online payment), RUST_LOG, NONGZI_LOG_FORMAT=json."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -27,7 +28,9 @@ struct Cli {
 enum Command {
     /// Migrate the database, then serve the GraphQL API (GraphiQL at /graphql in a browser).
     Serve {
-        /// Load the demo county (once; a restart keeps it) and print the demo logins.
+        /// Load the demo county (once; a restart keeps it) and print the demo logins (random
+        /// passwords on PostgreSQL). Refused on a database holding data the demo did not write.
+        /// Turns on the sandbox payment provider unless NONGZI_PAYMENT_PROVIDER is set.
         #[arg(long)]
         demo: bool,
         /// Address to listen on [env: NONGZI_BIND] [default: 127.0.0.1:8080].
@@ -129,17 +132,37 @@ async fn run(command: Command) -> anyhow::Result<()> {
             demo: with_demo,
             bind,
         } => {
-            let config = Config::from_env(bind)?;
+            let mut config = Config::from_env(bind)?;
+            // The demo pays online through the sandbox, unless NONGZI_PAYMENT_PROVIDER says
+            // otherwise (`none` refuses online payment there too).
+            if with_demo
+                && std::env::var("NONGZI_PAYMENT_PROVIDER")
+                    .ok()
+                    .is_none_or(|v| v.trim().is_empty())
+            {
+                config.payment_provider = Some(domain::payments::ProviderKind::Sandbox);
+            }
             tracing::info!(?config, "starting");
             let addr = config.bind;
             let state = AppState::connect(config).await?;
             if with_demo {
-                if demo::load(state.db()).await? {
-                    tracing::info!("demo county loaded");
-                } else {
-                    tracing::info!("demo county already present; left as it is");
-                }
-                print_demo_logins(addr)?;
+                let passwords = demo::Passwords::for_database(state.db());
+                let text = match demo::load_with(state.db(), passwords).await? {
+                    demo::Loaded::Now(logins) => {
+                        tracing::info!("demo county loaded");
+                        demo::banner(addr, Some(&logins))
+                    }
+                    demo::Loaded::Before => {
+                        tracing::info!("demo county already present; left as it is");
+                        match passwords {
+                            demo::Passwords::Published => {
+                                demo::banner(addr, Some(&demo::credentials()?))
+                            }
+                            demo::Passwords::Random => demo::banner(addr, None),
+                        }
+                    }
+                };
+                print!("{text}");
                 for code in demo::sample_codes(state.db()).await? {
                     println!("  trace page: http://{addr}/t/{code}");
                 }
@@ -249,22 +272,6 @@ fn admin_password(lang: domain::Lang) -> anyhow::Result<String> {
         );
     }
     Ok(password.to_owned())
-}
-
-fn print_demo_logins(addr: SocketAddr) -> anyhow::Result<()> {
-    println!();
-    println!("Nongzi demo county is ready.");
-    println!("  farmer app (open it on a phone): http://{addr}/");
-    println!("  GraphQL console:                 http://{addr}/graphql");
-    println!("Demo logins (phone / password):");
-    for c in demo::credentials()? {
-        println!(
-            "  {:<16} {}  {:<18} {}",
-            c.role, c.phone, c.password, c.name
-        );
-    }
-    println!();
-    Ok(())
 }
 
 /// `nongzi advise`: one JSON request (pretty-printed answer), or JSON Lines for a batch (one

@@ -4,6 +4,9 @@
 //! * The log written to a pipe or file has no ANSI colour codes.
 //! * The first admin's password comes from stdin or NONGZI_ADMIN_PASSWORD, never from the
 //!   command line that `ps` shows to every user of the machine.
+//! * An unknown NONGZI_PAYMENT_PROVIDER stops the server at start.
+//! * `serve --demo` refuses a database with an admin of its own, and starts again on a file it
+//!   filled itself.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -36,6 +39,7 @@ impl Scratch {
             .env_remove("REDIS_URL")
             .env_remove("NONGZI_LOG_FORMAT")
             .env_remove("NONGZI_ADMIN_PASSWORD")
+            .env_remove("NONGZI_PAYMENT_PROVIDER")
             .env_remove("NO_COLOR");
         cmd
     }
@@ -181,4 +185,118 @@ fn admin_create_reads_the_password_from_stdin_never_from_the_command_line() {
         .output()
         .unwrap();
     assert!(!out.status.success(), "{out:?}");
+}
+
+/// Waits for a child to exit on its own, at most `secs` seconds (then kills it): its output.
+fn exit_within(mut child: std::process::Child, secs: u64) -> Option<std::process::Output> {
+    for _ in 0..secs * 10 {
+        if child.try_wait().ok().flatten().is_some() {
+            return child.wait_with_output().ok();
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn an_unknown_payment_provider_stops_the_server_at_start() {
+    let scratch = Scratch::new("serve-provider");
+    let child = scratch
+        .nongzi()
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env("NONGZI_PAYMENT_PROVIDER", "paypal")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nongzi serve");
+    let out = exit_within(child, 60).expect("the server stops at start, not serves");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("NONGZI_PAYMENT_PROVIDER=paypal")
+            && stderr.contains("not a known payment provider")
+            && stderr.contains("不是已知的支付服务"),
+        "{stderr}"
+    );
+}
+
+/// Starts `serve --demo` and reads stdout until the demo's banner is complete (its trace
+/// pages, then an empty line); stops the server and returns what it printed.
+fn serve_demo_output(scratch: &Scratch) -> String {
+    let mut child = scratch
+        .nongzi()
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start nongzi serve --demo");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut out = String::new();
+        let mut traced = false;
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if traced && line.trim().is_empty() {
+                break;
+            }
+            traced |= line.contains("trace page:");
+            out.push_str(&line);
+            out.push('\n');
+        }
+        let _ = tx.send(out);
+    });
+    let out = rx.recv_timeout(Duration::from_secs(180));
+    let _ = child.kill();
+    let _ = child.wait();
+    out.expect("serve --demo prints its banner within three minutes")
+}
+
+#[test]
+fn serve_demo_refuses_a_database_with_its_own_admin_and_restarts_on_its_own_file() {
+    // A county's database: its first admin was created, then someone starts the demo on it.
+    let county = Scratch::new("demo-refused");
+    let out = county
+        .nongzi()
+        .args(["admin", "create", "--phone", PHONE])
+        .env("NONGZI_ADMIN_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let child = county
+        .nongzi()
+        .args(["serve", "--demo", "--bind", "127.0.0.1:0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = exit_within(child, 120).expect("serve --demo stops instead of serving");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("拒绝加载演示数据") && stderr.contains("refusing to load the demo"),
+        "{stderr}"
+    );
+    assert!(!stdout.contains("demo-admin-2026"), "{stdout}");
+    assert!(!logs_in(&county, "13800000001", "demo-admin-2026"));
+    assert!(logs_in(&county, PHONE, PASSWORD));
+
+    // The demo's own SQLite file starts again, as often as wanted, with the published logins.
+    let demo = Scratch::new("demo-again");
+    for _ in 0..2 {
+        let out = serve_demo_output(&demo);
+        assert!(out.contains("Nongzi demo county is ready."), "{out}");
+        assert!(out.contains("13800000001  demo-admin-2026"), "{out}");
+        assert!(out.contains("trace page: http://"), "{out}");
+    }
+    assert!(logs_in(&demo, "13800000001", "demo-admin-2026"));
 }

@@ -93,6 +93,8 @@ pub enum Code {
     CartEmpty,
     CreditLimitExceeded,
     PaymentDeclined,
+    /// ONLINE payment chosen on a server with no payment provider configured.
+    PaymentUnavailable,
     DeliveryNotAllowed,
     QuantityExceedsLabelDose,
     OfferUnavailable,
@@ -134,6 +136,7 @@ impl Code {
             Code::CartEmpty => "CART_EMPTY",
             Code::CreditLimitExceeded => "CREDIT_LIMIT_EXCEEDED",
             Code::PaymentDeclined => "PAYMENT_DECLINED",
+            Code::PaymentUnavailable => "PAYMENT_UNAVAILABLE",
             Code::DeliveryNotAllowed => "DELIVERY_NOT_ALLOWED",
             Code::QuantityExceedsLabelDose => "QUANTITY_EXCEEDS_LABEL_DOSE",
             Code::OfferUnavailable => "OFFER_UNAVAILABLE",

@@ -566,7 +566,7 @@ pub async fn place<C: ConnectionTrait + TransactionTrait>(
     actor: &Actor,
     key: &str,
     input: PlaceInput,
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<Placed> {
     place_from(db, actor, key, input, None, provider, settings).await
@@ -592,7 +592,7 @@ pub async fn place_queued<C: ConnectionTrait + TransactionTrait>(
     key: &str,
     lines: &[QueuedLine],
     input: PlaceInput,
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<Placed> {
     if lines.is_empty() {
@@ -620,7 +620,7 @@ async fn place_from<C: ConnectionTrait + TransactionTrait>(
     key: &str,
     input: PlaceInput,
     queued: Option<&[QueuedLine]>,
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<Placed> {
     actor.require(actor.role == Role::Farmer)?;
@@ -636,6 +636,124 @@ async fn place_from<C: ConnectionTrait + TransactionTrait>(
     if let Some(done) = replay(db, actor.user_id, key).await? {
         return Ok(done);
     }
+    // Online payments are authorised before the transaction opens (a gateway may take seconds
+    // to answer, and no row lock may wait for it), and voided again whenever the checkout does
+    // not record them: a later dealer's order refused, the commit failing, or a concurrent call
+    // with the same key winning.
+    let holds = authorise_online(db, actor, key, &input, queued, provider).await?;
+    let result = place_txn(db, actor, key, &input, queued, provider, &holds, settings).await;
+    if !matches!(&result, Ok(p) if !p.replayed)
+        && let Some(provider) = provider
+    {
+        void_holds(provider, &holds).await;
+    }
+    result
+}
+
+/// An authorisation made at the provider for one dealer's order of a checkout, before the
+/// checkout's transaction.
+#[derive(Clone, Debug)]
+struct Hold {
+    dealer_id: i64,
+    reference: String,
+    amount_fen: i64,
+}
+
+fn payment_unavailable() -> Error {
+    Error::invalid(
+        "paymentMethod",
+        Code::PaymentUnavailable,
+        "本服务器未开通在线支付，请选择货到付款或经销商赊账",
+        "online payment is not available on this server: choose pay on delivery or dealer credit",
+    )
+}
+
+/// Authorises the amount of every dealer's order that is paid ONLINE, reading the cart (or the
+/// queued lines) and the offers without locking anything. The transaction checks each amount
+/// again; a cart that changed in between refuses the checkout (and the holds are voided).
+async fn authorise_online(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    key: &str,
+    input: &PlaceInput,
+    queued: Option<&[QueuedLine]>,
+    provider: Option<&dyn Provider>,
+) -> Result<Vec<Hold>> {
+    let lines: Vec<(i64, i64)> = match queued {
+        Some(q) => q.iter().map(|l| (l.offer_id, l.quantity)).collect(),
+        None => cart_line::Entity::find()
+            .filter(cart_line::Column::FarmerId.eq(actor.user_id))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|l| (l.offer_id, l.quantity))
+            .collect(),
+    };
+    let mut totals: BTreeMap<i64, i64> = BTreeMap::new();
+    for (offer_id, quantity) in lines {
+        // A missing offer is the transaction's to report, with the line it belongs to.
+        let Some(o) = offer::Entity::find_by_id(offer_id).one(db).await? else {
+            continue;
+        };
+        let opts = input.per_dealer.get(&o.dealer_id).unwrap_or(&input.default);
+        if opts.payment_method == PaymentMethod::Online {
+            *totals.entry(o.dealer_id).or_default() += o.price_fen * quantity;
+        }
+    }
+    if totals.is_empty() {
+        return Ok(vec![]);
+    }
+    let Some(provider) = provider else {
+        return Err(payment_unavailable());
+    };
+    let mut holds = Vec::new();
+    for (dealer_id, amount_fen) in totals {
+        let merchant_ref = format!("{}-{key}-{dealer_id}", actor.user_id);
+        match provider.authorise(&merchant_ref, amount_fen).await {
+            Ok(reference) => holds.push(Hold {
+                dealer_id,
+                reference,
+                amount_fen,
+            }),
+            Err(e) => {
+                void_holds(provider, &holds).await;
+                return Err(match e {
+                    PaymentError::Declined(why) => Error::invalid(
+                        "paymentMethod",
+                        Code::PaymentDeclined,
+                        format!("支付未获授权：{why}"),
+                        format!("payment declined: {why}"),
+                    ),
+                    e => Error::Internal(e.to_string()),
+                });
+            }
+        }
+    }
+    Ok(holds)
+}
+
+/// Voids authorisations no order records. A failure is logged: the money stays held at the
+/// provider until its authorisation lapses.
+async fn void_holds(provider: &dyn Provider, holds: &[Hold]) {
+    for h in holds {
+        if let Err(e) = provider.void(&h.reference, h.amount_fen).await {
+            tracing::error!(reference = %h.reference, error = %e, "could not void the authorisation of a failed checkout");
+        }
+    }
+}
+
+/// The checkout's transaction: every order, reservation and payment record, or none.
+#[allow(clippy::too_many_arguments)]
+async fn place_txn<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    key: &str,
+    input: &PlaceInput,
+    queued: Option<&[QueuedLine]>,
+    provider: Option<&dyn Provider>,
+    holds: &[Hold],
+    settings: Settings,
+) -> Result<Placed> {
     let txn = crate::begin_write(db).await?;
     let now = crate::now();
     let inserted = checkout::ActiveModel {
@@ -662,34 +780,20 @@ async fn place_from<C: ConnectionTrait + TransactionTrait>(
         }
         Err(e) => return Err(e.into()),
     };
-    // Authorisations made at the provider for this checkout; voided again if it fails after
-    // them (a later dealer's order refused, or the commit failing), so no money stays held for
-    // orders that do not exist.
-    let mut authorised = Vec::new();
-    let result = match place_in(
+    let placed = place_in(
         &txn,
         actor,
         co.id,
-        &input,
+        input,
         queued,
-        provider,
+        provider.map(|p| p.name()),
+        holds,
         settings,
         now,
-        &mut authorised,
     )
-    .await
-    {
-        Ok(placed) => txn.commit().await.map(|()| placed).map_err(Error::from),
-        Err(e) => Err(e),
-    };
-    if result.is_err() {
-        for (reference, amount) in &authorised {
-            if let Err(e) = provider.refund(reference, *amount) {
-                tracing::error!(%reference, error = %e, "could not void the authorisation of a failed checkout");
-            }
-        }
-    }
-    result
+    .await?;
+    txn.commit().await?;
+    Ok(placed)
 }
 
 async fn replay(db: &impl ConnectionTrait, farmer_id: i64, key: &str) -> Result<Option<Placed>> {
@@ -731,10 +835,10 @@ async fn place_in(
     checkout_id: i64,
     input: &PlaceInput,
     queued: Option<&[QueuedLine]>,
-    provider: &dyn Provider,
+    provider_name: Option<&'static str>,
+    holds: &[Hold],
     settings: Settings,
     now: DateTime<Utc>,
-    authorised: &mut Vec<(String, i64)>,
 ) -> Result<Placed> {
     let farmer = app_user::Entity::find_by_id(actor.user_id)
         .one(db)
@@ -932,7 +1036,7 @@ async fn place_in(
                 .await?;
             }
         }
-        let payment_status = charge(db, &order, opts.payment_method, provider, authorised).await?;
+        let payment_status = charge(db, &order, opts.payment_method, provider_name, holds).await?;
         let order = set_payment_status(db, order, payment_status).await?;
         let by = actor.assisted_by.unwrap_or(actor.user_id);
         record_event(db, order.id, None, Status::Placed, Some(by), "").await?;
@@ -1267,8 +1371,8 @@ async fn charge(
     db: &impl ConnectionTrait,
     order: &customer_order::Model,
     method: PaymentMethod,
-    provider: &dyn Provider,
-    authorised: &mut Vec<(String, i64)>,
+    provider_name: Option<&'static str>,
+    holds: &[Hold],
 ) -> Result<&'static str> {
     match method {
         PaymentMethod::CashOnDelivery => Ok("PENDING"),
@@ -1315,32 +1419,37 @@ async fn charge(
             }
             Ok("ON_CREDIT")
         }
-        PaymentMethod::Online => match provider.authorise(order.id, order.total_fen) {
-            Ok(reference) => {
-                authorised.push((reference.clone(), order.total_fen));
-                let now = crate::now();
-                payment::ActiveModel {
-                    order_id: Set(order.id),
-                    provider: Set(provider.name().into()),
-                    status: Set("AUTHORISED".into()),
-                    amount_fen: Set(order.total_fen),
-                    provider_ref: Set(reference),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                    ..Default::default()
-                }
-                .insert(db)
-                .await?;
-                Ok("AUTHORISED")
+        PaymentMethod::Online => {
+            let Some(provider_name) = provider_name else {
+                return Err(payment_unavailable());
+            };
+            // Authorised before the transaction, for exactly this order's amount.
+            let Some(hold) = holds
+                .iter()
+                .find(|h| h.dealer_id == order.dealer_id && h.amount_fen == order.total_fen)
+            else {
+                return Err(Error::invalid(
+                    "cart",
+                    Code::PriceChanged,
+                    "付款授权期间购物车或价格有变动，请确认后重新下单",
+                    "the cart or a price changed while the payment was being authorised: check it and order again",
+                ));
+            };
+            let now = crate::now();
+            payment::ActiveModel {
+                order_id: Set(order.id),
+                provider: Set(provider_name.into()),
+                status: Set("AUTHORISED".into()),
+                amount_fen: Set(order.total_fen),
+                provider_ref: Set(hold.reference.clone()),
+                created_at: Set(now),
+                updated_at: Set(now),
+                ..Default::default()
             }
-            Err(PaymentError::Declined(why)) => Err(Error::invalid(
-                "paymentMethod",
-                Code::PaymentDeclined,
-                format!("支付未获授权：{why}"),
-                format!("payment declined: {why}"),
-            )),
-            Err(e) => Err(Error::Internal(e.to_string())),
-        },
+            .insert(db)
+            .await?;
+            Ok("AUTHORISED")
+        }
     }
 }
 
@@ -1462,7 +1571,7 @@ pub async fn transition<C: ConnectionTrait + TransactionTrait>(
     order_id: i64,
     to: Status,
     reason: &str,
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
     transition_with_codes(db, actor, order_id, to, reason, &[], provider, settings).await
@@ -1481,7 +1590,7 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
     to: Status,
     reason: &str,
     unit_codes: &[String],
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
     // Repeated scans of one bag count once; blank lines are nothing.
@@ -1533,6 +1642,15 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
     if !(allowed(from, to, party, mode) || recall_exit) {
         return Err(illegal(from, to));
     }
+    // An online order's hand-over takes its money and a cancellation returns it: without a
+    // provider neither can happen, and the order stays as it is.
+    let settles = PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::Online)
+        && matches!(to, Status::Delivered | Status::Cancelled | Status::Expired);
+    let provider = match provider {
+        Some(p) => Some(p),
+        None if settles => return Err(payment_unavailable()),
+        None => None,
+    };
     let reason = reason.trim();
     if to == Status::Cancelled && party == Party::Dealer && reason.is_empty() {
         return Err(Error::invalid(
@@ -1571,15 +1689,9 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
         let now_status = order(&txn, o.id).await?.status;
         return Err(illegal(Status::parse(&now_status).unwrap_or(from), to));
     }
-    // Money moves at the provider only once the hand-over is certain to be recorded.
-    if to == Status::Delivered
-        && PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::Online)
-    {
-        capture(&txn, &o, provider).await?;
-    }
     match to {
         Status::Cancelled | Status::Expired => {
-            release(&txn, &o, provider).await?;
+            release(&txn, &o).await?;
             let mut am: customer_order::ActiveModel = order(&txn, o.id).await?.into();
             am.cancel_reason = Set(Some(if reason.is_empty() {
                 to.as_str().to_lowercase()
@@ -1591,8 +1703,14 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
         _ => {}
     }
     record_event(&txn, o.id, Some(from), to, actor.map(|a| a.user_id), reason).await?;
-    let o = order(&txn, o.id).await?;
+    let mut o = order(&txn, o.id).await?;
     txn.commit().await?;
+    // Money moves at the provider only once the transition is recorded, and outside the
+    // transaction, so a slow gateway holds no lock.
+    if settles && let Some(provider) = provider {
+        settle(db, &o, to, provider).await?;
+        o = order(db, o.id).await?;
+    }
     events.insert(0, updated(&o));
     Ok((o, events))
 }
@@ -1623,64 +1741,35 @@ async fn allocations_of(
         .collect())
 }
 
-/// Gives back what an order held: reserved stock, dealer credit, an online authorisation.
-async fn release(
-    db: &impl ConnectionTrait,
-    o: &customer_order::Model,
-    provider: &dyn Provider,
-) -> Result<()> {
+/// Gives back what an order held: reserved stock and dealer credit (an online authorisation is
+/// voided by [`settle`] once the cancellation has committed).
+async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result<()> {
     for (_, a) in allocations_of(db, o.id).await? {
         stock_mod::release_reservation(db, a.stock_id, a.quantity).await?;
         let mut am: order_allocation::ActiveModel = a.into();
         am.status = Set("RELEASED".into());
         am.update(db).await?;
     }
-    match PaymentMethod::parse(&o.payment_method) {
-        Some(PaymentMethod::DealerCredit) => {
-            // What the order added to the balance comes off it again. If the farmer already
-            // paid part of it back, the balance stops at zero rather than the release being
-            // skipped (which would leave a cancelled order owed).
-            credit_account::Entity::update_many()
-                .col_expr(
-                    credit_account::Column::BalanceFen,
-                    Expr::case(
-                        Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
-                        Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
-                    )
-                    .finally(0)
-                    .into(),
+    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::DealerCredit) {
+        // What the order added to the balance comes off it again. If the farmer already
+        // paid part of it back, the balance stops at zero rather than the release being
+        // skipped (which would leave a cancelled order owed).
+        credit_account::Entity::update_many()
+            .col_expr(
+                credit_account::Column::BalanceFen,
+                Expr::case(
+                    Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
+                    Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
                 )
-                .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
-                .filter(credit_account::Column::DealerId.eq(o.dealer_id))
-                .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
-                .exec(db)
-                .await?;
-            set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
-        }
-        Some(PaymentMethod::Online) => {
-            for p in payment::Entity::find()
-                .filter(payment::Column::OrderId.eq(o.id))
-                .all(db)
-                .await?
-            {
-                if matches!(p.status.as_str(), "AUTHORISED" | "CAPTURED") {
-                    provider
-                        .refund(&p.provider_ref, p.amount_fen)
-                        .map_err(|e| Error::Internal(e.to_string()))?;
-                    let status = if p.status == "AUTHORISED" {
-                        "VOIDED"
-                    } else {
-                        "REFUNDED"
-                    };
-                    let mut am: payment::ActiveModel = p.into();
-                    am.status = Set(status.into());
-                    am.updated_at = Set(crate::now());
-                    am.update(db).await?;
-                    set_payment_status(db, order(db, o.id).await?, status).await?;
-                }
-            }
-        }
-        _ => {}
+                .finally(0)
+                .into(),
+            )
+            .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(credit_account::Column::DealerId.eq(o.dealer_id))
+            .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
+            .exec(db)
+            .await?;
+        set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
     }
     Ok(())
 }
@@ -1920,27 +2009,61 @@ async fn check_codes_scanned(
     errs.finish()
 }
 
-/// Captures an online order's authorisation at the hand-over.
-async fn capture(
+/// After an online order's transition has committed: captures its authorisation at the
+/// hand-over, or voids it (refunds a capture) at a cancellation or expiry. Each payment row
+/// moves only from the status it was read in, so a concurrent callback is not overwritten. A
+/// provider that fails is logged and the payment keeps its status (the transition stands);
+/// the provider's callback can still report the outcome.
+async fn settle(
     db: &impl ConnectionTrait,
     o: &customer_order::Model,
+    to: Status,
     provider: &dyn Provider,
 ) -> Result<()> {
+    let mut all_ok = true;
     for p in payment::Entity::find()
         .filter(payment::Column::OrderId.eq(o.id))
-        .filter(payment::Column::Status.eq("AUTHORISED"))
+        .order_by_asc(payment::Column::Id)
         .all(db)
         .await?
     {
-        provider
-            .capture(&p.provider_ref, p.amount_fen)
-            .map_err(|e| Error::Internal(e.to_string()))?;
-        let mut am: payment::ActiveModel = p.into();
-        am.status = Set("CAPTURED".into());
-        am.updated_at = Set(crate::now());
-        am.update(db).await?;
+        let done = match (to, p.status.as_str()) {
+            (Status::Delivered, "AUTHORISED") => provider
+                .capture(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "CAPTURED"),
+            (Status::Cancelled | Status::Expired, "AUTHORISED") => provider
+                .void(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "VOIDED"),
+            (Status::Cancelled | Status::Expired, "CAPTURED") => provider
+                .refund(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "REFUNDED"),
+            _ => continue,
+        };
+        match done {
+            Ok(status) => {
+                payment::Entity::update_many()
+                    .col_expr(payment::Column::Status, Expr::value(status))
+                    .col_expr(payment::Column::UpdatedAt, Expr::value(crate::now()))
+                    .filter(payment::Column::Id.eq(p.id))
+                    .filter(payment::Column::Status.eq(p.status.as_str()))
+                    .exec(db)
+                    .await?;
+                if to != Status::Delivered {
+                    set_payment_status(db, order(db, o.id).await?, status).await?;
+                }
+            }
+            Err(e) => {
+                all_ok = false;
+                tracing::error!(order = o.id, reference = %p.provider_ref, error = %e, to = to.as_str(), "the payment provider failed after the order moved; the payment keeps its status");
+            }
+        }
     }
-    set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
+    if to == Status::Delivered && all_ok {
+        set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
+    }
     Ok(())
 }
 
@@ -1948,7 +2071,7 @@ async fn capture(
 /// every node; the conditional transition makes each expiry happen once).
 pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
     db: &C,
-    provider: &dyn Provider,
+    provider: Option<&dyn Provider>,
     settings: Settings,
 ) -> Result<Vec<DomainEvent>> {
     let due = customer_order::Entity::find()
@@ -1974,6 +2097,16 @@ pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
             Ok((_, ev)) => events.extend(ev),
             // Confirmed or cancelled meanwhile: nothing to do.
             Err(Error::IllegalTransition { .. }) => {}
+            // An online order on a server without its provider waits until one is configured;
+            // the other due orders still expire.
+            Err(Error::Invalid(errs))
+                if errs.iter().any(|e| e.code == Code::PaymentUnavailable) =>
+            {
+                tracing::warn!(
+                    order = o.id,
+                    "not expired: it was paid online and no payment provider is configured"
+                );
+            }
             Err(e) => return Err(e),
         }
     }

@@ -10,7 +10,9 @@ mod e2e {
     pub mod dealer_desk;
     pub mod dealer_shelves;
     pub mod dealer_till;
+    pub mod demo;
     pub mod orders;
+    pub mod payments;
     pub mod platform;
     pub mod roles;
     pub mod stock;

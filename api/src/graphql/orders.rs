@@ -122,6 +122,8 @@ pub enum OrderErrorCode {
     CartEmpty,
     CreditLimitExceeded,
     PaymentDeclined,
+    /// ONLINE payment on a server with no payment provider configured.
+    PaymentUnavailable,
     DeliveryNotAllowed,
     QuantityExceedsLabelDose,
     OfferUnavailable,
@@ -148,6 +150,7 @@ impl From<Code> for OrderErrorCode {
             Code::CartEmpty => Self::CartEmpty,
             Code::CreditLimitExceeded => Self::CreditLimitExceeded,
             Code::PaymentDeclined => Self::PaymentDeclined,
+            Code::PaymentUnavailable => Self::PaymentUnavailable,
             Code::DeliveryNotAllowed => Self::DeliveryNotAllowed,
             Code::QuantityExceedsLabelDose => Self::QuantityExceedsLabelDose,
             Code::OfferUnavailable => Self::OfferUnavailable,
@@ -926,7 +929,7 @@ impl OrderMutation {
                     default,
                     per_dealer,
                 },
-                s.payments.as_ref(),
+                s.payments.as_deref(),
                 order_settings(ctx),
             )
             .await
@@ -977,7 +980,7 @@ impl OrderMutation {
                 to.into(),
                 &reason,
                 &unit_codes,
-                s.payments.as_ref(),
+                s.payments.as_deref(),
                 order_settings(ctx),
             )
             .await

@@ -762,6 +762,8 @@ struct CheckoutPage {
     pesticide: bool,
     verified: bool,
     has_problems: bool,
+    /// Whether a payment provider is configured (else ONLINE is shown as not available).
+    online: bool,
     form: CheckoutForm,
     errors: Vec<String>,
 }
@@ -889,6 +891,7 @@ async fn checkout_page(
         pesticide: lines.iter().any(|l| l.product.category == "PESTICIDE"),
         verified: farmer.verified_at.is_some() && farmer.id_number.is_some(),
         has_problems: lines.iter().any(|l| !l.problems.is_empty()),
+        online: state.services.payments.is_some(),
         groups,
         stations,
         form,
@@ -925,7 +928,7 @@ pub async fn checkout(
             default: opts,
             per_dealer: BTreeMap::new(),
         },
-        state.services.payments.as_ref(),
+        state.services.payments.as_deref(),
         order_settings(&state),
     )
     .await;
@@ -1183,7 +1186,7 @@ pub async fn order_cancel(
         id,
         Status::Cancelled,
         "",
-        state.services.payments.as_ref(),
+        state.services.payments.as_deref(),
         order_settings(&state),
     )
     .await;

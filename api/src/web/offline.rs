@@ -224,7 +224,7 @@ pub async fn outbox(
             default: opts,
             per_dealer: BTreeMap::new(),
         },
-        state.services.payments.as_ref(),
+        state.services.payments.as_deref(),
         order_settings(&state),
     )
     .await;

@@ -607,7 +607,7 @@ pub async fn move_order(
             to,
             &f.reason,
             &codes,
-            state.services.payments.as_ref(),
+            state.services.payments.as_deref(),
             order_settings(&state),
         )
         .await

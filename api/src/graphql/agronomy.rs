@@ -529,8 +529,10 @@ impl RegionalFormula {
         if skipped > 0 {
             out.push(pick(
                 ctx,
-                &format!("有 {skipped} 个种植该作物的地块未纳入计算（见 skippedFields）"),
-                &format!("{skipped} fields growing this crop were left out (see skippedFields)"),
+                &format!("有 {skipped} 个种植该作物的地块未纳入计算（原因见 skippedFields）"),
+                &format!(
+                    "fields growing this crop left out of the computation: {skipped} (why: skippedFields)"
+                ),
             ));
         }
         out

@@ -24,23 +24,10 @@ use crate::events::DomainEvent;
 use crate::stock::{CsvPolicy, RowError};
 use crate::{orders, regions, types};
 
-/// Catalog crop codes and the advisor's crop keys (advisor/data/crops.toml).
+/// The advisor's crop key for a catalog crop code (advisor/data/crops.toml), when the advisor
+/// can plan the crop.
 pub fn advisor_crop(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "RICE" => "rice",
-        "WHEAT_WINTER" => "winter_wheat",
-        "WHEAT_SPRING" => "spring_wheat",
-        "MAIZE" => "maize",
-        "SOYBEAN" => "soybean",
-        "PEANUT" => "peanut",
-        "RAPESEED" => "rapeseed",
-        "COTTON" => "cotton",
-        "POTATO" => "potato",
-        "TOMATO" => "tomato",
-        "CUCUMBER" => "cucumber",
-        "CABBAGE" => "cabbage",
-        _ => return None,
-    })
+    crate::catalog::crops::advisor_key(code)
 }
 
 /// Correction coefficients used in a draft when the agronomist has given none and the crop plan

@@ -282,7 +282,7 @@ pub fn handle_input_bytes(bytes: &[u8]) -> Handled {
         .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
         .collect();
     let lines = match lines.split_last() {
-        Some((last, rest)) if last.is_empty() => rest,
+        Some((&[], rest)) => rest,
         _ => &lines[..],
     };
     let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);

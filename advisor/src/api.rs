@@ -267,6 +267,60 @@ pub fn handle_input(text: &str) -> Handled {
     }
 }
 
+/// [`handle_input`] for raw bytes, as read from a file or stdin. UTF-8 input is handled as
+/// text. Otherwise each line stands alone: a batch (more than one non-blank line, one of them a
+/// whole request) answers every line, a line that is not UTF-8 with its own `invalid_utf8`
+/// error; anything else is one request, refused with the position of the first bad byte.
+pub fn handle_input_bytes(bytes: &[u8]) -> Handled {
+    let bad = match std::str::from_utf8(bytes) {
+        Ok(text) => return handle_input(text),
+        Err(e) => e,
+    };
+    // Lines as `str::lines` splits them: on \n, with one trailing \r dropped.
+    let lines: Vec<&[u8]> = bytes
+        .split(|b| *b == b'\n')
+        .map(|l| l.strip_suffix(b"\r").unwrap_or(l))
+        .collect();
+    let lines = match lines.split_last() {
+        Some((&[], rest)) => rest,
+        _ => &lines[..],
+    };
+    let blank = |l: &[u8]| l.iter().all(u8::is_ascii_whitespace);
+    let whole =
+        |l: &[u8]| std::str::from_utf8(l).is_ok_and(|t| serde_json::from_str::<Value>(t).is_ok());
+    let non_blank: Vec<&[u8]> = lines.iter().copied().filter(|l| !blank(l)).collect();
+    if non_blank.len() > 1 && non_blank.iter().any(|l| whole(l)) {
+        return Handled::Batch(
+            lines
+                .iter()
+                .enumerate()
+                .filter(|(_, l)| !blank(l))
+                .map(|(i, l)| BatchLine {
+                    line: i + 1,
+                    result: match std::str::from_utf8(l) {
+                        Ok(text) => handle_json(text),
+                        Err(e) => Err(Error::NotUtf8 {
+                            line: i + 1,
+                            column: e.valid_up_to() + 1,
+                        }),
+                    },
+                })
+                .collect(),
+        );
+    }
+    let at = bad.valid_up_to();
+    let before = &bytes[..at];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |p| p + 1);
+    Handled::Single(Err(Error::NotUtf8 {
+        line,
+        column: at - line_start + 1,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -305,5 +359,33 @@ mod tests {
             Some("method")
         );
         assert_eq!(handle_input(two).exit_code(), 2);
+    }
+
+    #[test]
+    fn byte_input_detection() {
+        // UTF-8 bytes are handled as the text
+        let one = "{\"method\": \"target_yield\", \"yields_kg_per_mu\": [1, 2, 3]}";
+        assert_eq!(handle_input_bytes(one.as_bytes()), handle_input(one));
+        // a bad line among good ones, CRLF line ends and a blank line: its own error
+        let batch = b"{\"method\":\"target_yield\",\"yields_kg_per_mu\":[1,2,3]}\r\n\r\n\xFF\xFE\r\n{\"method\":\"x\"}";
+        let Handled::Batch(lines) = handle_input_bytes(batch) else {
+            panic!("expected a batch")
+        };
+        assert_eq!(lines.iter().map(|l| l.line).collect::<Vec<_>>(), [1, 3, 4]);
+        assert!(lines[0].result.is_ok());
+        assert_eq!(lines[1].result, Err(Error::NotUtf8 { line: 3, column: 1 }));
+        assert_eq!(
+            lines[2].result.as_ref().unwrap_err().field(),
+            Some("method")
+        );
+        assert_eq!(handle_input_bytes(batch).exit_code(), 2);
+        // one bad request: where the first bad byte is
+        assert_eq!(
+            handle_input_bytes(b"{\n  \"a\xC3\": 1}"),
+            Handled::Single(Err(Error::NotUtf8 { line: 2, column: 5 }))
+        );
+        let e = Error::NotUtf8 { line: 2, column: 5 }.to_json();
+        assert_eq!(e["error"]["code"], "invalid_utf8");
+        assert_eq!(e["error"]["column"], 5);
     }
 }

@@ -7,10 +7,16 @@
 //! Solved with good_lp's microlp backend (branch and bound over a simplex). Prices are integer
 //! fen per bag; the solver sees them as f64 (exact for any realistic price), and the reported
 //! cost is recomputed in integer fen from the integer bag counts.
+//!
+//! The whole-bag search runs for at most [`BasketOptions::time_limit`]. When the limit is hit it
+//! returns the best basket found so far (or, before any, the continuous answer rounded up when
+//! that meets the bounds) with [`BasketOutcome::proven_optimal`] false and a note saying so.
+
+use std::time::{Duration, Instant};
 
 use good_lp::{
-    Expression, ResolutionError, Solution, SolverModel, Variable, WithMipGap, constraint, microlp,
-    variable, variables,
+    Expression, ResolutionError, Solution, SolutionStatus, SolverModel, Variable, WithMipGap,
+    WithTimeLimit, constraint, microlp, variable, variables,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,11 +49,22 @@ pub struct BasketOptions {
     pub max_oversupply_pct: Option<f64>,
     /// Exact mode: how far above each target (kg) still counts as exact.
     pub exact_tolerance_kg: f64,
+    /// How long the whole-bag search may run. When it runs out, the best basket found so far
+    /// is returned, marked as not proven optimal. (The continuous relaxation before it, a
+    /// three-row LP, always runs to the end.)
+    pub time_limit: Duration,
 }
 
 /// Exact mode's default slack: 0.5 kg of nutrient on the field. Whole bags move supply in steps
 /// of several kg, so an exact whole-bag basket usually needs a larger tolerance.
 pub const DEFAULT_EXACT_TOLERANCE_KG: f64 = 0.5;
+
+/// The whole-bag search's default time limit: a county's offers solve in milliseconds, so two
+/// seconds only ever stops a pathological instance, and keeps a request from holding a thread.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// The longest time limit a JSON request may ask for.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(60);
 
 impl Default for BasketOptions {
     fn default() -> Self {
@@ -56,6 +73,7 @@ impl Default for BasketOptions {
             whole_bags: true,
             max_oversupply_pct: None,
             exact_tolerance_kg: DEFAULT_EXACT_TOLERANCE_KG,
+            time_limit: DEFAULT_TIME_LIMIT,
         }
     }
 }
@@ -128,6 +146,10 @@ pub struct BasketOutcome {
     pub rounded_up: Option<RoundedUp>,
     /// When infeasible: the nutrients the stock cannot supply.
     pub shortfalls: Vec<Shortfall>,
+    /// True when the answer is proven: the basket is the cheapest there is (or, when
+    /// infeasible, no basket exists). False when the time limit stopped the whole-bag search:
+    /// the basket is the best found in time, and a note says so.
+    pub proven_optimal: bool,
     /// The solver's objective in fen, unrounded (not reported: money leaves as integers).
     #[serde(skip)]
     pub objective_fen: f64,
@@ -167,6 +189,12 @@ pub fn check_options(field: &str, options: &BasketOptions) -> Result<()> {
         return Err(Error::invalid(
             format!("{field}exact_tolerance_kg"),
             "must be a finite number >= 0",
+        ));
+    }
+    if options.time_limit > MAX_TIME_LIMIT {
+        return Err(Error::invalid(
+            format!("{field}time_limit_ms"),
+            format!("must be at most {} ms", MAX_TIME_LIMIT.as_millis()),
         ));
     }
     Ok(())
@@ -294,9 +322,12 @@ pub fn least_cost_basket(
 
     // The continuous relaxation first: it is the comparison the agronomist sees, its rounding-up
     // seeds the integer search, and if it is infeasible so is every whole-bag basket.
-    let Some(relaxed) = problem.solve(false, None, 0.0)? else {
-        notes.push(bounds_note());
-        return Ok(infeasible(options, Vec::new(), steps, notes));
+    let relaxed = match problem.solve(false, None, 0.0, None)? {
+        Solved::Bags(x, _) => x,
+        Solved::Infeasible | Solved::OutOfTime => {
+            notes.push(bounds_note());
+            return Ok(infeasible(options, Vec::new(), steps, notes));
+        }
     };
     let relaxed_cost = problem.cost(&relaxed);
     // Round each fractional bag count up (never past the bound, which is a whole number).
@@ -320,7 +351,10 @@ pub fn least_cost_basket(
         meets_bounds: up_ok,
     };
 
+    let mut proven_optimal = true;
     let values = if options.whole_bags {
+        // The time limit covers the whole-bag search from here on.
+        let deadline = Instant::now() + options.time_limit;
         // Every basket's cost is a multiple of g = gcd(prices) fen. Once the incumbent is
         // within g of the proven bound it is optimal, so a relative gap of (g − ½)/U, with U
         // the seeded incumbent's cost (no later incumbent costs more), stops the search without
@@ -339,27 +373,57 @@ pub fn least_cost_basket(
         } else {
             (None, 0.0)
         };
-        let whole =
-            |v: Vec<f64>| -> Vec<u32> { v.iter().map(|x| x.round().max(0.0) as u32).collect() };
-        let mut found = problem.solve(true, warm, gap)?.map(whole);
+        let mut found = problem.solve(true, warm, gap, Some(deadline))?;
         // The gap argument needs every incumbent to cost at most U, which holds once microlp
-        // adopts the seed. Should it ever drop the seed and stop above U, solve again exactly.
+        // adopts the seed. Should it ever drop the seed and stop above U, solve again exactly
+        // (in the time that is left; if none is, the dearer basket stands, not proven).
         if gap > 0.0
-            && let Some(n) = &found
-            && problem.whole_cost(n) > rounded_up.cost_fen
+            && let Solved::Bags(n, _) = &found
+            && problem.whole_cost(&whole(n)) > rounded_up.cost_fen
         {
-            found = problem.solve(true, None, 0.0)?.map(whole);
+            match problem.solve(true, None, 0.0, Some(deadline))? {
+                Solved::Bags(n, proven) => found = Solved::Bags(n, proven),
+                Solved::Infeasible => {}
+                Solved::OutOfTime => {
+                    if let Solved::Bags(_, proven) = &mut found {
+                        *proven = false;
+                    }
+                }
+            }
         }
-        match found {
-            Some(n) => n.into_iter().map(f64::from).collect::<Vec<f64>>(),
-            None => {
+        let chosen = match found {
+            // A basket the solver stopped on must still meet every bound once rounded.
+            Solved::Bags(n, proven) if problem.meets(&whole(&n)) => Some((whole(&n), proven)),
+            Solved::Bags(..) | Solved::OutOfTime => None,
+            Solved::Infeasible => {
                 notes.push(bounds_note());
                 return Ok(infeasible(options, Vec::new(), steps, notes));
+            }
+        };
+        match chosen {
+            Some((n, proven)) => {
+                proven_optimal = proven;
+                n.into_iter().map(f64::from).collect::<Vec<f64>>()
+            }
+            // Out of time before any whole-bag basket: the rounded-up continuous answer when
+            // it meets the bounds, else nothing (and it is not proven that nothing exists).
+            None if up_ok => {
+                proven_optimal = false;
+                up.iter().map(|&k| f64::from(k)).collect()
+            }
+            None => {
+                notes.push(no_basket_in_time_note(options.time_limit));
+                let mut out = infeasible(options, Vec::new(), steps, notes);
+                out.proven_optimal = false;
+                return Ok(out);
             }
         }
     } else {
         relaxed.clone()
     };
+    if !proven_optimal {
+        notes.push(not_proven_note(options.time_limit));
+    }
     let amounts: Vec<Bags> = values
         .iter()
         .map(|&v| {
@@ -442,15 +506,17 @@ pub fn least_cost_basket(
             cost_terms.join(" + ")
         },
         format!("{cost_fen} fen = {} yuan", yuan(cost_fen)),
-        if options.whole_bags {
-            "整袋最低成本"
-        } else {
-            "连续（可拆袋）最低成本，四舍五入到分"
+        match (options.whole_bags, proven_optimal) {
+            (true, true) => "整袋最低成本",
+            (true, false) => "在时间限制内找到的最低整袋成本（未证明最优）",
+            (false, _) => "连续（可拆袋）最低成本，四舍五入到分",
         },
-        if options.whole_bags {
-            "least cost in whole bags"
-        } else {
-            "least cost with fractional bags, rounded to the fen"
+        match (options.whole_bags, proven_optimal) {
+            (true, true) => "least cost in whole bags",
+            (true, false) => {
+                "the cheapest whole-bag basket found within the time limit (not proven optimal)"
+            }
+            (false, _) => "least cost with fractional bags, rounded to the fen",
         },
     ));
 
@@ -506,10 +572,26 @@ pub fn least_cost_basket(
         continuous_cost_fen: Some(relaxed_cost.round() as i64),
         rounded_up: Some(rounded_up),
         shortfalls: Vec::new(),
+        proven_optimal,
         objective_fen: objective,
         steps,
         notes,
     })
+}
+
+/// What one solve gave.
+enum Solved {
+    /// Amounts per product, and whether they are proven optimal.
+    Bags(Vec<f64>, bool),
+    /// No basket satisfies the constraints.
+    Infeasible,
+    /// The time limit came before any solution.
+    OutOfTime,
+}
+
+/// Solver values as whole bags.
+fn whole(v: &[f64]) -> Vec<u32> {
+    v.iter().map(|x| x.round().max(0.0) as u32).collect()
 }
 
 /// The basket problem, solved by microlp through good_lp.
@@ -522,8 +604,14 @@ struct Lp<'a> {
 }
 
 impl Lp<'_> {
-    /// Bags per product, or `None` when no basket satisfies the constraints.
-    fn solve(&self, integer: bool, warm: Option<&[u32]>, gap: f64) -> Result<Option<Vec<f64>>> {
+    /// Bags per product, solved until `deadline` (none: to the end).
+    fn solve(
+        &self,
+        integer: bool,
+        warm: Option<&[u32]>,
+        gap: f64,
+        deadline: Option<Instant>,
+    ) -> Result<Solved> {
         let mut vars = variables!();
         let xs: Vec<Variable> = self
             .bounds
@@ -553,6 +641,10 @@ impl Lp<'_> {
                 .with_mip_gap(gap as f32)
                 .map_err(|e| Error::Solver(e.to_string()))?;
         }
+        if let Some(d) = deadline {
+            let left = d.saturating_duration_since(Instant::now());
+            model = model.with_time_limit(left.as_secs_f64());
+        }
         for i in 0..3 {
             let supply: Expression = self.per_bag.iter().zip(&xs).map(|(pb, &x)| pb[i] * x).sum();
             if self.targets[i] > 0.0 {
@@ -563,8 +655,19 @@ impl Lp<'_> {
             }
         }
         match model.solve() {
-            Ok(s) => Ok(Some(xs.iter().map(|&x| s.value(x).max(0.0)).collect())),
-            Err(ResolutionError::Infeasible) => Ok(None),
+            Ok(s) => {
+                // A gap stop is proven too: the gap given here never gives up optimality (see
+                // the caller). Only a time stop leaves the incumbent unproven.
+                let proven = !matches!(s.status(), SolutionStatus::TimeLimit);
+                Ok(Solved::Bags(
+                    xs.iter().map(|&x| s.value(x).max(0.0)).collect(),
+                    proven,
+                ))
+            }
+            Err(ResolutionError::Infeasible) => Ok(Solved::Infeasible),
+            // good_lp's microlp backend reports "time limit reached before finding a feasible
+            // solution" as `Other`; no other `Other` comes from it.
+            Err(ResolutionError::Other(_)) if deadline.is_some() => Ok(Solved::OutOfTime),
             Err(e) => Err(Error::Solver(e.to_string())),
         }
     }
@@ -608,6 +711,34 @@ fn bounds_note() -> Note {
     )
 }
 
+fn not_proven_note(limit: Duration) -> Note {
+    let ms = limit.as_millis();
+    Note::new(
+        "not_proven_optimal",
+        format!(
+            "整袋搜索在 {ms} 毫秒时间限制内未完成：这是已找到的最便宜组合，未证明最优（可能还有更便宜的组合）"
+        ),
+        format!(
+            "the whole-bag search did not finish within its {ms} ms time limit: this is the \
+             cheapest basket found, not proven optimal (a cheaper one may exist)"
+        ),
+    )
+}
+
+fn no_basket_in_time_note(limit: Duration) -> Note {
+    let ms = limit.as_millis();
+    Note::new(
+        "no_basket_in_time",
+        format!(
+            "整袋搜索在 {ms} 毫秒时间限制内没有找到满足超量/精确范围的组合；请放宽容差或延长时间限制"
+        ),
+        format!(
+            "the whole-bag search found no basket within the over-supply or exact tolerance in \
+             its {ms} ms time limit; widen the tolerance or allow more time"
+        ),
+    )
+}
+
 fn bag_text(b: Bags, name: &str) -> String {
     match b {
         Bags::Whole(n) => format!("{n} ({name})"),
@@ -648,6 +779,7 @@ fn infeasible(
         continuous_cost_fen: None,
         rounded_up: None,
         shortfalls,
+        proven_optimal: true,
         objective_fen: f64::NAN,
         steps,
         notes,

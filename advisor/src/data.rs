@@ -14,7 +14,15 @@ use crate::units::Nutrient;
 pub struct Crop {
     pub key: String,
     pub zh: String,
+    /// The English name with its yield basis ("peanut (pods)").
     pub en: String,
+    /// The crop's code in the catalog ("PEANUT"): the catalog reads its crop list from here.
+    pub code: String,
+    /// The plain English name for lists ("peanut").
+    pub name_en: String,
+    /// Vegetables, fruit, tea, fungi or herbs (no highly toxic pesticide is ever allowed on
+    /// them).
+    pub horticultural: bool,
     /// kg N per 100 kg yield.
     pub n: f64,
     /// kg P2O5 per 100 kg yield.
@@ -285,6 +293,11 @@ impl Tables {
         self.crops.iter().find(|c| c.key == key)
     }
 
+    /// The crop with this catalog code ("WHEAT_WINTER").
+    pub fn crop_by_code(&self, code: &str) -> Option<&Crop> {
+        self.crops.iter().find(|c| c.code == code)
+    }
+
     pub fn crop_keys(&self) -> Vec<&str> {
         self.crops.iter().map(|c| c.key.as_str()).collect()
     }
@@ -317,6 +330,19 @@ mod tests {
         assert_eq!(t.abundance.class.len(), 4);
         assert_eq!(t.rb209.k.indices.len(), 6);
         assert!(t.crops.iter().all(|c| !c.source.is_empty()));
+        // catalog codes: upper-case, one per crop
+        for c in &t.crops {
+            assert!(
+                !c.code.is_empty()
+                    && c.code
+                        .chars()
+                        .all(|ch| ch.is_ascii_uppercase() || ch == '_'),
+                "{}",
+                c.code
+            );
+            assert_eq!(t.crop_by_code(&c.code).map(|d| &d.key), Some(&c.key));
+            assert!(!c.name_en.is_empty());
+        }
     }
 
     #[test]

@@ -16,6 +16,11 @@ pub enum Error {
         message: String,
     },
 
+    /// The bytes are not UTF-8 text (a JSON request must be): `column` is the 1-based byte of
+    /// the line where the bad sequence starts.
+    #[error("line {line}, byte {column}: not valid UTF-8 (a request must be UTF-8 text)")]
+    NotUtf8 { line: usize, column: usize },
+
     /// A field is missing, has the wrong type, or holds a value the method cannot use.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
@@ -58,7 +63,10 @@ impl Error {
     /// Puts a field name on a value error raised by a unit type or parser.
     pub fn at(self, field: impl Into<String>) -> Self {
         match self {
-            Error::Invalid { .. } | Error::Malformed { .. } | Error::Solver(_) => self,
+            Error::Invalid { .. }
+            | Error::Malformed { .. }
+            | Error::NotUtf8 { .. }
+            | Error::Solver(_) => self,
             other => Error::invalid(field, other.to_string()),
         }
     }
@@ -80,6 +88,7 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Malformed { .. } => "malformed_json",
+            Error::NotUtf8 { .. } => "invalid_utf8",
             Error::Solver(_) => "solver_failed",
             _ => "invalid_request",
         }
@@ -95,7 +104,7 @@ impl Error {
         if let Some(field) = self.field() {
             body["field"] = json!(field);
         }
-        if let Error::Malformed { line, column, .. } = self {
+        if let Error::Malformed { line, column, .. } | Error::NotUtf8 { line, column } = self {
             body["line"] = json!(line);
             body["column"] = json!(column);
         }

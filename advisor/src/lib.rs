@@ -42,7 +42,8 @@ pub mod targets;
 pub mod units;
 
 pub use api::{
-    BatchLine, Handled, METHODS, Request, Response, handle_batch, handle_input, handle_json,
+    BatchLine, Handled, METHODS, Request, Response, handle_batch, handle_input, handle_input_bytes,
+    handle_json,
 };
 pub use error::{Error, RequestError, Result};
 pub use explain::{Note, Step};

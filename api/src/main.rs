@@ -278,13 +278,14 @@ fn admin_password(lang: domain::Lang) -> anyhow::Result<String> {
 /// compact answer per line, in order). A closed pipe (`| head`) ends quietly.
 fn advise(file: Option<&std::path::Path>) -> ExitCode {
     use std::io::Write;
-    let mut text = String::new();
+    // Bytes, not text: a line that is not UTF-8 gets its own error and the others an answer.
+    let mut bytes = Vec::new();
     let read = match file {
-        Some(p) if p.as_os_str() != "-" => std::fs::read_to_string(p)
-            .map(|t| text = t)
+        Some(p) if p.as_os_str() != "-" => std::fs::read(p)
+            .map(|b| bytes = b)
             .map_err(|e| format!("cannot read {}: {e}", p.display())),
         _ => std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map(|_| ())
             .map_err(|e| format!("cannot read the request from stdin: {e}")),
     };
@@ -292,7 +293,7 @@ fn advise(file: Option<&std::path::Path>) -> ExitCode {
         eprintln!("error: {e}");
         return ExitCode::from(2);
     }
-    let handled = advisor::handle_input(&text);
+    let handled = advisor::handle_input_bytes(&bytes);
     let body = match &handled {
         advisor::Handled::Batch(lines) => lines
             .iter()

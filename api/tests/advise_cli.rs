@@ -745,6 +745,92 @@ fn batch_with_a_malformed_middle_line() {
     assert_eq!(results[2]["result"]["method"], "lime");
 }
 
+/// `nongzi advise` fed raw bytes on stdin.
+fn advise_stdin_bytes(input: &[u8]) -> Run {
+    let mut child = nongzi()
+        .arg("advise")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start nongzi");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input)
+        .expect("write stdin");
+    finish(child.wait_with_output().expect("wait for nongzi"))
+}
+
+#[test]
+fn batch_with_a_non_utf8_middle_line() {
+    let good_1 = json!({"method": "target_yield", "yields_kg_per_mu": [450, 500, 520]});
+    let good_3 = json!({"method": "lime", "current_ph": 5.2, "buffer_ph": 6.2, "target_ph": 6.0});
+    // line 2: a crop name whose bytes are not UTF-8 (0xFF never occurs in UTF-8)
+    let mut input = Vec::new();
+    input.extend_from_slice(good_1.to_string().as_bytes());
+    input.extend_from_slice(b"\n{\"method\": \"target_yield\", \"crop\": \"ri\xFFce\"}\n");
+    input.extend_from_slice(good_3.to_string().as_bytes());
+    input.push(b'\n');
+
+    let check = |out: Run| {
+        out.assert_status(2);
+        let v = out.json();
+        let results = v
+            .as_array()
+            .unwrap_or_else(|| panic!("not an array: {v:#}"));
+        assert_eq!(results.len(), 3, "one answer per line: {v:#}");
+        assert_eq!(results[0]["line"], 1);
+        assert_eq!(
+            results[0],
+            as_read_back(
+                &json!({"line": 1, "result": advisor::handle_json(&good_1.to_string()).unwrap()})
+            )
+        );
+        // the bad line gets its own error, naming the line and the byte
+        assert_eq!(results[1]["line"], 2);
+        assert!(results[1].get("result").is_none(), "{:#}", results[1]);
+        assert_eq!(
+            results[1]["error"]["code"], "invalid_utf8",
+            "{:#}",
+            results[1]
+        );
+        // `{"method": "target_yield", "crop": "ri` is 38 bytes: the bad byte is the 39th
+        assert_eq!(results[1]["error"]["column"], 39, "{:#}", results[1]);
+        assert!(
+            results[1]["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("UTF-8"),
+            "{:#}",
+            results[1]
+        );
+        assert_eq!(results[2]["line"], 3);
+        assert_eq!(
+            results[2],
+            as_read_back(
+                &json!({"line": 3, "result": advisor::handle_json(&good_3.to_string()).unwrap()})
+            )
+        );
+        assert!(out.stderr.contains("not accepted"), "{}", out.stderr);
+    };
+    check(advise_stdin_bytes(&input));
+    // the same from a file
+    let path = temp_file("non-utf8.jsonl", "");
+    std::fs::write(&path, &input).unwrap();
+    check(advise_file(&path));
+    std::fs::remove_file(&path).unwrap();
+
+    // one request that is not UTF-8 is one error, with its position
+    let out = advise_stdin_bytes(b"{\"method\": \"lime\",\n \"current_ph\": \xFF}");
+    out.assert_status(2);
+    let v = out.json();
+    assert_eq!(v["error"]["code"], "invalid_utf8", "{v:#}");
+    assert_eq!(v["error"]["line"], 2, "{v:#}");
+    assert_eq!(v["error"]["column"], 16, "{v:#}");
+}
+
 // ---------------------------------------------------------------- bad requests, files
 
 #[test]

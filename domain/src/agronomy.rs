@@ -24,23 +24,10 @@ use crate::events::DomainEvent;
 use crate::stock::{CsvPolicy, RowError};
 use crate::{orders, regions, types};
 
-/// Catalog crop codes and the advisor's crop keys (advisor/data/crops.toml).
+/// The advisor's crop key for a catalog crop code (advisor/data/crops.toml), when the advisor
+/// can plan the crop.
 pub fn advisor_crop(code: &str) -> Option<&'static str> {
-    Some(match code {
-        "RICE" => "rice",
-        "WHEAT_WINTER" => "winter_wheat",
-        "WHEAT_SPRING" => "spring_wheat",
-        "MAIZE" => "maize",
-        "SOYBEAN" => "soybean",
-        "PEANUT" => "peanut",
-        "RAPESEED" => "rapeseed",
-        "COTTON" => "cotton",
-        "POTATO" => "potato",
-        "TOMATO" => "tomato",
-        "CUCUMBER" => "cucumber",
-        "CABBAGE" => "cabbage",
-        _ => return None,
-    })
+    crate::catalog::crops::advisor_key(code)
 }
 
 /// Correction coefficients used in a draft when the agronomist has given none and the crop plan
@@ -901,6 +888,10 @@ pub struct Params {
     pub rates_kg_per_mu: Option<[f64; 3]>,
     /// Over-supply cap for the basket, per cent.
     pub max_oversupply_pct: Option<f64>,
+    /// How long the whole-bag search may run, ms (the advisor's default, 2 s, when absent).
+    /// When it runs out the draft gets the best basket found, marked as not proven optimal.
+    #[serde(default)]
+    pub basket_time_limit_ms: Option<u64>,
 }
 
 /// One line of a priced basket: an offer and whole bags of it.
@@ -925,6 +916,27 @@ pub struct Basket {
     pub cost_fen: i64,
     /// Nutrients the stock at hand cannot supply (when not feasible).
     pub shortfalls: Vec<String>,
+    /// False when the whole-bag search hit its time limit: the basket is the cheapest found in
+    /// time, not proven the cheapest. (Baskets stored before the limit existed were solved to
+    /// the end, hence the default.)
+    #[serde(default = "proven_by_default")]
+    pub proven_optimal: bool,
+}
+
+fn proven_by_default() -> bool {
+    true
+}
+
+/// Runs one advisor request on a blocking thread: the whole-bag search is CPU work (up to its
+/// time limit) that must not hold an async worker.
+async fn run_advisor(request: Value) -> std::result::Result<Value, advisor::RequestError> {
+    tokio::task::spawn_blocking(move || advisor::handle_json(&request.to_string()))
+        .await
+        .unwrap_or_else(|e| {
+            Err(advisor::RequestError::Solver(format!(
+                "the advisor's thread failed: {e}"
+            )))
+        })
 }
 
 /// An offer the advisor may put in a basket.
@@ -1035,6 +1047,9 @@ pub async fn compute(
     if let Some(m) = params.max_oversupply_pct {
         basket_settings["max_oversupply_pct"] = json!(m);
     }
+    if let Some(ms) = params.basket_time_limit_ms {
+        basket_settings["time_limit_ms"] = json!(ms);
+    }
     let mut request = match params.method {
         Method::NutrientBalance => {
             let olsen = test.olsen_p_mg_kg.ok_or_else(|| {
@@ -1087,6 +1102,7 @@ pub async fn compute(
                 }
                 (None, Some(y)) => r["no_fertiliser_yield_kg_per_mu"] = json!(y),
                 (None, None) => {
+                    debug_assert!(uses_placeholder_correction(params, plan));
                     let c = PLACEHOLDER_CORRECTION;
                     r["correction_coefficients"] = json!({ "n": c[0], "p2o5": c[1], "k2o": c[2] });
                     notes.push("校正系数使用默认值 0.5，请农技人员按本县空白区试验核定 / correction coefficients are the 0.5 placeholder: set them from the county's omission plots".to_owned());
@@ -1134,6 +1150,9 @@ pub async fn compute(
             if let Some(m) = params.max_oversupply_pct {
                 r["max_oversupply_pct"] = json!(m);
             }
+            if let Some(ms) = params.basket_time_limit_ms {
+                r["time_limit_ms"] = json!(ms);
+            }
             r
         }
     };
@@ -1157,14 +1176,14 @@ pub async fn compute(
             if let Some(o) = probe.as_object_mut() {
                 o.remove("basket");
             }
-            let v = advisor::handle_json(&probe.to_string()).map_err(advisor_error)?;
+            let v = run_advisor(probe).await.map_err(advisor_error)?;
             [0, 1, 2]
                 .map(|i| v["rates"][i]["nutrient_kg_per_mu"].as_f64().unwrap_or(0.0) * f.area_mu)
         }
     };
     let keep = needed_offers(&candidates, targets_kg);
     request["products"] = Value::Array(keep.iter().map(|i| products[*i].clone()).collect());
-    let result = advisor::handle_json(&request.to_string()).map_err(advisor_error)?;
+    let result = run_advisor(request).await.map_err(advisor_error)?;
     let rates = match params.method {
         Method::NutrientBalance => {
             let mut r = [0.0; 3];
@@ -1205,7 +1224,15 @@ pub async fn compute(
             price_fen_per_bag: c.offer.price_fen,
         });
     }
+    let proven_optimal = basket_json["proven_optimal"].as_bool().unwrap_or(true);
+    if !proven_optimal {
+        let ms = params
+            .basket_time_limit_ms
+            .unwrap_or(advisor::basket::DEFAULT_TIME_LIMIT.as_millis() as u64);
+        notes.push(format!("整袋组合搜索在 {ms} 毫秒内未完成，这是已找到的最便宜组合，未证明最优 / the whole-bag search did not finish within {ms} ms: this is the cheapest basket found, not proven optimal"));
+    }
     let basket = Basket {
+        proven_optimal,
         feasible: basket_json["feasible"].as_bool().unwrap_or(false),
         cost_fen: lines.iter().map(|l| l.bags * l.price_fen_per_bag).sum(),
         shortfalls: basket_json["shortfalls"]
@@ -1273,6 +1300,14 @@ pub fn validate_params(p: &Params) -> Result<()> {
             m.is_finite() && (0.0..=1000.0).contains(&m),
             "超量上限应在 0 到 1000% 之间",
             "the over-supply cap must be 0 to 1000 %",
+        );
+    }
+    if let Some(ms) = p.basket_time_limit_ms {
+        check(
+            "params.basketTimeLimitMs",
+            ms <= advisor::basket::MAX_TIME_LIMIT.as_millis() as u64,
+            "整袋组合搜索的时间限制应在 0 到 60000 毫秒之间",
+            "the basket search time limit must be 0 to 60,000 ms",
         );
     }
     if let Some(r) = p.rates_kg_per_mu {
@@ -1343,6 +1378,9 @@ fn advisor_field(field: Option<&str>) -> String {
     let Some(f) = field else {
         return "params".into();
     };
+    if f.ends_with("time_limit_ms") {
+        return "params.basketTimeLimitMs".into();
+    }
     let head = f.split('.').next().unwrap_or(f);
     match head {
         "correction_coefficients" => "params.correctionCoefficients".into(),
@@ -1866,6 +1904,39 @@ pub struct FormulaField {
     pub formula_kg_per_mu: f64,
     /// What remains to top up with straights, kg nutrient per mu (N, P2O5, K2O).
     pub top_up_kg_per_mu: [f64; 3],
+    /// The rates rest on the 0.5 placeholder correction coefficients (no calibration from the
+    /// county's omission plots), as a draft's note says.
+    #[serde(default)]
+    pub placeholder_correction: bool,
+}
+
+/// A field growing the crop that a regional formula computation left out, and why.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct SkippedField {
+    pub field_id: i64,
+    /// NO_SOIL_TEST, NO_OLSEN_P, NO_TARGET_YIELD, ADVISOR_REFUSED or NO_NEED.
+    pub code: String,
+    pub zh: String,
+    pub en: String,
+}
+
+impl SkippedField {
+    fn new(field_id: i64, code: &str, zh: impl Into<String>, en: impl Into<String>) -> Self {
+        SkippedField {
+            field_id,
+            code: code.into(),
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+/// Whether a draft with these parameters on this plan uses the placeholder correction
+/// coefficients: nutrient balance with none given and no no-fertiliser yield to calibrate them.
+pub fn uses_placeholder_correction(params: &Params, plan: &crop_plan::Model) -> bool {
+    params.method == Method::NutrientBalance
+        && params.correction_coefficients.is_none()
+        && plan.no_fertiliser_yield_kg_per_mu.is_none()
 }
 
 fn shares(r: [f64; 3]) -> Option<[f64; 3]> {
@@ -1985,7 +2056,9 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
         .order_by_asc(field::Column::Id)
         .all(db)
         .await?;
-    let mut needs: Vec<(i64, [f64; 3])> = Vec::new();
+    // (field, rates, placeholder correction used)
+    let mut needs: Vec<(i64, [f64; 3], bool)> = Vec::new();
+    let mut skipped: Vec<SkippedField> = Vec::new();
     for f in fields {
         let Some(plan) = crop_plans_of(db, f.id)
             .await?
@@ -1995,6 +2068,12 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
             continue;
         };
         let Some(test) = soil_tests_of(db, f.id).await?.into_iter().next() else {
+            skipped.push(SkippedField::new(
+                f.id,
+                "NO_SOIL_TEST",
+                "该地块没有土壤检测结果",
+                "the field has no soil test",
+            ));
             continue;
         };
         // The latest non-rejected recommendation's rates when there is one; else compute.
@@ -2005,19 +2084,38 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
             .order_by_desc(recommendation::Column::Version)
             .one(db)
             .await?;
-        let rates = match latest {
-            Some(r) => [r.n_kg_per_mu, r.p2o5_kg_per_mu, r.k2o_kg_per_mu],
-            None => match rates_only(&f, &plan, &test) {
-                Some(r) => r,
-                None => continue,
+        let (rates, placeholder) = match latest {
+            Some(r) => {
+                let params: Params =
+                    serde_json::from_value(r.parameters["params"].clone()).unwrap_or_default();
+                (
+                    [r.n_kg_per_mu, r.p2o5_kg_per_mu, r.k2o_kg_per_mu],
+                    uses_placeholder_correction(&params, &plan),
+                )
+            }
+            None => match rates_only(&f, &plan, &test).await {
+                Ok(r) => (r, uses_placeholder_correction(&Params::default(), &plan)),
+                Err(skip) => {
+                    skipped.push(skip);
+                    continue;
+                }
             },
         };
-        needs.push((f.id, rates));
+        needs.push((f.id, rates, placeholder));
     }
-    let points: Vec<(i64, [f64; 3], [f64; 3])> = needs
-        .iter()
-        .filter_map(|(id, r)| shares(*r).map(|s| (*id, *r, s)))
-        .collect();
+    let mut points: Vec<(i64, [f64; 3], [f64; 3], bool)> = Vec::new();
+    for (id, r, placeholder) in &needs {
+        match shares(*r) {
+            Some(s) => points.push((*id, *r, s, *placeholder)),
+            None => skipped.push(SkippedField::new(
+                *id,
+                "NO_NEED",
+                "土壤供应充足，该地块不需要施 N、P2O5、K2O",
+                "the soil supplies enough: the field needs no N, P2O5 or K2O",
+            )),
+        }
+    }
+    skipped.sort_by_key(|s| s.field_id);
     if points.is_empty() {
         return Err(Error::invalid(
             "countyId",
@@ -2034,7 +2132,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
     let txn = crate::begin_write(db).await?;
     let mut out = Vec::new();
     for (c, centre) in centres.iter().enumerate() {
-        let members: Vec<&(i64, [f64; 3], [f64; 3])> = points
+        let members: Vec<&(i64, [f64; 3], [f64; 3], bool)> = points
             .iter()
             .zip(&assign)
             .filter(|(_, a)| **a == c)
@@ -2047,7 +2145,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
         let gs = shares(g).unwrap_or(*centre);
         let details: Vec<FormulaField> = members
             .iter()
-            .map(|(id, r, s)| {
+            .map(|(id, r, s, placeholder)| {
                 // Size the formula to the nutrient it would over-supply first, then top up.
                 let kg = (0..3)
                     .filter(|i| g[*i] > 0.0)
@@ -2060,6 +2158,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
                     distance: dist(*s, gs) * 100.0,
                     formula_kg_per_mu: kg,
                     top_up_kg_per_mu: [0, 1, 2].map(|i| (r[i] - kg * g[i] / 100.0).max(0.0)),
+                    placeholder_correction: *placeholder,
                 }
             })
             .collect();
@@ -2085,6 +2184,9 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
             details: Set(
                 serde_json::to_value(&details).map_err(|e| Error::Internal(e.to_string()))?
             ),
+            skipped: Set(Some(
+                serde_json::to_value(&skipped).map_err(|e| Error::Internal(e.to_string()))?,
+            )),
             status: Set("DRAFT".into()),
             created_by: Set(actor.user_id),
             published_by: Set(None),
@@ -2101,24 +2203,45 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
     Ok(out)
 }
 
-/// Nutrient-balance rates with the draft defaults, without a basket (for clustering).
-fn rates_only(
+/// Nutrient-balance rates with the draft defaults, without a basket (for clustering), or why
+/// the field has none.
+async fn rates_only(
     f: &field::Model,
     plan: &crop_plan::Model,
     test: &soil_test::Model,
-) -> Option<[f64; 3]> {
-    let crop = advisor_crop(&plan.crop)?;
+) -> std::result::Result<[f64; 3], SkippedField> {
+    let skip = |code: &str, zh: String, en: String| SkippedField::new(f.id, code, zh, en);
+    let crop = advisor_crop(&plan.crop).ok_or_else(|| {
+        skip(
+            "ADVISOR_REFUSED",
+            "该作物暂无养分吸收数据".into(),
+            "no uptake data for this crop".into(),
+        )
+    })?;
+    let olsen = test.olsen_p_mg_kg.ok_or_else(|| {
+        skip(
+            "NO_OLSEN_P",
+            "土壤检测没有 Olsen 法有效磷，养分平衡法无法计算".into(),
+            "the soil test has no Olsen P, which the nutrient balance method needs".into(),
+        )
+    })?;
     let mut r = json!({
         "method": "recommend",
         "crop": crop,
         "area_mu": f.area_mu,
-        "soil": { "alkali_n_mg_per_kg": test.alkali_n_mg_kg, "olsen_p_mg_per_kg": test.olsen_p_mg_kg?, "available_k_mg_per_kg": test.available_k_mg_kg },
+        "soil": { "alkali_n_mg_per_kg": test.alkali_n_mg_kg, "olsen_p_mg_per_kg": olsen, "available_k_mg_per_kg": test.available_k_mg_kg },
         "products": [],
     });
     match (plan.target_yield_kg_per_mu, &plan.past_yields_kg_per_mu) {
         (Some(t), _) => r["target_yield_kg_per_mu"] = json!(t),
         (None, Some(p)) => r["past_yields_kg_per_mu"] = p.clone(),
-        _ => return None,
+        _ => {
+            return Err(skip(
+                "NO_TARGET_YIELD",
+                "作物计划没有目标产量".into(),
+                "the crop plan has no target yield".into(),
+            ));
+        }
     }
     match plan.no_fertiliser_yield_kg_per_mu {
         Some(y) => r["no_fertiliser_yield_kg_per_mu"] = json!(y),
@@ -2127,14 +2250,34 @@ fn rates_only(
             r["correction_coefficients"] = json!({ "n": c[0], "p2o5": c[1], "k2o": c[2] });
         }
     }
-    let v = advisor::handle_json(&r.to_string()).ok()?;
-    let rates = v["rates"].as_array()?;
-    Some([0, 1, 2].map(|i| {
-        rates
-            .get(i)
-            .and_then(|x| x["nutrient_kg_per_mu"].as_f64())
-            .unwrap_or(0.0)
-    }))
+    let v = run_advisor(r).await.map_err(|e| {
+        skip(
+            "ADVISOR_REFUSED",
+            format!("配方计算不接受该地块的数据：{e}"),
+            format!("the advisor refused the field's data: {e}"),
+        )
+    })?;
+    let rates = v["rates"]
+        .as_array()
+        .filter(|r| r.len() == 3)
+        .ok_or_else(|| {
+            skip(
+                "ADVISOR_REFUSED",
+                "配方计算没有给出 N、P2O5、K2O 用量".into(),
+                "the advisor gave no N, P2O5 and K2O rates".into(),
+            )
+        })?;
+    let mut out = [0.0; 3];
+    for (i, x) in rates.iter().enumerate() {
+        out[i] = x["nutrient_kg_per_mu"].as_f64().ok_or_else(|| {
+            skip(
+                "ADVISOR_REFUSED",
+                "配方计算的用量不是数字".into(),
+                "the advisor's rate is not a number".into(),
+            )
+        })?;
+    }
+    Ok(out)
 }
 
 pub async fn regional_formulas(

@@ -1042,6 +1042,9 @@ pub mod regional_formula {
         pub fields_covered: i32,
         pub mean_distance: f64,
         pub details: Json,
+        /// The fields growing the crop this computation left out, and why
+        /// (`[agronomy::SkippedField]`); NULL on formulas computed before it was recorded.
+        pub skipped: Option<Json>,
         pub status: String,
         pub created_by: i64,
         pub published_by: Option<i64>,

@@ -9,6 +9,7 @@ mod m20261129_000003_orders;
 mod m20261129_000004_agronomy;
 mod m20261201_000005_web;
 mod m20261202_000006_credit_repayment;
+mod m20261203_000007_formula_skipped;
 mod util;
 
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_agronomy::Migration),
             Box::new(m20261201_000005_web::Migration),
             Box::new(m20261202_000006_credit_repayment::Migration),
+            Box::new(m20261203_000007_formula_skipped::Migration),
         ]
     }
 }

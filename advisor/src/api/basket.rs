@@ -1,11 +1,13 @@
 //! sequential_sizing and least_cost_basket.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 
 use super::Method;
 use crate::basket::{
-    BasketOptions, BasketOutcome, DEFAULT_EXACT_TOLERANCE_KG, Mode, check_offers, check_options,
-    least_cost_basket,
+    BasketOptions, BasketOutcome, DEFAULT_EXACT_TOLERANCE_KG, DEFAULT_TIME_LIMIT, Mode,
+    check_offers, check_options, least_cost_basket,
 };
 use crate::error::Result;
 use crate::products::Offer;
@@ -47,6 +49,15 @@ pub struct LeastCostBasketRequest {
     /// Exact mode: allowed excess per nutrient, kg (default 0.5).
     #[serde(default)]
     pub exact_tolerance_kg: Option<f64>,
+    /// How long the whole-bag search may run, ms (default 2000, at most 60000). When it runs
+    /// out the answer is the best basket found, with `proven_optimal: false`.
+    #[serde(default)]
+    pub time_limit_ms: Option<u64>,
+}
+
+/// A request's time limit in ms, or the default.
+pub(crate) fn time_limit(ms: Option<u64>) -> Duration {
+    ms.map_or(DEFAULT_TIME_LIMIT, Duration::from_millis)
 }
 
 pub(crate) fn yes() -> bool {
@@ -66,6 +77,7 @@ impl Method for LeastCostBasketRequest {
             exact_tolerance_kg: self
                 .exact_tolerance_kg
                 .unwrap_or(DEFAULT_EXACT_TOLERANCE_KG),
+            time_limit: time_limit(self.time_limit_ms),
         };
         check_options("", &options)?;
         least_cost_basket(&self.targets_kg, &self.products, &options)

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Method;
 use super::balance::{TargetYieldResponse, legume_factor, run_target_yield};
-use super::basket::yes;
+use super::basket::{time_limit, yes};
 use super::common::{Npk, crop, recovery, uptake};
 use super::soil::{ClassifyChinaResponse, classify_china, run_lime};
 use crate::basket::{
@@ -50,6 +50,9 @@ pub struct BasketSettings {
     pub max_oversupply_pct: Option<f64>,
     #[serde(default)]
     pub exact_tolerance_kg: Option<f64>,
+    /// How long the whole-bag search may run, ms (default 2000, at most 60000).
+    #[serde(default)]
+    pub time_limit_ms: Option<u64>,
 }
 
 impl Default for BasketSettings {
@@ -59,6 +62,7 @@ impl Default for BasketSettings {
             whole_bags: true,
             max_oversupply_pct: None,
             exact_tolerance_kg: None,
+            time_limit_ms: None,
         }
     }
 }
@@ -253,6 +257,7 @@ impl Method for RecommendRequest {
                 .basket
                 .exact_tolerance_kg
                 .unwrap_or(DEFAULT_EXACT_TOLERANCE_KG),
+            time_limit: time_limit(self.basket.time_limit_ms),
         };
         check_options("basket.", &options)?;
 

@@ -4,4 +4,5 @@ mod api_errors;
 mod docs;
 mod helpers;
 mod properties;
+mod time_limit;
 mod worked_examples;

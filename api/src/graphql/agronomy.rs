@@ -181,6 +181,9 @@ pub struct RecommendationBasket {
     cost_fen: i64,
     /// Nutrients the stock at hand cannot supply.
     shortfalls: Vec<String>,
+    /// False when the whole-bag search hit its time limit: the basket is the cheapest found in
+    /// time, not proven the cheapest (a computation note says so too).
+    proven_optimal: bool,
 }
 
 pub struct Recommendation(pub recommendation::Model);
@@ -309,8 +312,10 @@ impl Recommendation {
             lines: vec![],
             cost_fen: 0,
             shortfalls: vec![],
+            proven_optimal: true,
         });
         RecommendationBasket {
+            proven_optimal: b.proven_optimal,
             feasible: b.feasible,
             cost_fen: b.cost_fen,
             shortfalls: b.shortfalls,
@@ -391,6 +396,44 @@ pub struct FormulaFieldFit {
     formula_kg_per_mu: f64,
     /// What to top up with straights, kg nutrient per mu.
     top_up: Rates,
+    /// The field's rates rest on the 0.5 placeholder correction coefficients, not on the
+    /// county's omission plots (as a draft's note says).
+    placeholder_correction: bool,
+}
+
+/// A field growing the crop that the computation left out.
+#[derive(SimpleObject)]
+pub struct FormulaSkippedField {
+    field_id: ID,
+    /// NO_SOIL_TEST, NO_OLSEN_P, NO_TARGET_YIELD, ADVISOR_REFUSED or NO_NEED.
+    code: String,
+    /// Why, in the caller's language.
+    reason: String,
+    reason_zh: String,
+    reason_en: String,
+}
+
+/// The county's agronomists and admins see a formula's fields (farmers' fields and soil tests).
+fn may_see_fields(ctx: &Context<'_>, county: i64) -> bool {
+    ctx.data_opt::<super::RequestCtx>()
+        .and_then(|r| r.actor.as_ref())
+        .is_some_and(|a| {
+            a.is_admin()
+                || (a.role == domain::accounts::Role::Agronomist && a.county_ids.contains(&county))
+        })
+}
+
+impl RegionalFormula {
+    fn details(&self) -> Vec<agronomy::FormulaField> {
+        serde_json::from_value(self.0.details.clone()).unwrap_or_default()
+    }
+    fn skipped(&self) -> Vec<agronomy::SkippedField> {
+        self.0
+            .skipped
+            .clone()
+            .and_then(|v| serde_json::from_value(v).ok())
+            .unwrap_or_default()
+    }
 }
 
 #[Object]
@@ -422,21 +465,11 @@ impl RegionalFormula {
     /// Each field's need and fit: for the county's agronomists and admins only (they are
     /// farmers' fields and soil-test results); everyone else gets an empty list and the totals.
     async fn fields(&self, ctx: &Context<'_>) -> Vec<FormulaFieldFit> {
-        let county = self.0.county_id;
-        let may_see = ctx
-            .data_opt::<super::RequestCtx>()
-            .and_then(|r| r.actor.as_ref())
-            .is_some_and(|a| {
-                a.is_admin()
-                    || (a.role == domain::accounts::Role::Agronomist
-                        && a.county_ids.contains(&county))
-            });
-        if !may_see {
+        if !may_see_fields(ctx, self.0.county_id) {
             return vec![];
         }
-        let d: Vec<agronomy::FormulaField> =
-            serde_json::from_value(self.0.details.clone()).unwrap_or_default();
-        d.into_iter()
+        self.details()
+            .into_iter()
             .map(|f| FormulaFieldFit {
                 field_id: gid("Field", f.field_id),
                 rates: Rates {
@@ -451,8 +484,58 @@ impl RegionalFormula {
                     p2o5_kg_per_mu: f.top_up_kg_per_mu[1],
                     k2o_kg_per_mu: f.top_up_kg_per_mu[2],
                 },
+                placeholder_correction: f.placeholder_correction,
             })
             .collect()
+    }
+    /// The county's fields growing the crop that this computation left out, and why: the
+    /// formula does not speak for them. Same visibility as `fields`.
+    async fn skipped_fields(&self, ctx: &Context<'_>) -> Vec<FormulaSkippedField> {
+        if !may_see_fields(ctx, self.0.county_id) {
+            return vec![];
+        }
+        self.skipped()
+            .into_iter()
+            .map(|s| FormulaSkippedField {
+                field_id: gid("Field", s.field_id),
+                code: s.code,
+                reason: pick(ctx, &s.zh, &s.en),
+                reason_zh: s.zh,
+                reason_en: s.en,
+            })
+            .collect()
+    }
+    /// What the computation assumed or left out, in the caller's language: how many fields'
+    /// rates rest on the 0.5 placeholder correction coefficients, and how many fields were
+    /// left out.
+    async fn computation_notes(&self, ctx: &Context<'_>) -> Vec<String> {
+        let mut out = Vec::new();
+        let details = self.details();
+        let placeholder = details.iter().filter(|f| f.placeholder_correction).count();
+        if placeholder > 0 {
+            out.push(pick(
+                ctx,
+                &format!(
+                    "{} 个地块中有 {placeholder} 个的用量使用了默认校正系数 0.5，请农技人员按本县空白区试验核定",
+                    details.len()
+                ),
+                &format!(
+                    "{placeholder} of {} fields' rates use the 0.5 placeholder correction coefficients: set them from the county's omission plots",
+                    details.len()
+                ),
+            ));
+        }
+        let skipped = self.skipped().len();
+        if skipped > 0 {
+            out.push(pick(
+                ctx,
+                &format!("有 {skipped} 个种植该作物的地块未纳入计算（原因见 skippedFields）"),
+                &format!(
+                    "fields growing this crop left out of the computation: {skipped} (why: skippedFields)"
+                ),
+            ));
+        }
+        out
     }
     /// DRAFT or PUBLISHED.
     async fn status(&self) -> &str {
@@ -650,6 +733,9 @@ pub struct RecommendationParamsInput {
     /// For MANUAL_RATES: kg N, P2O5, K2O per mu.
     rates_kg_per_mu: Option<Vec<f64>>,
     max_oversupply_pct: Option<f64>,
+    /// How long the whole-bag search may run, ms (0 to 60000; default 2000). When it runs out
+    /// the basket is the cheapest found in time, with `provenOptimal: false`.
+    basket_time_limit_ms: Option<i32>,
 }
 
 fn triple(field: &str, v: Option<Vec<f64>>) -> domain::Result<Option<[f64; 3]>> {
@@ -682,6 +768,19 @@ impl RecommendationParamsInput {
             target_ph: self.target_ph,
             rates_kg_per_mu: triple("params.ratesKgPerMu", self.rates_kg_per_mu)?,
             max_oversupply_pct: self.max_oversupply_pct,
+            basket_time_limit_ms: self
+                .basket_time_limit_ms
+                .map(|ms| {
+                    u64::try_from(ms).map_err(|_| {
+                        Error::invalid(
+                            "params.basketTimeLimitMs",
+                            domain::Code::OutOfRange,
+                            "整袋组合搜索的时间限制应在 0 到 60000 毫秒之间",
+                            "the basket search time limit must be 0 to 60,000 ms",
+                        )
+                    })
+                })
+                .transpose()?,
         })
     }
 }

@@ -1554,6 +1554,254 @@ async fn regional_formulas_for_the_demo_county() {
     }
 }
 
+/// Regional formulas used the 0.5 placeholder coefficients and dropped the fields the advisor
+/// refused without a word; both are now recorded with the formula and shown.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn regional_formulas_record_placeholder_coefficients_and_refused_fields() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let a = &d.agronomist;
+    let county = app
+        .gql("{ regions(level: COUNTY) { id } }", json!({}), None)
+        .await
+        .ok()["regions"][0]["id"]
+        .clone();
+    const PLAN: &str = "mutation($i: CropPlanInput!) { cropPlanCreate(input: $i) { cropPlan { id } errors { field code message } } }";
+    let new_plan = |field: String, extra: Value| {
+        let mut i = json!({ "fieldId": field, "crop": "RICE", "season": "2027 中稻" });
+        for (k, v) in extra.as_object().unwrap() {
+            i[k] = v.clone();
+        }
+        json!({ "i": i })
+    };
+    // 村东水田: calibrated from its omission plot, so no placeholder.
+    let calibrated = field_id(&app, &d.farmer, "村东水田").await;
+    let r = app
+        .gql(
+            PLAN,
+            new_plan(
+                calibrated.clone(),
+                json!({ "targetYieldKgPerMu": 600, "noFertiliserYieldKgPerMu": 400 }),
+            ),
+            Some(a),
+        )
+        .await
+        .ok();
+    assert_eq!(r["cropPlanCreate"]["errors"], json!([]), "{r:#}");
+    // 坡上田: two years of yields, which the plan accepts and the advisor refuses (it needs 3).
+    let refused_field = field_id(&app, &d.farmer2, "坡上田").await;
+    let r = app
+        .gql(
+            PLAN,
+            new_plan(
+                refused_field.clone(),
+                json!({ "pastYieldsKgPerMu": [480, 500] }),
+            ),
+            Some(a),
+        )
+        .await
+        .ok();
+    assert_eq!(r["cropPlanCreate"]["errors"], json!([]), "{r:#}");
+    // 大塘田 keeps the demo plan: no omission plot, so the placeholder.
+    let placeholder_field = field_id(&app, &d.farmer, "大塘田").await;
+
+    const DOC: &str =
+        "mutation($c: ID!) { regionalFormulasCompute(countyId: $c, crop: \"RICE\", formulas: 1) {
+        formulas { id fieldsCovered computationNotes
+          fields { fieldId placeholderCorrection }
+          skippedFields { fieldId code reason reasonZh reasonEn } }
+        errors { field code message } } }";
+    let r = app
+        .gql_with(
+            DOC,
+            json!({ "c": county }),
+            Some(a),
+            &[("accept-language", "en")],
+        )
+        .await
+        .ok();
+    let p = &r["regionalFormulasCompute"];
+    assert_eq!(p["errors"], json!([]), "{p:#}");
+    let f = &p["formulas"][0];
+    assert_eq!(f["fieldsCovered"], 2, "{p:#}");
+    let mut fits: Vec<(String, bool)> = f["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| {
+            (
+                x["fieldId"].as_str().unwrap().to_owned(),
+                x["placeholderCorrection"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    fits.sort();
+    let mut expected = vec![
+        (calibrated.clone(), false),
+        (placeholder_field.clone(), true),
+    ];
+    expected.sort();
+    assert_eq!(fits, expected, "{p:#}");
+    // the refused field is named, with the advisor's reason in both languages
+    let skipped = f["skippedFields"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{p:#}");
+    assert_eq!(skipped[0]["fieldId"], refused_field.as_str());
+    assert_eq!(skipped[0]["code"], "ADVISOR_REFUSED");
+    let en = skipped[0]["reasonEn"].as_str().unwrap();
+    assert!(
+        en.contains("advisor refused")
+            && en.contains("past_yields_kg_per_mu")
+            && en.contains("3 years"),
+        "{en}"
+    );
+    assert_eq!(skipped[0]["reason"], en);
+    assert!(
+        skipped[0]["reasonZh"].as_str().unwrap().contains("不接受"),
+        "{p:#}"
+    );
+    let notes: Vec<&str> = f["computationNotes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("1 of 2") && n.contains("0.5 placeholder")),
+        "{notes:?}"
+    );
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("left out of the computation: 1")),
+        "{notes:?}"
+    );
+
+    // Stored: the list query shows the same, in Chinese by default; a dealer sees no fields.
+    let list = "query($c: ID!) { regionalFormulas(countyId: $c, crop: \"RICE\") { id computationNotes fields { placeholderCorrection } skippedFields { code reason } } }";
+    let g = app.gql(list, json!({ "c": county }), Some(a)).await.ok();
+    let stored = &g["regionalFormulas"][0];
+    assert_eq!(stored["id"], f["id"]);
+    assert_eq!(stored["skippedFields"][0]["code"], "ADVISOR_REFUSED");
+    assert!(
+        stored["skippedFields"][0]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("不接受"),
+        "{stored:#}"
+    );
+    assert!(
+        stored["computationNotes"][0]
+            .as_str()
+            .unwrap()
+            .contains("默认校正系数 0.5"),
+        "{stored:#}"
+    );
+    // publish it so a dealer may list it; still no fields for the dealer
+    let pb = app
+        .gql(
+            "mutation($id: ID!) { regionalFormulaPublish(id: $id) { errors { code } } }",
+            json!({ "id": f["id"] }),
+            Some(a),
+        )
+        .await
+        .ok();
+    assert_eq!(pb["regionalFormulaPublish"]["errors"], json!([]));
+    let public = app
+        .gql(list, json!({ "c": county }), Some(&d.owner))
+        .await
+        .ok();
+    assert_eq!(public["regionalFormulas"][0]["skippedFields"], json!([]));
+    assert_eq!(public["regionalFormulas"][0]["fields"], json!([]));
+}
+
+// ---------------------------------------------------------------- the basket's time limit
+
+const PROVEN: &str = "query($id: ID!) { recommendation(id: $id) { computationNotes basket { feasible provenOptimal costFen lines { bags } } } }";
+
+/// A draft whose whole-bag search runs out of time carries the flag (stored, shown to the
+/// agronomist and, once published, to the farmer); a normal draft is proven.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_stopped_by_the_time_limit_says_its_basket_is_not_proven() {
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let a = &d.agronomist;
+    let field = field_id(&app, &d.farmer, "村东水田").await;
+    let plan = plan_id(&app, a, &field).await;
+
+    let normal = draft(&app, a, &field, &plan, json!({})).await;
+    let g = app
+        .gql_with(
+            PROVEN,
+            json!({ "id": normal["id"] }),
+            Some(a),
+            &[("accept-language", "en")],
+        )
+        .await
+        .ok();
+    let b = &g["recommendation"]["basket"];
+    assert_eq!(b["feasible"], true, "{g:#}");
+    assert_eq!(b["provenOptimal"], true, "{g:#}");
+    let notes = g["recommendation"]["computationNotes"].to_string();
+    assert!(!notes.contains("not proven"), "{notes}");
+
+    // No time at all: the continuous basket rounded up, marked as not proven.
+    let stopped = draft(&app, a, &field, &plan, json!({ "basketTimeLimitMs": 0 })).await;
+    assert_eq!(
+        stopped["parameters"]["basket_time_limit_ms"], 0,
+        "{stopped:#}"
+    );
+    let g = app
+        .gql_with(
+            PROVEN,
+            json!({ "id": stopped["id"] }),
+            Some(a),
+            &[("accept-language", "en")],
+        )
+        .await
+        .ok();
+    let b = &g["recommendation"]["basket"];
+    assert_eq!(b["feasible"], true, "{g:#}");
+    assert_eq!(b["provenOptimal"], false, "{g:#}");
+    assert!(!b["lines"].as_array().unwrap().is_empty());
+    // never cheaper than the proven optimum
+    assert!(
+        b["costFen"].as_i64().unwrap() >= normal["basket"]["costFen"].as_i64().unwrap(),
+        "{g:#}"
+    );
+    let notes = g["recommendation"]["computationNotes"].to_string();
+    assert!(
+        notes.contains("not proven optimal") && notes.contains("未证明最优"),
+        "{notes}"
+    );
+
+    // Published, the farmer sees the same flag.
+    publish(&app, a, stopped["id"].as_str().unwrap()).await;
+    let g = app
+        .gql(PROVEN, json!({ "id": stopped["id"] }), Some(&d.farmer))
+        .await
+        .ok();
+    assert_eq!(
+        g["recommendation"]["basket"]["provenOptimal"], false,
+        "{g:#}"
+    );
+
+    // A limit out of range is refused, naming the parameter.
+    for ms in [60_001, -1] {
+        let g = draft_call(&app, a, &field, &plan, json!({ "basketTimeLimitMs": ms }))
+            .await
+            .ok();
+        let p = &g["recommendationDraft"];
+        assert_eq!(p["recommendation"], Value::Null, "{ms}: {p:#}");
+        assert_eq!(
+            p["errors"][0]["field"], "params.basketTimeLimitMs",
+            "{ms}: {p:#}"
+        );
+        assert_eq!(p["errors"][0]["code"], "OUT_OF_RANGE", "{ms}: {p:#}");
+    }
+}
+
 // ---------------------------------------------------------------- validation
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -372,7 +372,7 @@ async fn payment_callback(
         .get("x-nongzi-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !domain::payments::verify(&state.services.config.payment_secret, &body, sig) {
+    if !domain::orders::payments::verify(&state.services.config.payment_secret, &body, sig) {
         return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
     }
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use domain::payments::ProviderKind;
+use domain::orders::payments::ProviderKind;
 
 #[derive(Clone)]
 pub struct Config {

@@ -61,7 +61,7 @@ pub struct Services {
     pub limiter: Arc<RateLimiter>,
     pub bus: Arc<EventBus>,
     /// The payment provider (`NONGZI_PAYMENT_PROVIDER`); `None` refuses ONLINE payment.
-    pub payments: Option<Arc<dyn domain::payments::Provider>>,
+    pub payments: Option<Arc<dyn domain::orders::payments::Provider>>,
 }
 
 /// What is known about one request.

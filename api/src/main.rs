@@ -140,7 +140,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                     .ok()
                     .is_none_or(|v| v.trim().is_empty())
             {
-                config.payment_provider = Some(domain::payments::ProviderKind::Sandbox);
+                config.payment_provider = Some(domain::orders::payments::ProviderKind::Sandbox);
             }
             tracing::info!(?config, "starting");
             let addr = config.bind;

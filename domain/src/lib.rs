@@ -33,7 +33,6 @@ pub mod fields;
 pub mod lots;
 pub mod notify;
 pub mod orders;
-pub mod payments;
 pub mod regions;
 pub mod shop;
 pub mod stock;

@@ -14,7 +14,9 @@ use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
 use super::errors::{StockError, split};
-use super::loaders::{DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one};
+use super::loaders::{
+    DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,
+};
 use super::region::Dealer;
 use super::{
     ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, req, services, to_gql,
@@ -895,14 +897,24 @@ impl StockQuery {
         let a = actor(ctx)?;
         let l = lang(ctx);
         let d = dealer_gid("dealerId", &dealer_id).map_err(|e| to_gql(e, l))?;
-        Ok(
-            stock::sales_with_lines(db(ctx), a, d, first.clamp(1, 200) as u64)
-                .await
-                .map_err(|e| to_gql(e, l))?
-                .into_iter()
-                .map(|(s, lines)| Sale(s, lines))
-                .collect(),
-        )
+        let sales = stock::sales_with_lines(db(ctx), a, d, first.clamp(1, 200) as u64)
+            .await
+            .map_err(|e| to_gql(e, l))?;
+        // Every relation the query selects, loaded for the whole page (one statement each),
+        // so the statement count does not depend on how resolvers interleave.
+        let node = ctx.look_ahead();
+        if node.field("dealer").exists() {
+            prefetch(ctx, sales.iter().map(|(s, _)| DealerKey(s.dealer_id))).await?;
+        }
+        let lines = node.field("lines");
+        let all_lines = || sales.iter().flat_map(|(_, lines)| lines);
+        if lines.field("sku").exists() {
+            prefetch(ctx, all_lines().map(|l| SkuKey(l.sku_id))).await?;
+        }
+        if lines.field("lot").exists() {
+            prefetch(ctx, all_lines().map(|l| LotKey(l.lot_id))).await?;
+        }
+        Ok(sales.into_iter().map(|(s, lines)| Sale(s, lines)).collect())
     }
 
     /// The public history of a bag, by the code on its label (a lot's trace code, a unit code,

@@ -1629,7 +1629,7 @@ async fn delivery_credit_and_payment_rules_refuse_without_touching_stock() {
     assert_eq!(callback("00".repeat(32), body.clone()).await, 401);
     assert_eq!(
         callback(
-            domain::payments::sign(b"not-the-secret", &body),
+            domain::orders::payments::sign(b"not-the-secret", &body),
             body.clone()
         )
         .await,
@@ -1640,7 +1640,7 @@ async fn delivery_credit_and_payment_rules_refuse_without_touching_stock() {
         "AUTHORISED"
     );
     assert_eq!(
-        callback(domain::payments::sign(&secret, &body), body.clone()).await,
+        callback(domain::orders::payments::sign(&secret, &body), body.clone()).await,
         200
     );
     let o = order(&app, &c.farmer, &o).await;
@@ -1649,7 +1649,7 @@ async fn delivery_credit_and_payment_rules_refuse_without_touching_stock() {
     let unknown =
         serde_json::to_vec(&json!({ "providerRef": "sbx_nope", "status": "CAPTURED" })).unwrap();
     assert_eq!(
-        callback(domain::payments::sign(&secret, &unknown), unknown).await,
+        callback(domain::orders::payments::sign(&secret, &unknown), unknown).await,
         404
     );
 }

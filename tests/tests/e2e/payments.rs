@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use domain::entities::{app_user, customer_order, payment, stock};
+use domain::orders::payments::{PaymentError, Provider};
 use domain::orders::{OrderOptions, PaymentMethod, PlaceInput, Settings, Status};
-use domain::payments::{PaymentError, Provider};
 use e2e::{Browser, TestApp, on_postgres, spawn_app, spawn_app_with};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter};
@@ -56,7 +56,7 @@ async fn fill_cart(app: &TestApp, token: &str, quantity: i64) -> (i64, i64) {
     for o in offers {
         let price = o["priceFen"].as_i64().unwrap();
         // The sandbox declines amounts ending in .13; stay clear of them.
-        if (price * quantity) % 100 == domain::payments::SANDBOX_DECLINE_FEN {
+        if (price * quantity) % 100 == domain::orders::payments::SANDBOX_DECLINE_FEN {
             continue;
         }
         let r = app

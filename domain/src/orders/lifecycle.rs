@@ -1,0 +1,673 @@
+//! An order's life after checkout: the transition table applied, reservations released, the
+//! hand-over that turns them into a sale, payments settled, expiry and recall flags.
+
+use super::*;
+
+pub async fn order(db: &impl ConnectionTrait, id: i64) -> Result<customer_order::Model> {
+    customer_order::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("order", id))
+}
+
+/// The order if the actor may see it: its farmer, the dealer's staff, admins.
+pub async fn visible_order(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: i64,
+) -> Result<customer_order::Model> {
+    let o = order(db, id).await?;
+    let ok = actor.is_admin()
+        || (actor.role == Role::Farmer && o.farmer_id == actor.user_id)
+        || actor.works_for(o.dealer_id);
+    if !ok {
+        return Err(Error::not_found("order", id));
+    }
+    Ok(o)
+}
+
+/// Moves an order along the transition table. Cancellation and expiry release the
+/// reservation; hand-over (DELIVERED) turns it into a sale.
+pub async fn transition<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    order_id: i64,
+    to: Status,
+    reason: &str,
+    provider: Option<&dyn Provider>,
+    settings: Settings,
+) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
+    transition_with_codes(db, actor, order_id, to, reason, &[], provider, settings).await
+}
+
+/// [`transition`], with the unit codes scanned at a hand-over (DELIVERED). Each code must be
+/// registered, unsold and of a lot allocated to the order; where a line's lots carry unit
+/// codes, every unit handed over is scanned (up to the codes still unsold on those lots). The
+/// codes are marked sold to the order's buyer as at the counter; any wrong or missing code
+/// refuses the whole hand-over.
+#[expect(clippy::too_many_arguments)]
+pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: Option<&Actor>,
+    order_id: i64,
+    to: Status,
+    reason: &str,
+    unit_codes: &[String],
+    provider: Option<&dyn Provider>,
+    settings: Settings,
+) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
+    // Repeated scans of one bag count once; blank lines are nothing.
+    let mut codes: Vec<String> = Vec::new();
+    for c in unit_codes
+        .iter()
+        .map(|c| c.trim())
+        .filter(|c| !c.is_empty())
+    {
+        if !codes.iter().any(|x| x == c) {
+            codes.push(c.to_owned());
+        }
+    }
+    if !codes.is_empty() && to != Status::Delivered {
+        return Err(Error::invalid(
+            "unitCodes",
+            Code::InvalidFormat,
+            "只有交货时才扫描追溯码",
+            "unit codes are scanned only at the hand-over",
+        ));
+    }
+    if let Some(a) = actor
+        && !codes.is_empty()
+    {
+        // A sold code seen again is flagged outside the hand-over's transaction (it stays
+        // flagged when the hand-over is refused), as at the counter.
+        let o = order(db, order_id).await?;
+        if a.works_for(o.dealer_id) || a.is_admin() {
+            stock_mod::flag_resold_codes(db, o.dealer_id, &codes).await?;
+        }
+    }
+    let txn = crate::begin_write(db).await?;
+    let o = order(&txn, order_id).await?;
+    let party = match actor {
+        None => Party::System,
+        Some(a) if a.role == Role::Farmer && a.user_id == o.farmer_id => Party::Farmer,
+        Some(a) if a.works_for(o.dealer_id) || a.is_admin() => Party::Dealer,
+        Some(_) => return Err(Error::not_found("order", order_id)),
+    };
+    let from = Status::parse(&o.status)
+        .ok_or_else(|| Error::Internal(format!("order {} has status {}", o.id, o.status)))?;
+    let mode = DeliveryMode::parse(&o.delivery_mode)
+        .ok_or_else(|| Error::Internal("bad delivery mode".into()))?;
+    // An order holding a recalled lot can never be handed over; its dealer may always cancel
+    // it (with a reason), even once it is ready or out for delivery, so the reservation and
+    // the order do not stay stuck.
+    let recall_exit =
+        o.flagged && to == Status::Cancelled && party == Party::Dealer && from.holds_stock();
+    if !(allowed(from, to, party, mode) || recall_exit) {
+        return Err(illegal(from, to));
+    }
+    // An online order's hand-over takes its money and a cancellation returns it: without a
+    // provider neither can happen, and the order stays as it is.
+    let settles = PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::Online)
+        && matches!(to, Status::Delivered | Status::Cancelled | Status::Expired);
+    let provider = match provider {
+        Some(p) => Some(p),
+        None if settles => return Err(payment_unavailable()),
+        None => None,
+    };
+    let reason = reason.trim();
+    if to == Status::Cancelled && party == Party::Dealer && reason.is_empty() {
+        return Err(Error::invalid(
+            "reason",
+            Code::Required,
+            "经销商取消订单必须说明原因",
+            "a dealer must give a reason to cancel",
+        ));
+    }
+    if reason.chars().count() > 500 {
+        return Err(Error::invalid(
+            "reason",
+            Code::TooLong,
+            "原因不能超过 500 个字符",
+            "the reason must be at most 500 characters",
+        ));
+    }
+    let mut events = Vec::new();
+    // The hand-over goes first: it takes stock rows, then lots (as every sale does), and the
+    // order row last, so it never waits in a circle with a recall (which holds the lot and then
+    // flags the orders holding it). If the order moved meanwhile, the update below fails and
+    // the whole hand-over rolls back.
+    if to == Status::Delivered {
+        events.extend(hand_over(&txn, actor, &o, &codes, settings).await?);
+    }
+    // Conditional on the status read: a concurrent transition of the same order loses here.
+    let moved = customer_order::Entity::update_many()
+        .col_expr(customer_order::Column::Status, Expr::value(to.as_str()))
+        .col_expr(customer_order::Column::UpdatedAt, Expr::value(crate::now()))
+        .filter(customer_order::Column::Id.eq(o.id))
+        .filter(customer_order::Column::Status.eq(from.as_str()))
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if moved == 0 {
+        let now_status = order(&txn, o.id).await?.status;
+        return Err(illegal(Status::parse(&now_status).unwrap_or(from), to));
+    }
+    match to {
+        Status::Cancelled | Status::Expired => {
+            release(&txn, &o).await?;
+            let mut am: customer_order::ActiveModel = order(&txn, o.id).await?.into();
+            am.cancel_reason = Set(Some(if reason.is_empty() {
+                to.as_str().to_lowercase()
+            } else {
+                reason.to_owned()
+            }));
+            am.update(&txn).await?;
+        }
+        _ => {}
+    }
+    record_event(&txn, o.id, Some(from), to, actor.map(|a| a.user_id), reason).await?;
+    let mut o = order(&txn, o.id).await?;
+    txn.commit().await?;
+    // Money moves at the provider only once the transition is recorded, and outside the
+    // transaction, so a slow gateway holds no lock.
+    if settles && let Some(provider) = provider {
+        settle(db, &o, to, provider).await?;
+        o = order(db, o.id).await?;
+    }
+    events.insert(0, updated(&o));
+    Ok((o, events))
+}
+
+pub(crate) async fn allocations_of(
+    db: &impl ConnectionTrait,
+    order_id: i64,
+) -> Result<Vec<(order_line::Model, order_allocation::Model)>> {
+    let lines = order_line::Entity::find()
+        .filter(order_line::Column::OrderId.eq(order_id))
+        .order_by_asc(order_line::Column::SkuId)
+        .all(db)
+        .await?;
+    let allocs = order_allocation::Entity::find()
+        .filter(order_allocation::Column::OrderLineId.is_in(lines.iter().map(|l| l.id)))
+        .filter(order_allocation::Column::Status.eq("RESERVED"))
+        .order_by_asc(order_allocation::Column::Id)
+        .all(db)
+        .await?;
+    Ok(allocs
+        .into_iter()
+        .filter_map(|a| {
+            lines
+                .iter()
+                .find(|l| l.id == a.order_line_id)
+                .map(|l| (l.clone(), a))
+        })
+        .collect())
+}
+
+/// Gives back what an order held: reserved stock and dealer credit (an online authorisation is
+/// voided by [`settle`] once the cancellation has committed).
+async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result<()> {
+    for (_, a) in allocations_of(db, o.id).await? {
+        stock_mod::release_reservation(db, a.stock_id, a.quantity).await?;
+        let mut am: order_allocation::ActiveModel = a.into();
+        am.status = Set("RELEASED".into());
+        am.update(db).await?;
+    }
+    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::DealerCredit) {
+        // What the order added to the balance comes off it again. If the farmer already
+        // paid part of it back, the balance stops at zero rather than the release being
+        // skipped (which would leave a cancelled order owed).
+        credit_account::Entity::update_many()
+            .col_expr(
+                credit_account::Column::BalanceFen,
+                Expr::case(
+                    Expr::col(credit_account::Column::BalanceFen).gte(o.total_fen),
+                    Expr::col(credit_account::Column::BalanceFen).sub(o.total_fen),
+                )
+                .finally(0)
+                .into(),
+            )
+            .col_expr(credit_account::Column::UpdatedAt, Expr::value(crate::now()))
+            .filter(credit_account::Column::DealerId.eq(o.dealer_id))
+            .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
+            .exec(db)
+            .await?;
+        set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
+    }
+    Ok(())
+}
+
+fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
+    let state = trace::state_words(trace::disposition_of(l, today));
+    Error::invalid(
+        "status",
+        if l.status == "RECALLED" {
+            Code::LotRecalled
+        } else {
+            Code::LotNotSellable
+        },
+        format!(
+            "订单中的批次 {} 已不可销售（{}），请取消订单",
+            l.lot_no, state.0
+        ),
+        format!(
+            "lot {} in this order can no longer be sold ({}): cancel the order",
+            l.lot_no, state.1
+        ),
+    )
+}
+
+/// The hand-over: checks the buyer again, turns the reservation into a sale (on-hand stock
+/// drops), writes the sale's trace events and ledger lines per lot, and settles payment.
+async fn hand_over(
+    db: &impl ConnectionTrait,
+    actor: Option<&Actor>,
+    o: &customer_order::Model,
+    unit_codes: &[String],
+    settings: Settings,
+) -> Result<Vec<DomainEvent>> {
+    let actor = actor.ok_or_else(|| Error::Internal("hand-over needs a person".into()))?;
+    let farmer = app_user::Entity::find_by_id(o.farmer_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("user", o.farmer_id))?;
+    let allocs = allocations_of(db, o.id).await?;
+    let today = crate::today();
+    let mut checked = BTreeSet::new();
+    for (line, a) in &allocs {
+        let l = crate::lots::lot(db, a.lot_id).await?;
+        if !trace::sellable(&l, today) {
+            return Err(not_sellable(&l, today));
+        }
+        if checked.insert(line.sku_id) {
+            let s = sku::Entity::find_by_id(line.sku_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::not_found("sku", line.sku_id))?;
+            let p = product::Entity::find_by_id(s.product_id)
+                .one(db)
+                .await?
+                .ok_or_else(|| Error::not_found("product", s.product_id))?;
+            // The buyer is checked again at hand-over (RULES.md rule 4).
+            stock_mod::check_restricted(
+                db,
+                o.dealer_id,
+                &p,
+                farmer.verified_at.is_some() && farmer.id_number.is_some(),
+                o.crop.as_deref(),
+                o.target.as_deref(),
+                "status",
+            )
+            .await?;
+        }
+    }
+    for (_, a) in &allocs {
+        stock_mod::consume_reservation(db, a.stock_id, a.quantity).await?;
+        let mut am: order_allocation::ActiveModel = a.clone().into();
+        am.status = Set("SOLD".into());
+        am.update(db).await?;
+    }
+    let sold_at = trace::micros(crate::now());
+    let location_id = allocs
+        .first()
+        .map(|(_, a)| a.location_id)
+        .unwrap_or_default();
+    let s = sale::ActiveModel {
+        dealer_id: Set(o.dealer_id),
+        location_id: Set(location_id),
+        channel: Set("ORDER".into()),
+        order_id: Set(Some(o.id)),
+        buyer_user_id: Set(Some(farmer.id)),
+        buyer_name: Set(Some(
+            farmer
+                .real_name
+                .clone()
+                .unwrap_or_else(|| farmer.display_name.clone()),
+        )),
+        buyer_phone: Set(Some(farmer.phone.clone())),
+        buyer_id_number: Set(farmer.id_number.clone()),
+        buyer_village_id: Set(farmer.village_id),
+        crop: Set(o.crop.clone()),
+        target: Set(o.target.clone()),
+        total_fen: Set(o.total_fen),
+        actor_id: Set(actor.user_id),
+        sold_at: Set(sold_at),
+        ..Default::default()
+    }
+    .insert(db)
+    .await?;
+    let buyer = Buyer {
+        user_id: Some(farmer.id),
+        name: s.buyer_name.clone(),
+        phone: s.buyer_phone.clone(),
+        id_number: s.buyer_id_number.clone(),
+        village_id: s.buyer_village_id,
+    };
+    let mut for_sale = Vec::new();
+    for (line, a) in &allocs {
+        let sk = sku::Entity::find_by_id(line.sku_id)
+            .one(db)
+            .await?
+            .ok_or_else(|| Error::not_found("sku", line.sku_id))?;
+        for_sale.push((
+            sk,
+            line.unit_price_fen,
+            Allocation {
+                stock_id: a.stock_id,
+                location_id: a.location_id,
+                lot_id: a.lot_id,
+                quantity: a.quantity,
+            },
+        ));
+    }
+    // Codes are unsold IN_STOCK codes before the sale: count what each line must scan first.
+    let needed = codes_needed(db, &allocs).await?;
+    let (_, mut events) =
+        stock_mod::write_sale(db, actor, &s, &buyer, &for_sale, unit_codes).await?;
+    check_codes_scanned(db, &needed, unit_codes).await?;
+    // The sale holds the lots locked now: read them again, so a recall that committed since the
+    // check above stops the hand-over instead of slipping in after it.
+    let lot_ids: BTreeSet<i64> = allocs.iter().map(|(_, a)| a.lot_id).collect();
+    if let Some(bad) = unsellable_lots(db, &lot_ids, false).await?.first() {
+        return Err(not_sellable(&crate::lots::lot(db, *bad).await?, today));
+    }
+    let mut am: customer_order::ActiveModel = order(db, o.id).await?.into();
+    am.sale_id = Set(Some(s.id));
+    am.update(db).await?;
+    // Cash is paid at the hand-over; online payments are captured by the caller once the
+    // status change is certain.
+    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::CashOnDelivery) {
+        set_payment_status(db, order(db, o.id).await?, "PAID").await?;
+    }
+    events.extend(
+        low_stock_alerts(
+            db,
+            o.dealer_id,
+            allocs.iter().map(|(l, _)| l.sku_id).collect(),
+            settings.low_stock_threshold,
+        )
+        .await?,
+    );
+    Ok(events)
+}
+
+/// Per order line whose allocated lots carry unit codes: the line, its lots and how many codes
+/// it must scan (a code per unit handed over, up to the unsold codes on those lots).
+async fn codes_needed(
+    db: &impl ConnectionTrait,
+    allocs: &[(order_line::Model, order_allocation::Model)],
+) -> Result<Vec<(order_line::Model, BTreeSet<i64>, i64)>> {
+    let mut by_line: BTreeMap<i64, (order_line::Model, BTreeSet<i64>, i64)> = BTreeMap::new();
+    for (line, a) in allocs {
+        let e = by_line
+            .entry(line.id)
+            .or_insert_with(|| (line.clone(), BTreeSet::new(), 0));
+        e.1.insert(a.lot_id);
+        e.2 += a.quantity;
+    }
+    let mut out = Vec::new();
+    for (_, (line, lots, quantity)) in by_line {
+        let unsold = unit_code::Entity::find()
+            .filter(unit_code::Column::LotId.is_in(lots.iter().copied()))
+            .filter(unit_code::Column::Status.ne("SOLD"))
+            .count(db)
+            .await? as i64;
+        if unsold > 0 {
+            out.push((line, lots, std::cmp::min(quantity, unsold)));
+        }
+    }
+    Ok(out)
+}
+
+/// Refuses a hand-over whose scanned codes leave a coded line short, or give a line more codes
+/// than units. (Each code was already checked against the sale's lots by the sale itself.)
+async fn check_codes_scanned(
+    db: &impl ConnectionTrait,
+    needed: &[(order_line::Model, BTreeSet<i64>, i64)],
+    unit_codes: &[String],
+) -> Result<()> {
+    let scanned: Vec<unit_code::Model> = if unit_codes.is_empty() {
+        vec![]
+    } else {
+        unit_code::Entity::find()
+            .filter(unit_code::Column::Code.is_in(unit_codes.iter().map(|c| c.trim())))
+            .all(db)
+            .await?
+    };
+    let mut errs = Errors::new();
+    for (line, lots, want) in needed {
+        let got = scanned.iter().filter(|u| lots.contains(&u.lot_id)).count() as i64;
+        if got < *want {
+            errs.push(FieldError::new(
+                format!("unitCodes.line{}", line.id),
+                Code::Required,
+                format!(
+                    "{}（{}）还需扫描 {} 个追溯码：已扫 {got}，应扫 {want}",
+                    line.product_name_zh,
+                    line.pack,
+                    want - got
+                ),
+                format!(
+                    "{} ({}): {} more unit code(s) to scan, {got} scanned of {want}",
+                    line.product_name_en,
+                    line.pack,
+                    want - got
+                ),
+            ));
+        } else if got > line.quantity {
+            errs.push(FieldError::new(
+                format!("unitCodes.line{}", line.id),
+                Code::CodeMismatch,
+                format!(
+                    "{}（{}）扫了 {got} 个追溯码，但只交 {} 件",
+                    line.product_name_zh, line.pack, line.quantity
+                ),
+                format!(
+                    "{} ({}): {got} codes scanned for {} units",
+                    line.product_name_en, line.pack, line.quantity
+                ),
+            ));
+        }
+    }
+    errs.finish()
+}
+
+/// After an online order's transition has committed: captures its authorisation at the
+/// hand-over, or voids it (refunds a capture) at a cancellation or expiry. Each payment row
+/// moves only from the status it was read in, so a concurrent callback is not overwritten. A
+/// provider that fails is logged and the payment keeps its status (the transition stands);
+/// the provider's callback can still report the outcome.
+async fn settle(
+    db: &impl ConnectionTrait,
+    o: &customer_order::Model,
+    to: Status,
+    provider: &dyn Provider,
+) -> Result<()> {
+    let mut all_ok = true;
+    for p in payment::Entity::find()
+        .filter(payment::Column::OrderId.eq(o.id))
+        .order_by_asc(payment::Column::Id)
+        .all(db)
+        .await?
+    {
+        let done = match (to, p.status.as_str()) {
+            (Status::Delivered, "AUTHORISED") => provider
+                .capture(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "CAPTURED"),
+            (Status::Cancelled | Status::Expired, "AUTHORISED") => provider
+                .void(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "VOIDED"),
+            (Status::Cancelled | Status::Expired, "CAPTURED") => provider
+                .refund(&p.provider_ref, p.amount_fen)
+                .await
+                .map(|()| "REFUNDED"),
+            _ => continue,
+        };
+        match done {
+            Ok(status) => {
+                payment::Entity::update_many()
+                    .col_expr(payment::Column::Status, Expr::value(status))
+                    .col_expr(payment::Column::UpdatedAt, Expr::value(crate::now()))
+                    .filter(payment::Column::Id.eq(p.id))
+                    .filter(payment::Column::Status.eq(p.status.as_str()))
+                    .exec(db)
+                    .await?;
+                if to != Status::Delivered {
+                    set_payment_status(db, order(db, o.id).await?, status).await?;
+                }
+            }
+            Err(e) => {
+                all_ok = false;
+                tracing::error!(order = o.id, reference = %p.provider_ref, error = %e, to = to.as_str(), "the payment provider failed after the order moved; the payment keeps its status");
+            }
+        }
+    }
+    if to == Status::Delivered && all_ok {
+        set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
+    }
+    Ok(())
+}
+
+/// Expires PLACED orders past their confirmation deadline (the background task calls this on
+/// every node; the conditional transition makes each expiry happen once).
+pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    provider: Option<&dyn Provider>,
+    settings: Settings,
+) -> Result<Vec<DomainEvent>> {
+    let due = customer_order::Entity::find()
+        .filter(customer_order::Column::Status.eq(Status::Placed.as_str()))
+        .filter(customer_order::Column::ExpiresAt.lt(crate::now()))
+        .order_by_asc(customer_order::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut events = Vec::new();
+    for o in due {
+        match transition(
+            db,
+            None,
+            o.id,
+            Status::Expired,
+            "未在规定时间内确认 / not confirmed in time",
+            provider,
+            settings,
+        )
+        .await
+        {
+            Ok((_, ev)) => events.extend(ev),
+            // Confirmed or cancelled meanwhile: nothing to do.
+            Err(Error::IllegalTransition { .. }) => {}
+            // An online order on a server without its provider waits until one is configured;
+            // the other due orders still expire.
+            Err(Error::Invalid(errs))
+                if errs.iter().any(|e| e.code == Code::PaymentUnavailable) =>
+            {
+                tracing::warn!(
+                    order = o.id,
+                    "not expired: it was paid online and no payment provider is configured"
+                );
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(events)
+}
+
+/// Inside a recall's transaction: flags the open orders that hold the lot and tells their
+/// farmers and dealers.
+pub async fn flag_for_recall(
+    db: &impl ConnectionTrait,
+    l: &lot::Model,
+) -> Result<Vec<DomainEvent>> {
+    let allocs = order_allocation::Entity::find()
+        .filter(order_allocation::Column::LotId.eq(l.id))
+        .filter(order_allocation::Column::Status.eq("RESERVED"))
+        .all(db)
+        .await?;
+    let line_ids: BTreeSet<i64> = allocs.iter().map(|a| a.order_line_id).collect();
+    let order_ids: BTreeSet<i64> = order_line::Entity::find()
+        .filter(order_line::Column::Id.is_in(line_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|l| l.order_id)
+        .collect();
+    let mut events = Vec::new();
+    for o in customer_order::Entity::find()
+        .filter(customer_order::Column::Id.is_in(order_ids))
+        .all(db)
+        .await?
+    {
+        if !Status::parse(&o.status).is_some_and(Status::holds_stock) {
+            continue;
+        }
+        let mut am: customer_order::ActiveModel = o.clone().into();
+        am.flagged = Set(true);
+        am.flag_reason = Set(Some(format!(
+            "批次 {} 已召回 / lot {} recalled",
+            l.lot_no, l.lot_no
+        )));
+        am.updated_at = Set(crate::now());
+        let o = am.update(db).await?;
+        let msg = crate::notify::Message {
+            kind: "ORDER_FLAGGED",
+            title_zh: format!("订单 #{} 含被召回批次", o.id),
+            title_en: format!("Order #{} holds a recalled lot", o.id),
+            body_zh: format!(
+                "订单 #{} 中的批次 {} 已被召回，经销商将取消或更换。",
+                o.id, l.lot_no
+            ),
+            body_en: format!(
+                "Lot {} in order #{} was recalled; the dealer will cancel or replace it.",
+                l.lot_no, o.id
+            ),
+            payload: serde_json::json!({ "orderId": o.id, "lotId": l.id }),
+        };
+        let mut users = vec![o.farmer_id];
+        users.extend(
+            app_user::Entity::find()
+                .filter(app_user::Column::DealerId.eq(o.dealer_id))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|u| u.id),
+        );
+        events.extend(crate::notify::notify_all(db, &users, &msg).await?);
+        events.push(updated(&o));
+    }
+    Ok(events)
+}
+/// A provider's signed notice about a payment (CAPTURED, REFUNDED, FAILED). The signature is
+/// checked by the caller.
+pub async fn payment_callback(
+    db: &impl ConnectionTrait,
+    provider_ref: &str,
+    status: &str,
+) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
+    if !matches!(
+        status,
+        "AUTHORISED" | "CAPTURED" | "REFUNDED" | "FAILED" | "VOIDED"
+    ) {
+        return Err(Error::invalid(
+            "status",
+            Code::InvalidFormat,
+            "未知的支付状态",
+            "unknown payment status",
+        ));
+    }
+    let p = payment::Entity::find()
+        .filter(payment::Column::ProviderRef.eq(provider_ref))
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("payment", provider_ref))?;
+    let order_id = p.order_id;
+    let mut am: payment::ActiveModel = p.into();
+    am.status = Set(status.into());
+    am.updated_at = Set(crate::now());
+    am.update(db).await?;
+    let o = set_payment_status(db, order(db, order_id).await?, status).await?;
+    Ok((o.clone(), vec![updated(&o)]))
+}

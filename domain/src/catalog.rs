@@ -1744,7 +1744,7 @@ mod tests {
             assert_eq!(crops::resolve(&code.to_lowercase()), Some(code));
             let listed = crops::find(code).unwrap_or_else(|| panic!("{code} is not listed"));
             assert_eq!(listed.1, c.zh);
-            assert_eq!(crate::agronomy::advisor_crop(code), Some(c.key.as_str()));
+            assert_eq!(crops::advisor_key(code), Some(c.key.as_str()));
             assert_eq!(crops::resolve(&format!("  {}  ", listed.2)), Some(code));
         }
         // every listed crop resolves by code and by both names, and appears once
@@ -1757,7 +1757,7 @@ mod tests {
         // the catalog's own crops, which the advisor cannot plan, stay listed
         for code in ["CITRUS", "TEA"] {
             assert!(crops::find(code).is_some_and(|c| c.3), "{code}");
-            assert_eq!(crate::agronomy::advisor_crop(code), None);
+            assert_eq!(crops::advisor_key(code), None);
         }
         assert_eq!(crops::resolve("香蕉树"), None);
         assert_eq!(crops::resolve(""), None);

@@ -2,14 +2,17 @@
 //! the demo county and the CLI's building blocks. `main.rs` only parses the command line.
 
 pub mod adapters;
-pub mod app;
 pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod graphql;
-pub mod http;
+pub mod rest;
+pub mod router;
+pub mod server;
+pub mod state;
 pub mod web;
 
-pub use app::{AppState, Server};
 pub use config::Config;
+pub use server::Server;
+pub use state::AppState;

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use nongzi::{AppState, Config, app, demo};
+use nongzi::{AppState, Config, demo, server};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -168,7 +168,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
                 }
                 println!();
             }
-            app::serve_until_shutdown(state, addr).await
+            server::serve_until_shutdown(state, addr).await
         }
         Command::Migrate => {
             let config = Config::from_env(None)?;

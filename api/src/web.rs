@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use domain::Lang;
 
-use crate::app::AppState;
+use crate::state::AppState;
 pub use ctx::{Ctx, WebError, WebResult};
 
 /// What the layout of every page shows: language, large text, who is signed in, the CSRF

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::ctx::{SESSION_COOKIE, set_cookie};
 use super::view::china_time;
 use super::{Chrome, Ctx, WebError, WebResult};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// Where a form goes after sign-in: only paths of this site.
 fn safe_next(next: Option<&str>) -> String {
@@ -102,7 +102,7 @@ pub async fn login(
     Form(f): Form<LoginForm>,
 ) -> WebResult {
     ctx.check_csrf(&f.csrf)?;
-    let ip = crate::app::client_ip(&state, &headers, peer);
+    let ip = crate::state::client_ip(&state, &headers, peer);
     let result = async {
         crate::graphql::account::check_login_limits(&state.services, &f.phone, ip).await?;
         domain::accounts::authenticate(state.db(), &f.phone, &f.password).await

@@ -13,7 +13,7 @@ use domain::entities::app_user;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "nz_session";
 pub const ANON_COOKIE: &str = "nz_anon";
@@ -148,7 +148,7 @@ impl FromRequestParts<AppState> for Ctx {
         let lang = match q_lang.as_deref().or_else(|| cookie(headers, "lang")) {
             Some(v) if v.starts_with("en") => Lang::En,
             Some(v) if v.starts_with("zh") => Lang::Zh,
-            _ => crate::app::lang_of(headers),
+            _ => crate::state::lang_of(headers),
         };
         let big = cookie(headers, "big") == Some("1");
         let session = match cookie(headers, SESSION_COOKIE) {

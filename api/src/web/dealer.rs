@@ -17,7 +17,7 @@ use axum::Router;
 use domain::accounts::sessions::Session;
 
 use super::{Chrome, Ctx, WebError};
-use crate::app::AppState;
+use crate::state::AppState;
 
 /// A console page's start: the dealer's session, its dealer and the page chrome.
 pub struct Console<'a> {

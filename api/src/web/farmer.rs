@@ -20,7 +20,7 @@ use super::account::messages;
 use super::ctx::{claim, finish, page, urlencode};
 use super::view::{self, china_time, money};
 use super::{Chrome, Ctx, WebError, WebResult};
-use crate::app::{AppState, publish_events};
+use crate::state::{AppState, publish_events};
 
 /// Products per page of search results.
 const PAGE: u64 = 20;

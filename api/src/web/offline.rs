@@ -16,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 use super::farmer::{CheckoutForm, options_of, order_settings};
 use super::{Chrome, Ctx, WebError, WebResult};
-use crate::app::{AppState, publish_events};
+use crate::state::{AppState, publish_events};
 
 /// At most this many products go into a village snapshot (a county's whole list fits).
 const SNAPSHOT_MAX: u64 = 500;

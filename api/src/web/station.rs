@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::account::messages;
 use super::ctx::page;
 use super::{Chrome, Ctx, WebResult};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub struct FarmerRow {
     pub id: i64,

@@ -10,7 +10,7 @@ use domain::lots::trace::{self, PublicTrace};
 
 use super::view::{self, china_time};
 use super::{Chrome, Ctx};
-use crate::app::AppState;
+use crate::state::AppState;
 
 pub struct CustodyRow {
     pub step: &'static str,
@@ -78,7 +78,7 @@ pub async fn page(
     Path(code): Path<String>,
 ) -> Response {
     let lang = ctx.lang;
-    if let Some(r) = crate::http::rate_limited(&state, &headers, peer, lang).await {
+    if let Some(r) = crate::rest::rate_limited(&state, &headers, peer, lang).await {
         return r;
     }
     let c = Chrome::new(&ctx, ctx.l("农资追溯", "Trace"), "scan");

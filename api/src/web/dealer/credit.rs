@@ -14,7 +14,7 @@ use super::Console;
 use super::shelves::{
     Fields, Flash, Outcome, Refused, errs, field, form_keys, me, once, refused_page, whole, yuan,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::view::{china_time, money, status_words};
 use crate::web::{Chrome, Ctx, WebResult};
 

@@ -14,7 +14,7 @@ use domain::orders::{DeliveryMode, Status};
 use serde::Deserialize;
 
 use super::Console;
-use crate::app::{AppState, publish_events};
+use crate::state::{AppState, publish_events};
 use crate::web::account::messages;
 use crate::web::ctx::{claim, finish, page, random_token};
 use crate::web::farmer::order_settings;

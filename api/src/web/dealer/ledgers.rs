@@ -12,7 +12,7 @@ use domain::stock::ledger::{self, Kind};
 use serde::Deserialize;
 
 use super::Console;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::account::messages;
 use crate::web::view::money;
 use crate::web::{Chrome, Ctx, WebResult};

@@ -16,7 +16,7 @@ use super::shelves::{
     DoneQuery, Fields, Flash, Opt, Outcome, Refused, errs, field, form_keys, me, once,
     refused_page, whole, yuan,
 };
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::view::{category_words, money};
 use crate::web::{Chrome, Ctx, WebResult};
 

@@ -17,7 +17,7 @@ use domain::stock::{self, CsvPolicy, LotReceipt, Supplier};
 use serde::Deserialize;
 
 use super::Console;
-use crate::app::{AppState, publish_events};
+use crate::state::{AppState, publish_events};
 use crate::web::account::messages;
 use crate::web::ctx::{claim, finish};
 use crate::web::ctx::{page, random_token};
@@ -721,7 +721,7 @@ pub async fn labels(
 ) -> WebResult {
     let con = Console::open(&state, &ctx, ctx.l("批次标签", "Lot labels"), "receiving").await?;
     let l = stock::lot_label(state.db(), con.actor(), con.dealer_id(), id).await?;
-    let url = crate::http::trace_url(&headers, &l.lot.trace_code);
+    let url = crate::rest::trace_url(&headers, &l.lot.trace_code);
     let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
         .map_err(|_| WebError::Internal("qr".into()))?
         .render::<qrcode::render::svg::Color>()

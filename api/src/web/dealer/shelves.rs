@@ -18,7 +18,7 @@ use domain::stock::{self, AdjustReason, Adjustment};
 use serde::Deserialize;
 
 use super::Console;
-use crate::app::AppState;
+use crate::state::AppState;
 use crate::web::account::messages;
 use crate::web::ctx::{WebError, claim, finish, random_token};
 use crate::web::view::china_time;

@@ -17,7 +17,7 @@ use domain::types::{IdNumber, Phone};
 use serde::Deserialize;
 
 use super::Console;
-use crate::app::{AppState, publish_events};
+use crate::state::{AppState, publish_events};
 use crate::web::account::messages;
 use crate::web::ctx::{claim, finish};
 use crate::web::ctx::{page, random_token, urlencode};

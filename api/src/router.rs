@@ -1,8 +1,9 @@
-//! The HTTP server: state, routes, the GraphQL handler with token checking, health checks.
+//! The routes: GraphQL (queries over HTTP, subscriptions over WebSocket, the console at
+//! `GET /graphql`), the payment callback, health checks, the REST endpoints (`rest`) and the
+//! pages (`web`); panics answered as 500s; request ids and compression.
 
 use std::any::Any;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
@@ -12,86 +13,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use domain::Lang;
-use sea_orm::DatabaseConnection;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
-use crate::adapters::{EventBus, RateLimiter};
-use crate::auth::Keys;
-use crate::config::{Config, redact_url};
-use crate::db::{self, StatementCounter};
-use crate::graphql::{self, NongziSchema, RequestCtx, Services};
+use crate::graphql::{self, RequestCtx};
 
-#[derive(Clone)]
-pub struct AppState {
-    pub services: Services,
-    pub schema: NongziSchema,
-    pub redis: Option<redis::aio::ConnectionManager>,
-    pub statements: StatementCounter,
-}
-
-impl AppState {
-    pub fn db(&self) -> &DatabaseConnection {
-        &self.services.db
-    }
-
-    /// Connects to the database (migrating it) and to Redis when configured.
-    pub async fn connect(config: Config) -> anyhow::Result<AppState> {
-        let (db, statements) = db::connect(&config).await?;
-        db::migrate(&db).await?;
-        let (limiter, bus, redis) = match &config.redis_url {
-            Some(url) => {
-                let client = redis::Client::open(url.as_str()).map_err(|e| {
-                    anyhow::anyhow!("REDIS_URL {} is not valid: {e}", redact_url(url))
-                })?;
-                let conn = tokio::time::timeout(
-                    Duration::from_secs(10),
-                    crate::adapters::connection_manager(client.clone()),
-                )
-                .await
-                .map_err(|_| {
-                    anyhow::anyhow!("timed out connecting to Redis at {}", redact_url(url))
-                })?
-                .map_err(|e| {
-                    anyhow::anyhow!("cannot connect to Redis at {}: {e}", redact_url(url))
-                })?;
-                let breaker = Arc::new(crate::adapters::Breaker::default());
-                let bus =
-                    EventBus::redis(&client, conn.clone(), &config.redis_prefix, breaker.clone())
-                        .await?;
-                (
-                    RateLimiter::redis(conn.clone(), config.redis_prefix.clone(), breaker),
-                    bus,
-                    Some(conn),
-                )
-            }
-            None => (RateLimiter::memory(), EventBus::memory(), None),
-        };
-        if config.payment_provider.is_none() {
-            tracing::info!(
-                "no payment provider configured (NONGZI_PAYMENT_PROVIDER): online payment is refused"
-            );
-        }
-        let payments = config.payment_provider.map(|k| k.build());
-        let services = Services {
-            db,
-            keys: Arc::new(Keys::new(&config.jwt_secret, config.access_token_ttl)?),
-            config: Arc::new(config),
-            limiter: Arc::new(limiter),
-            bus: Arc::new(bus),
-            payments,
-        };
-        let schema = graphql::build_schema(services.clone());
-        Ok(AppState {
-            services,
-            schema,
-            redis,
-            statements,
-        })
-    }
-}
+use crate::state::{AppState, bearer, client_ip, lang_of, publish_events};
 
 /// The largest GraphQL request body: the biggest query the pages send is a few KB, and variables
 /// carry no files (CSV goes to its own endpoints).
@@ -116,16 +45,16 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/t/{code}", get(crate::web::trace::page))
-        .route("/t/{code}/{file}", get(crate::http::trace_qr))
-        .route("/dealers/{dealer}/ledger.csv", get(crate::http::ledger_csv))
+        .route("/t/{code}/{file}", get(crate::rest::trace_qr))
+        .route("/dealers/{dealer}/ledger.csv", get(crate::rest::ledger_csv))
         .route(
             "/dealers/{dealer}/receipts.csv",
-            axum::routing::post(crate::http::receipts_csv)
+            axum::routing::post(crate::rest::receipts_csv)
                 .layer(axum::extract::DefaultBodyLimit::max(MAX_CSV_BODY)),
         )
         .route(
             "/lots/{lot}/recall-report.csv",
-            get(crate::http::recall_csv),
+            get(crate::rest::recall_csv),
         )
         .merge(crate::web::routes(state.clone()))
         .with_state(state);
@@ -190,38 +119,6 @@ fn internal_error(lang: Lang) -> Response {
 /// `GET /graphql`: a small query console served from the binary (no CDN, works offline).
 async fn graphiql() -> Response {
     crate::web::console::page()
-}
-
-pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> IpAddr {
-    if state.services.config.trust_forwarded_for
-        && let Some(ip) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .and_then(|v| v.trim().parse().ok())
-    {
-        return ip;
-    }
-    peer.ip()
-}
-
-/// `Authorization: Bearer <jwt>`: absent is anonymous; present and bad is 401.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().unwrap_or("");
-    Some(
-        v.strip_prefix("Bearer ")
-            .or_else(|| v.strip_prefix("bearer "))
-            .unwrap_or("")
-            .trim(),
-    )
-}
-
-pub fn lang_of(headers: &HeaderMap) -> Lang {
-    Lang::from_accept_language(
-        headers
-            .get(header::ACCEPT_LANGUAGE)
-            .and_then(|v| v.to_str().ok()),
-    )
 }
 
 /// A 401 in GraphQL's response shape, so clients handle it like any other error.
@@ -403,54 +300,6 @@ async fn payment_callback(
     }
 }
 
-pub async fn publish_events(state: &AppState, events: Vec<domain::events::DomainEvent>) {
-    state.services.bus.publish_all(events).await;
-}
-
-/// Stock expiring within this many days gets a daily NEAR_EXPIRY alert.
-const NEAR_EXPIRY_DAYS: i64 = 30;
-
-/// The background task: expires unconfirmed orders (every node runs it; each expiry happens
-/// once, by a conditional update).
-pub fn spawn_sweeper(state: AppState) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        let c = &state.services.config;
-        let settings = domain::orders::Settings {
-            confirm_within: chrono::Duration::from_std(c.order_confirm_within)
-                .unwrap_or(chrono::Duration::hours(48)),
-            low_stock_threshold: c.low_stock_threshold,
-        };
-        // The first sweep comes one interval after start, not during start-up.
-        let mut tick = tokio::time::interval_at(
-            tokio::time::Instant::now() + c.sweep_interval,
-            c.sweep_interval,
-        );
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            match domain::stock::near_expiry_alerts_once_a_day(state.db(), NEAR_EXPIRY_DAYS).await {
-                Ok(events) => publish_events(&state, events).await,
-                Err(e) => tracing::error!(error = ?e, "near-expiry alerts failed"),
-            }
-            match domain::orders::expire_due(
-                state.db(),
-                state.services.payments.as_deref(),
-                settings,
-            )
-            .await
-            {
-                Ok(events) => {
-                    if !events.is_empty() {
-                        tracing::info!(n = events.len(), "expired unconfirmed orders");
-                    }
-                    publish_events(&state, events).await;
-                }
-                Err(e) => tracing::error!(error = ?e, "order expiry sweep failed"),
-            }
-        }
-    })
-}
-
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -482,84 +331,6 @@ async fn readyz(State(state): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
-}
-
-/// A running server.
-pub struct Server {
-    pub addr: SocketAddr,
-    pub state: AppState,
-    handle: tokio::task::JoinHandle<()>,
-    sweeper: tokio::task::JoinHandle<()>,
-}
-
-impl Server {
-    /// Binds `addr` (port 0 picks a free port) and serves in the background.
-    pub async fn start(state: AppState, addr: SocketAddr) -> anyhow::Result<Server> {
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-        let addr = listener.local_addr()?;
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let handle = tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).await {
-                tracing::error!(error = %e, "server stopped");
-            }
-        });
-        let sweeper = spawn_sweeper(state.clone());
-        Ok(Server {
-            addr,
-            state,
-            handle,
-            sweeper,
-        })
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    pub fn abort(&self) {
-        self.handle.abort();
-        self.sweeper.abort();
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.abort();
-    }
-}
-
-/// Serves until Ctrl-C or SIGTERM, then finishes in-flight requests.
-pub async fn serve_until_shutdown(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr}: {e}"))?;
-    tracing::info!(addr = %listener.local_addr()?, "serving the web pages at / and GraphQL at /graphql");
-    let sweeper = spawn_sweeper(state.clone());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await?;
-    sweeper.abort();
-    Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        {
-            s.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutting down");
 }
 
 #[cfg(test)]

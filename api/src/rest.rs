@@ -12,7 +12,7 @@ use domain::lots::trace;
 use domain::stock::{self, ledger};
 use serde::Deserialize;
 
-use crate::app::{AppState, bearer, lang_of};
+use crate::state::{AppState, bearer, lang_of};
 
 fn text_error(status: StatusCode, lang: Lang, zh: &str, en: &str) -> Response {
     (
@@ -42,7 +42,7 @@ pub async fn rate_limited(
     peer: std::net::SocketAddr,
     lang: Lang,
 ) -> Option<Response> {
-    let ip = crate::app::client_ip(state, headers, peer);
+    let ip = crate::state::client_ip(state, headers, peer);
     let s = &state.services;
     match s
         .limiter

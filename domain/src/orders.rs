@@ -275,7 +275,7 @@ pub async fn available_of(db: &impl ConnectionTrait, dealer_id: i64, sku_id: i64
 async fn recalled_stock_of(db: &impl ConnectionTrait, dealer_id: i64, sku_id: i64) -> Result<bool> {
     let recalled: Vec<i64> = lot::Entity::find()
         .filter(lot::Column::SkuId.eq(sku_id))
-        .filter(lot::Column::Status.eq("RECALLED"))
+        .filter(lot::Column::Status.eq(crate::types::LotStatus::Recalled))
         .all(db)
         .await?
         .into_iter()
@@ -1683,10 +1683,10 @@ async fn release(
 }
 
 fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
-    let state = trace::state_words(trace::disposition_of(l, today));
+    let state = trace::disposition_of(l, today).words();
     Error::invalid(
         "status",
-        if l.status == "RECALLED" {
+        if l.status == crate::types::LotStatus::Recalled {
             Code::LotRecalled
         } else {
             Code::LotNotSellable
@@ -1854,7 +1854,7 @@ async fn codes_needed(
     for (_, (line, lots, quantity)) in by_line {
         let unsold = unit_code::Entity::find()
             .filter(unit_code::Column::LotId.is_in(lots.iter().copied()))
-            .filter(unit_code::Column::Status.ne("SOLD"))
+            .filter(unit_code::Column::Status.ne(crate::types::UnitCodeStatus::Sold))
             .count(db)
             .await? as i64;
         if unsold > 0 {

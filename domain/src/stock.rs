@@ -54,7 +54,7 @@ use crate::lots::{
 };
 use crate::regions::may_view_dealer;
 use crate::regions::{self, LicenceKind, check_dealer_location, producer_location, store_location};
-use crate::types::{self, Fen, Gtin, IdNumber, Phone};
+use crate::types::{self, Fen, Gtin, IdNumber, LotState, LotStatus, Phone, UnitCodeStatus};
 
 /// The largest quantity one operation may move (a sanity bound against typos, in sales units).
 const MAX_QTY: i64 = 1_000_000;

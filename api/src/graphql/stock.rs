@@ -13,6 +13,7 @@ use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
+use super::enums::{LotStateGql, LotStatusGql, UnitCodeKindGql, UnitCodeStatusGql};
 use super::errors::{StockError, split};
 use super::loaders::{DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one};
 use super::region::Dealer;
@@ -82,13 +83,13 @@ impl Lot {
             date: self.0.inspection_date,
         }
     }
-    /// ACTIVE, ON_HOLD or RECALLED, as recorded.
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// As recorded.
+    async fn status(&self) -> LotStatusGql {
+        self.0.status.into()
     }
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED, as of today.
-    async fn disposition(&self) -> &'static str {
-        trace::disposition_of(&self.0, domain::today())
+    /// As of today.
+    async fn disposition(&self) -> LotStateGql {
+        trace::disposition_of(&self.0, domain::today()).into()
     }
     async fn status_reason(&self) -> Option<&str> {
         self.0.status_reason.as_deref()
@@ -148,13 +149,11 @@ impl UnitCode {
     async fn code(&self) -> &str {
         &self.0.code
     }
-    /// PESTICIDE, SEED or GENERIC.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> UnitCodeKindGql {
+        self.0.kind.into()
     }
-    /// ACTIVE or SOLD.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> UnitCodeStatusGql {
+        self.0.status.into()
     }
     /// Set when a sold code turned up again.
     async fn flagged_at(&self) -> Option<DateTime<Utc>> {
@@ -317,9 +316,8 @@ impl StockRow {
     async fn available(&self) -> i64 {
         self.0.available()
     }
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    async fn disposition(&self) -> &str {
-        self.0.disposition
+    async fn disposition(&self) -> LotStateGql {
+        self.0.disposition.into()
     }
     async fn expires_on(&self) -> NaiveDate {
         self.0.lot.expires_on
@@ -504,12 +502,11 @@ pub struct PublicTrace {
     produced_on: NaiveDate,
     expires_on: NaiveDate,
     inspection: Inspection,
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    disposition: String,
+    disposition: LotStateGql,
     disposition_reason: Option<String>,
     custody: Vec<CustodyStep>,
     unit_code: Option<String>,
-    unit_status: Option<String>,
+    unit_status: Option<UnitCodeStatusGql>,
     /// A code already sold that turned up again: a warning sign of counterfeits.
     unit_flagged: bool,
 }
@@ -537,7 +534,7 @@ impl PublicTrace {
                 result: t.inspection_result,
                 date: t.inspection_date,
             },
-            disposition: t.disposition,
+            disposition: t.disposition.into(),
             disposition_reason: t.disposition_reason,
             custody: t
                 .custody
@@ -557,7 +554,7 @@ impl PublicTrace {
                 })
                 .collect(),
             unit_code: t.unit_code,
-            unit_status: t.unit_status,
+            unit_status: t.unit_status.map(Into::into),
             unit_flagged: t.unit_flagged,
         }
     }

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::Lang;
 use domain::lots::trace::{self, PublicTrace};
+use domain::lots::{LotState, UnitCodeStatus};
 
 use super::view::{self, china_time};
 use super::{Chrome, Ctx};
@@ -106,14 +107,14 @@ async fn render(
     lang: Lang,
 ) -> Result<Response, super::WebError> {
     let db = state.db();
-    let sold_unit = t.unit_status.as_deref() == Some("SOLD");
-    let (badge_class, badge) = match t.disposition.as_str() {
-        "RECALLED" => (
+    let sold_unit = t.unit_status == Some(UnitCodeStatus::Sold);
+    let (badge_class, badge) = match t.disposition {
+        LotState::Recalled => (
             "warn",
             lang.pick("已召回，请勿使用", "RECALLED: do not use"),
         ),
-        "EXPIRED" => ("hold", lang.pick("已过期", "Expired")),
-        "ON_HOLD" => ("hold", lang.pick("暂停销售", "On hold")),
+        LotState::Expired => ("hold", lang.pick("已过期", "Expired")),
+        LotState::OnHold => ("hold", lang.pick("暂停销售", "On hold")),
         _ if t.unit_flagged => ("warn", lang.pick("疑似假冒", "Possibly counterfeit")),
         _ if sold_unit => ("sold", lang.pick("这一件已售出", "This unit has been sold")),
         _ => ("ok", lang.pick("正常销售", "OK to sell")),

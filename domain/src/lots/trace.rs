@@ -24,6 +24,7 @@ use crate::entities::{
     trace_event, transfer, unit_code,
 };
 use crate::error::{Error, Result};
+use crate::types::{LotState, LotStatus, UnitCodeStatus};
 
 /// EPCIS business steps (CBV 2.0 names) used by the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -358,31 +359,21 @@ pub async fn verify(db: &impl ConnectionTrait, lot_id: i64) -> Result<Verificati
 /// Whether a lot may be sold today: active, not expired (unsellable from its expiry date on),
 /// and not failed at inspection (RULES.md rule 1).
 pub fn sellable(l: &lot::Model, today: NaiveDate) -> bool {
-    l.status == "ACTIVE"
+    l.status == LotStatus::Active
         && today < l.expires_on
         && l.inspection_result.as_deref() != Some("NON_CONFORMANT")
 }
 
-/// The lot's state as a user reads it.
-pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> &'static str {
-    match l.status.as_str() {
-        "RECALLED" => "RECALLED",
-        "ON_HOLD" => "ON_HOLD",
-        _ if l.inspection_result.as_deref() == Some("NON_CONFORMANT") => "ON_HOLD",
-        _ if today >= l.expires_on => "EXPIRED",
-        _ => "SELLABLE",
-    }
-}
-
-/// How a reader says a lot's state (a [`disposition_of`] or a lot status), in Chinese and English.
-pub fn state_words(state: &str) -> (&'static str, &'static str) {
-    match state {
-        "RECALLED" => ("已召回", "recalled"),
-        "ON_HOLD" => ("暂停销售", "on hold"),
-        "EXPIRED" => ("已过期", "expired"),
-        "ACTIVE" => ("正常", "active"),
-        "SELLABLE" => ("可销售", "sellable"),
-        _ => ("状态未知", "in an unknown state"),
+/// The lot's state as a user reads it (say it with [`LotState::words`]).
+pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> LotState {
+    match l.status {
+        LotStatus::Recalled => LotState::Recalled,
+        LotStatus::OnHold => LotState::OnHold,
+        LotStatus::Active if l.inspection_result.as_deref() == Some("NON_CONFORMANT") => {
+            LotState::OnHold
+        }
+        LotStatus::Active if today >= l.expires_on => LotState::Expired,
+        LotStatus::Active => LotState::Sellable,
     }
 }
 

@@ -121,7 +121,7 @@ pub async fn transfer_ship<C: ConnectionTrait + TransactionTrait>(
     check_dealer_location(&txn, dealer_id, from, "fromLocationId").await?;
     check_dealer_location(&txn, dealer_id, to, "toLocationId").await?;
     let l = trace::lock_lot(&txn, lot_id).await?;
-    if l.status == "RECALLED" {
+    if l.status == LotStatus::Recalled {
         return Err(Error::invalid(
             "lotId",
             Code::LotRecalled,

@@ -118,8 +118,8 @@ pub struct PullLot {
     pub lot: lot::Model,
     pub sku: sku::Model,
     pub product: product::Model,
-    /// RECALLED or ON_HOLD.
-    pub disposition: &'static str,
+    /// Recalled or on hold.
+    pub disposition: LotState,
     pub places: Vec<PullPlace>,
     pub in_transit: i64,
     pub buyers: Vec<CallBuyer>,
@@ -154,7 +154,7 @@ pub async fn pull_list(
     let today = crate::today();
     let bad: Vec<lot::Model> = lot::Entity::find()
         .filter(lot::Column::Id.is_in(lot_ids))
-        .filter(lot::Column::Status.is_in(["RECALLED", "ON_HOLD"]))
+        .filter(lot::Column::Status.is_in([LotStatus::Recalled, LotStatus::OnHold]))
         .all(db)
         .await?;
     if bad.is_empty() {
@@ -217,7 +217,7 @@ pub async fn pull_list(
             })
         })
         .collect();
-    out.sort_by_key(|p| (p.disposition != "RECALLED", p.lot.id));
+    out.sort_by_key(|p| (p.disposition != LotState::Recalled, p.lot.id));
     Ok(out)
 }
 

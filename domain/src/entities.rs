@@ -118,7 +118,7 @@ pub mod location {
     pub struct Model {
         #[sea_orm(primary_key)]
         pub id: i64,
-        pub kind: String,
+        pub kind: crate::types::LocationKind,
         pub dealer_id: Option<i64>,
         pub station_id: Option<i64>,
         pub name_zh: String,
@@ -521,7 +521,7 @@ pub mod transfer {
         pub from_location_id: i64,
         pub to_location_id: i64,
         pub quantity: i64,
-        pub status: String,
+        pub status: crate::types::TransferStatus,
         pub shipped_by: i64,
         pub shipped_at: DateTimeUtc,
         pub received_by: Option<i64>,

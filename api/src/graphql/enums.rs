@@ -5,7 +5,7 @@
 //! checks every name against the domain's `as_str`.
 
 use async_graphql::Enum;
-use domain::lots;
+use domain::{lots, regions, stock};
 
 /// Declares a GraphQL enum mirroring a domain enum, with `From` both ways.
 macro_rules! mirror_enum {
@@ -79,6 +79,26 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// Where a transfer between two of a dealer's places is.
+    TransferStatusGql as "TransferStatus" mirrors stock::TransferStatus {
+        InTransit,
+        Received,
+    }
+}
+
+mirror_enum! {
+    /// What kind of place stock lives at.
+    LocationKindGql as "LocationKind" mirrors regions::LocationKind {
+        /// A dealer's own store.
+        DealerStore,
+        /// A village service station.
+        Station,
+        /// A producer's site.
+        Producer,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -109,5 +129,13 @@ mod tests {
             lots::UnitCodeStatus::as_str,
         );
         names_match::<_, UnitCodeKindGql>(lots::UnitCodeKind::ALL, lots::UnitCodeKind::as_str);
+        names_match::<_, TransferStatusGql>(
+            stock::TransferStatus::ALL,
+            stock::TransferStatus::as_str,
+        );
+        names_match::<_, LocationKindGql>(
+            regions::LocationKind::ALL,
+            regions::LocationKind::as_str,
+        );
     }
 }

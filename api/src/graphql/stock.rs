@@ -13,7 +13,10 @@ use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
-use super::enums::{LotStateGql, LotStatusGql, UnitCodeKindGql, UnitCodeStatusGql};
+use super::enums::{
+    LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql, UnitCodeKindGql,
+    UnitCodeStatusGql,
+};
 use super::errors::{StockError, split};
 use super::loaders::{DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one};
 use super::region::Dealer;
@@ -174,9 +177,8 @@ impl Location {
     async fn id(&self) -> ID {
         gid("Location", self.0.id)
     }
-    /// DEALER_STORE, STATION or PRODUCER.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> LocationKindGql {
+        self.0.kind.into()
     }
     async fn name(&self, ctx: &Context<'_>) -> String {
         pick(ctx, &self.0.name_zh, &self.0.name_en)
@@ -355,9 +357,8 @@ impl Transfer {
     async fn quantity(&self) -> i64 {
         self.0.quantity
     }
-    /// IN_TRANSIT or RECEIVED.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> TransferStatusGql {
+        self.0.status.into()
     }
     async fn shipped_at(&self) -> DateTime<Utc> {
         self.0.shipped_at
@@ -474,8 +475,7 @@ pub struct CustodyStep {
     biz_step: String,
     disposition: String,
     occurred_at: DateTime<Utc>,
-    /// DEALER_STORE, STATION or PRODUCER.
-    place_kind: Option<String>,
+    place_kind: Option<LocationKindGql>,
     place: Option<String>,
     quantity: i64,
     /// An error declaration points at this step.
@@ -544,7 +544,7 @@ impl PublicTrace {
                     biz_step: c.biz_step,
                     disposition: c.disposition,
                     occurred_at: c.occurred_at,
-                    place_kind: c.place_kind,
+                    place_kind: c.place_kind.map(Into::into),
                     place: match l {
                         Lang::Zh => c.place_zh,
                         Lang::En => c.place_en,

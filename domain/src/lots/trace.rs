@@ -24,7 +24,7 @@ use crate::entities::{
     trace_event, transfer, unit_code,
 };
 use crate::error::{Error, Result};
-use crate::types::{LotState, LotStatus, UnitCodeStatus};
+use crate::types::{LocationKind, LotState, LotStatus, TransferStatus, UnitCodeStatus};
 
 /// EPCIS business steps (CBV 2.0 names) used by the product.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -390,13 +390,13 @@ pub async fn lots_by_id(
 pub async fn location_names(
     db: &impl ConnectionTrait,
     ids: &BTreeSet<i64>,
-) -> Result<BTreeMap<i64, (String, String, String)>> {
+) -> Result<BTreeMap<i64, (LocationKind, String, String)>> {
     let rows = location::Entity::find()
         .filter(location::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|l| (l.id, (l.kind.clone(), l.name_zh, l.name_en)))
+        .map(|l| (l.id, (l.kind, l.name_zh, l.name_en)))
         .collect())
 }

@@ -131,6 +131,26 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// Where a transfer between two of a dealer's places is (`transfer.status`).
+    pub enum TransferStatus {
+        InTransit = "IN_TRANSIT",
+        Received = "RECEIVED",
+    }
+}
+
+stored_enum! {
+    /// What kind of place stock lives at (`location.kind`).
+    pub enum LocationKind {
+        /// A dealer's own store.
+        DealerStore = "DEALER_STORE",
+        /// A village service station.
+        Station = "STATION",
+        /// A producer's site (where lots are commissioned).
+        Producer = "PRODUCER",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::ActiveEnum;
@@ -158,6 +178,12 @@ mod tests {
             UnitCodeStatus::parse,
         );
         check(UnitCodeKind::ALL, UnitCodeKind::as_str, UnitCodeKind::parse);
+        check(
+            TransferStatus::ALL,
+            TransferStatus::as_str,
+            TransferStatus::parse,
+        );
+        check(LocationKind::ALL, LocationKind::as_str, LocationKind::parse);
     }
 
     #[test]

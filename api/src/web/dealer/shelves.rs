@@ -369,7 +369,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
             from: name(&t.from.name_zh, &t.from.name_en),
             to: name(&t.to.name_zh, &t.to.name_en),
             quantity: t.transfer.quantity,
-            in_transit: t.transfer.status == "IN_TRANSIT",
+            in_transit: t.transfer.status == stock::TransferStatus::InTransit,
             when: china_time(t.transfer.shipped_at),
         })
         .collect();

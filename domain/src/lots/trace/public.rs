@@ -10,7 +10,7 @@ pub struct CustodyStep {
     pub disposition: String,
     pub occurred_at: DateTime<Utc>,
     /// DEALER_STORE, STATION or PRODUCER.
-    pub place_kind: Option<String>,
+    pub place_kind: Option<LocationKind>,
     pub place_zh: Option<String>,
     pub place_en: Option<String>,
     pub quantity: i64,
@@ -146,7 +146,7 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
                 biz_step: e.biz_step.clone(),
                 disposition: e.disposition.clone(),
                 occurred_at: e.occurred_at,
-                place_kind: to.map(|p| p.0.clone()),
+                place_kind: to.map(|p| p.0),
                 place_zh: zh,
                 place_en: en,
                 quantity: e.quantity,

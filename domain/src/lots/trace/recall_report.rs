@@ -75,7 +75,7 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
         .await?;
     let transfers = transfer::Entity::find()
         .filter(transfer::Column::LotId.eq(lot_id))
-        .filter(transfer::Column::Status.eq("IN_TRANSIT"))
+        .filter(transfer::Column::Status.eq(TransferStatus::InTransit))
         .all(db)
         .await?;
     let mut loc_ids: BTreeSet<i64> = stocks.iter().map(|s| s.location_id).collect();

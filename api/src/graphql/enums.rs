@@ -1,8 +1,9 @@
 //! GraphQL enums for the domain's stored statuses and kinds. Each mirrors one domain enum
 //! variant for variant, converted both ways by exhaustive matches: a variant added on one side
 //! and not the other does not compile. Value names are the stored strings (the derive writes
-//! `OnHold` as `ON_HOLD`), so clients that compared the old string fields keep working; a test
-//! checks every name against the domain's `as_str`.
+//! `OnHold` as `ON_HOLD`; the EPCIS names stay in lower case, `retail_selling`), so clients
+//! that compared the old string fields keep working; a test checks every name against the
+//! domain's `as_str`.
 
 use async_graphql::Enum;
 use domain::{lots, regions, stock};
@@ -15,9 +16,9 @@ macro_rules! mirror_enum {
             $( $(#[$vmeta:meta])* $variant:ident, )+
         }
     ) => {
-        $(#[$meta])*
         #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
         #[graphql(name = $name)]
+        $(#[$meta])*
         pub enum $gql {
             $( $(#[$vmeta])* $variant, )+
         }
@@ -99,6 +100,41 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// EPCIS business step (CBV 2.0 names, in lower case as EPCIS writes them).
+    #[graphql(rename_items = "snake_case")]
+    BizStepGql as "BizStep" mirrors lots::trace::BizStep {
+        Commissioning,
+        Shipping,
+        Receiving,
+        Inspecting,
+        RetailSelling,
+        Destroying,
+        Holding,
+        StockTaking,
+        /// An error declaration on an earlier event.
+        Correcting,
+    }
+}
+
+mirror_enum! {
+    /// EPCIS disposition (CBV 2.0 names, in lower case as EPCIS writes them).
+    #[graphql(rename_items = "snake_case")]
+    DispositionGql as "Disposition" mirrors lots::trace::Disposition {
+        Active,
+        InTransit,
+        SellableAccessible,
+        Conformant,
+        NonConformant,
+        RetailSold,
+        Returned,
+        Destroyed,
+        Recalled,
+        Damaged,
+        NonSellableOther,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +172,11 @@ mod tests {
         names_match::<_, LocationKindGql>(
             regions::LocationKind::ALL,
             regions::LocationKind::as_str,
+        );
+        names_match::<_, BizStepGql>(lots::trace::BizStep::ALL, lots::trace::BizStep::as_str);
+        names_match::<_, DispositionGql>(
+            lots::trace::Disposition::ALL,
+            lots::trace::Disposition::as_str,
         );
     }
 }

@@ -14,8 +14,8 @@ use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
 use super::enums::{
-    LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql, UnitCodeKindGql,
-    UnitCodeStatusGql,
+    BizStepGql, DispositionGql, LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql,
+    UnitCodeKindGql, UnitCodeStatusGql,
 };
 use super::errors::{StockError, split};
 use super::loaders::{DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one};
@@ -219,13 +219,11 @@ impl TraceEvent {
     async fn seq(&self) -> i64 {
         self.0.seq
     }
-    /// EPCIS business step: commissioning, shipping, receiving, inspecting, retail_selling,
-    /// destroying, holding, stock_taking, correcting.
-    async fn biz_step(&self) -> &str {
-        &self.0.biz_step
+    async fn biz_step(&self) -> BizStepGql {
+        self.0.biz_step.into()
     }
-    async fn disposition(&self) -> &str {
-        &self.0.disposition
+    async fn disposition(&self) -> DispositionGql {
+        self.0.disposition.into()
     }
     async fn quantity(&self) -> i64 {
         self.0.quantity
@@ -472,8 +470,8 @@ impl SaleLine {
 #[derive(SimpleObject)]
 pub struct CustodyStep {
     seq: i64,
-    biz_step: String,
-    disposition: String,
+    biz_step: BizStepGql,
+    disposition: DispositionGql,
     occurred_at: DateTime<Utc>,
     place_kind: Option<LocationKindGql>,
     place: Option<String>,
@@ -541,8 +539,8 @@ impl PublicTrace {
                 .into_iter()
                 .map(|c| CustodyStep {
                     seq: c.seq,
-                    biz_step: c.biz_step,
-                    disposition: c.disposition,
+                    biz_step: c.biz_step.into(),
+                    disposition: c.disposition.into(),
                     occurred_at: c.occurred_at,
                     place_kind: c.place_kind.map(Into::into),
                     place: match l {
@@ -583,7 +581,7 @@ pub struct RecallBuyer {
 
 #[derive(SimpleObject)]
 pub struct UpstreamStep {
-    biz_step: String,
+    biz_step: BizStepGql,
     occurred_at: DateTime<Utc>,
     quantity: i64,
     party: String,
@@ -642,7 +640,7 @@ impl RecallReport {
                 .backward
                 .into_iter()
                 .map(|u| UpstreamStep {
-                    biz_step: u.biz_step,
+                    biz_step: u.biz_step.into(),
                     occurred_at: u.occurred_at,
                     quantity: u.quantity,
                     party: l.pick(&u.party_zh, &u.party_en).to_owned(),

@@ -55,22 +55,6 @@ struct Unknown {
     c: Chrome,
 }
 
-fn step_name(step: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match step {
-        "commissioning" => ("生产放行", "released by the producer"),
-        "shipping" => ("发货", "shipped"),
-        "receiving" => ("入库", "received"),
-        "inspecting" => ("检验", "inspected"),
-        "retail_selling" => ("售出", "sold"),
-        "destroying" => ("销毁", "destroyed"),
-        "holding" => ("封存或召回", "held or recalled"),
-        "stock_taking" => ("盘点", "stock count"),
-        "correcting" => ("更正声明", "correction"),
-        _ => ("其他", "other"),
-    };
-    lang.pick(zh, en)
-}
-
 pub async fn page(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -128,7 +112,10 @@ async fn render(
         .custody
         .iter()
         .map(|s| CustodyRow {
-            step: step_name(&s.biz_step, lang),
+            step: {
+                let (zh, en) = s.biz_step.words();
+                lang.pick(zh, en)
+            },
             at: china_time(s.occurred_at),
             place: match lang {
                 Lang::Zh => s.place_zh.clone(),

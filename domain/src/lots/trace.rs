@@ -24,72 +24,8 @@ use crate::entities::{
     trace_event, transfer, unit_code,
 };
 use crate::error::{Error, Result};
+pub use crate::types::{BizStep, Disposition};
 use crate::types::{LocationKind, LotState, LotStatus, TransferStatus, UnitCodeStatus};
-
-/// EPCIS business steps (CBV 2.0 names) used by the product.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BizStep {
-    Commissioning,
-    Shipping,
-    Receiving,
-    Inspecting,
-    RetailSelling,
-    Destroying,
-    Holding,
-    StockTaking,
-    /// An error declaration on an earlier event.
-    Correcting,
-}
-
-impl BizStep {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BizStep::Commissioning => "commissioning",
-            BizStep::Shipping => "shipping",
-            BizStep::Receiving => "receiving",
-            BizStep::Inspecting => "inspecting",
-            BizStep::RetailSelling => "retail_selling",
-            BizStep::Destroying => "destroying",
-            BizStep::Holding => "holding",
-            BizStep::StockTaking => "stock_taking",
-            BizStep::Correcting => "correcting",
-        }
-    }
-}
-
-/// EPCIS dispositions (CBV 2.0 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Disposition {
-    Active,
-    InTransit,
-    SellableAccessible,
-    Conformant,
-    NonConformant,
-    RetailSold,
-    Returned,
-    Destroyed,
-    Recalled,
-    Damaged,
-    NonSellableOther,
-}
-
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Active => "active",
-            Disposition::InTransit => "in_transit",
-            Disposition::SellableAccessible => "sellable_accessible",
-            Disposition::Conformant => "conformant",
-            Disposition::NonConformant => "non_conformant",
-            Disposition::RetailSold => "retail_sold",
-            Disposition::Returned => "returned",
-            Disposition::Destroyed => "destroyed",
-            Disposition::Recalled => "recalled",
-            Disposition::Damaged => "damaged",
-            Disposition::NonSellableOther => "non_sellable_other",
-        }
-    }
-}
 
 /// An event to append. `quantity` is in sales units of the lot's SKU (signed for stock-taking).
 #[derive(Clone, Debug)]
@@ -220,8 +156,8 @@ fn chained(e: NewEvent, seq: i64, prev_hash: String) -> trace_event::Model {
         id: 0,
         lot_id: e.lot_id,
         seq,
-        biz_step: e.biz_step.as_str().into(),
-        disposition: e.disposition.as_str().into(),
+        biz_step: e.biz_step,
+        disposition: e.disposition,
         quantity: e.quantity,
         location_id: e.location_id,
         from_location_id: e.from_location_id,

@@ -277,7 +277,7 @@ pub async fn return_from_buyer<C: ConnectionTrait + TransactionTrait>(
         .sum();
     let returned: i64 = trace_event::Entity::find()
         .filter(trace_event::Column::LotId.eq(lot_id))
-        .filter(trace_event::Column::Disposition.eq(Disposition::Returned.as_str()))
+        .filter(trace_event::Column::Disposition.eq(Disposition::Returned))
         .filter(trace_event::Column::RefKind.eq("SALE"))
         .filter(trace_event::Column::RefId.eq(sale_id))
         .all(&txn)

@@ -151,6 +151,56 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// EPCIS business steps (CBV 2.0 names) used by the product (`trace_event.biz_step`).
+    pub enum BizStep {
+        Commissioning = "commissioning",
+        Shipping = "shipping",
+        Receiving = "receiving",
+        Inspecting = "inspecting",
+        RetailSelling = "retail_selling",
+        Destroying = "destroying",
+        Holding = "holding",
+        StockTaking = "stock_taking",
+        /// An error declaration on an earlier event.
+        Correcting = "correcting",
+    }
+}
+
+impl BizStep {
+    /// How the public trace names the step, in Chinese and English.
+    pub fn words(self) -> (&'static str, &'static str) {
+        match self {
+            BizStep::Commissioning => ("生产放行", "released by the producer"),
+            BizStep::Shipping => ("发货", "shipped"),
+            BizStep::Receiving => ("入库", "received"),
+            BizStep::Inspecting => ("检验", "inspected"),
+            BizStep::RetailSelling => ("售出", "sold"),
+            BizStep::Destroying => ("销毁", "destroyed"),
+            BizStep::Holding => ("封存或召回", "held or recalled"),
+            BizStep::StockTaking => ("盘点", "stock count"),
+            BizStep::Correcting => ("更正声明", "correction"),
+        }
+    }
+}
+
+stored_enum! {
+    /// EPCIS dispositions (CBV 2.0 names) (`trace_event.disposition`).
+    pub enum Disposition {
+        Active = "active",
+        InTransit = "in_transit",
+        SellableAccessible = "sellable_accessible",
+        Conformant = "conformant",
+        NonConformant = "non_conformant",
+        RetailSold = "retail_sold",
+        Returned = "returned",
+        Destroyed = "destroyed",
+        Recalled = "recalled",
+        Damaged = "damaged",
+        NonSellableOther = "non_sellable_other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::ActiveEnum;
@@ -184,6 +234,8 @@ mod tests {
             TransferStatus::parse,
         );
         check(LocationKind::ALL, LocationKind::as_str, LocationKind::parse);
+        check(BizStep::ALL, BizStep::as_str, BizStep::parse);
+        check(Disposition::ALL, Disposition::as_str, Disposition::parse);
     }
 
     #[test]

@@ -1829,7 +1829,7 @@ async fn a_large_csv_receipt_with_a_bad_last_row_names_it_and_writes_nothing() {
         let ev = domain::lots::trace::events_of(db, l.id).await.unwrap();
         let steps: Vec<(i64, String, i64)> = ev
             .iter()
-            .map(|e| (e.seq, e.biz_step.clone(), e.quantity))
+            .map(|e| (e.seq, e.biz_step.as_str().to_owned(), e.quantity))
             .collect();
         (l, steps)
     };

@@ -6,8 +6,8 @@ use super::*;
 #[derive(Clone, Debug, Serialize)]
 pub struct CustodyStep {
     pub seq: i64,
-    pub biz_step: String,
-    pub disposition: String,
+    pub biz_step: BizStep,
+    pub disposition: Disposition,
     pub occurred_at: DateTime<Utc>,
     /// DEALER_STORE, STATION or PRODUCER.
     pub place_kind: Option<LocationKind>,
@@ -143,8 +143,8 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
             };
             CustodyStep {
                 seq: e.seq,
-                biz_step: e.biz_step.clone(),
-                disposition: e.disposition.clone(),
+                biz_step: e.biz_step,
+                disposition: e.disposition,
                 occurred_at: e.occurred_at,
                 place_kind: to.map(|p| p.0),
                 place_zh: zh,

@@ -36,7 +36,7 @@ pub struct Buyer {
 /// A step back towards the producer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Upstream {
-    pub biz_step: String,
+    pub biz_step: BizStep,
     pub occurred_at: DateTime<Utc>,
     pub quantity: i64,
     pub party_zh: String,
@@ -172,7 +172,7 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
     for r in receipts {
         let d = dealers.get(&r.dealer_id);
         backward.push(Upstream {
-            biz_step: "receiving".into(),
+            biz_step: BizStep::Receiving,
             occurred_at: r.received_at,
             quantity: r.quantity,
             party_zh: format!(
@@ -193,10 +193,10 @@ pub async fn recall_report(db: &impl ConnectionTrait, lot_id: i64) -> Result<Rec
     if let Some(first) = events_of(db, lot_id)
         .await?
         .into_iter()
-        .find(|e| e.biz_step == BizStep::Commissioning.as_str())
+        .find(|e| e.biz_step == BizStep::Commissioning)
     {
         backward.push(Upstream {
-            biz_step: "commissioning".into(),
+            biz_step: BizStep::Commissioning,
             occurred_at: first.occurred_at,
             quantity: first.quantity,
             party_zh: prod.as_ref().map(|p| p.name_zh.clone()).unwrap_or_default(),

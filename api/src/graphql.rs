@@ -4,6 +4,7 @@
 pub mod account;
 pub mod agronomy;
 pub mod catalog;
+pub mod enums;
 pub mod errors;
 pub mod limits;
 pub mod loaders;

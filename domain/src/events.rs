@@ -15,7 +15,10 @@ pub enum DomainEvent {
         user_ids: Vec<i64>,
     },
     /// A lot was put on hold or released.
-    LotStatusChanged { lot_id: i64, status: String },
+    LotStatusChanged {
+        lot_id: i64,
+        status: crate::types::LotStatus,
+    },
     /// Stock of a lot at a dealer changed.
     StockChanged {
         dealer_id: i64,

@@ -8,6 +8,7 @@ mod inspections;
 pub mod trace;
 mod unit_codes;
 
+pub use crate::types::{LotState, LotStatus, UnitCodeKind, UnitCodeStatus};
 pub use inspections::*;
 pub use unit_codes::*;
 
@@ -240,7 +241,11 @@ pub(crate) fn new_lot(
         inspection_lab: Set(input.inspection.as_ref().map(|i| i.lab.trim().to_owned())),
         inspection_result: Set(input.inspection.as_ref().map(|i| i.result.clone())),
         inspection_date: Set(input.inspection.as_ref().map(|i| i.date)),
-        status: Set(if non_conformant { "ON_HOLD" } else { "ACTIVE" }.into()),
+        status: Set(if non_conformant {
+            LotStatus::OnHold
+        } else {
+            LotStatus::Active
+        }),
         status_reason: Set(non_conformant.then(|| "检验不合格 / failed inspection".to_owned())),
         status_at: Set(non_conformant.then_some(now)),
         created_by: Set(Some(actor.user_id).filter(|u| *u > 0)),
@@ -257,7 +262,7 @@ pub(crate) fn lot_commissioning(
     input: &LotInput,
 ) -> Vec<NewEvent> {
     let now = l.created_at;
-    let non_conformant = l.status == "ON_HOLD";
+    let non_conformant = l.status == LotStatus::OnHold;
     let mut e = NewEvent::new(
         l.id,
         BizStep::Commissioning,

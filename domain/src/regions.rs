@@ -3,6 +3,7 @@
 
 mod locations;
 
+pub use crate::types::LocationKind;
 pub use locations::*;
 
 use chrono::NaiveDate;
@@ -322,7 +323,7 @@ pub async fn insert_station(
     .insert(db)
     .await?;
     location::ActiveModel {
-        kind: Set("STATION".into()),
+        kind: Set(LocationKind::Station),
         dealer_id: Set(None),
         station_id: Set(Some(s.id)),
         name_zh: Set(s.name_zh.clone()),
@@ -488,7 +489,7 @@ pub async fn insert_dealer(db: &impl ConnectionTrait, new: NewDealer) -> Result<
     }
     set_service_area_rows(db, d.id, &new.service_area).await?;
     location::ActiveModel {
-        kind: Set("DEALER_STORE".into()),
+        kind: Set(LocationKind::DealerStore),
         dealer_id: Set(Some(d.id)),
         station_id: Set(None),
         name_zh: Set(d.name_zh.clone()),

@@ -24,6 +24,8 @@ pub use shelves::*;
 pub use till::*;
 pub use views::*;
 
+pub use crate::types::TransferStatus;
+
 pub use crate::csv_import::{CsvLine, CsvLines, CsvPolicy, RowError, csv_line, parse_yuan};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -54,7 +56,9 @@ use crate::lots::{
 };
 use crate::regions::may_view_dealer;
 use crate::regions::{self, LicenceKind, check_dealer_location, producer_location, store_location};
-use crate::types::{self, Fen, Gtin, IdNumber, Phone};
+use crate::types::{
+    self, Fen, Gtin, IdNumber, LocationKind, LotState, LotStatus, Phone, UnitCodeStatus,
+};
 
 /// The largest quantity one operation may move (a sanity bound against typos, in sales units).
 const MAX_QTY: i64 = 1_000_000;

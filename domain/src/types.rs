@@ -5,6 +5,9 @@ use std::fmt;
 
 use crate::error::{Code, FieldError};
 
+mod stored;
+pub use stored::*;
+
 type Parsed<T> = std::result::Result<T, FieldError>;
 
 fn err(field: &str, code: Code, zh: impl Into<String>, en: impl Into<String>) -> FieldError {

@@ -13,6 +13,10 @@ use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
 use super::catalog::{Producer, Product, Sku};
+use super::enums::{
+    BizStepGql, DispositionGql, LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql,
+    UnitCodeKindGql, UnitCodeStatusGql,
+};
 use super::errors::{StockError, split};
 use super::loaders::{
     DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,
@@ -75,13 +79,13 @@ impl Lot {
             date: self.0.inspection_date,
         }
     }
-    /// ACTIVE, ON_HOLD or RECALLED, as recorded.
-    async fn status(&self) -> &str {
-        &self.0.status
+    /// As recorded.
+    async fn status(&self) -> LotStatusGql {
+        self.0.status.into()
     }
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED, as of today.
-    async fn disposition(&self) -> &'static str {
-        trace::disposition_of(&self.0, domain::today())
+    /// As of today.
+    async fn disposition(&self) -> LotStateGql {
+        trace::disposition_of(&self.0, domain::today()).into()
     }
     async fn status_reason(&self) -> Option<&str> {
         self.0.status_reason.as_deref()
@@ -141,13 +145,11 @@ impl UnitCode {
     async fn code(&self) -> &str {
         &self.0.code
     }
-    /// PESTICIDE, SEED or GENERIC.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> UnitCodeKindGql {
+        self.0.kind.into()
     }
-    /// ACTIVE or SOLD.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> UnitCodeStatusGql {
+        self.0.status.into()
     }
     /// Set when a sold code turned up again.
     async fn flagged_at(&self) -> Option<DateTime<Utc>> {
@@ -168,9 +170,8 @@ impl Location {
     async fn id(&self) -> ID {
         gid("Location", self.0.id)
     }
-    /// DEALER_STORE, STATION or PRODUCER.
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> LocationKindGql {
+        self.0.kind.into()
     }
     async fn name(&self, ctx: &Context<'_>) -> String {
         pick(ctx, &self.0.name_zh, &self.0.name_en)
@@ -211,13 +212,11 @@ impl TraceEvent {
     async fn seq(&self) -> i64 {
         self.0.seq
     }
-    /// EPCIS business step: commissioning, shipping, receiving, inspecting, retail_selling,
-    /// destroying, holding, stock_taking, correcting.
-    async fn biz_step(&self) -> &str {
-        &self.0.biz_step
+    async fn biz_step(&self) -> BizStepGql {
+        self.0.biz_step.into()
     }
-    async fn disposition(&self) -> &str {
-        &self.0.disposition
+    async fn disposition(&self) -> DispositionGql {
+        self.0.disposition.into()
     }
     async fn quantity(&self) -> i64 {
         self.0.quantity
@@ -310,9 +309,8 @@ impl StockRow {
     async fn available(&self) -> i64 {
         self.0.available()
     }
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    async fn disposition(&self) -> &str {
-        self.0.disposition
+    async fn disposition(&self) -> LotStateGql {
+        self.0.disposition.into()
     }
     async fn expires_on(&self) -> NaiveDate {
         self.0.lot.expires_on
@@ -350,9 +348,8 @@ impl Transfer {
     async fn quantity(&self) -> i64 {
         self.0.quantity
     }
-    /// IN_TRANSIT or RECEIVED.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> TransferStatusGql {
+        self.0.status.into()
     }
     async fn shipped_at(&self) -> DateTime<Utc> {
         self.0.shipped_at
@@ -466,11 +463,10 @@ impl SaleLine {
 #[derive(SimpleObject)]
 pub struct CustodyStep {
     seq: i64,
-    biz_step: String,
-    disposition: String,
+    biz_step: BizStepGql,
+    disposition: DispositionGql,
     occurred_at: DateTime<Utc>,
-    /// DEALER_STORE, STATION or PRODUCER.
-    place_kind: Option<String>,
+    place_kind: Option<LocationKindGql>,
     place: Option<String>,
     quantity: i64,
     /// An error declaration points at this step.
@@ -497,12 +493,11 @@ pub struct PublicTrace {
     produced_on: NaiveDate,
     expires_on: NaiveDate,
     inspection: Inspection,
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    disposition: String,
+    disposition: LotStateGql,
     disposition_reason: Option<String>,
     custody: Vec<CustodyStep>,
     unit_code: Option<String>,
-    unit_status: Option<String>,
+    unit_status: Option<UnitCodeStatusGql>,
     /// A code already sold that turned up again: a warning sign of counterfeits.
     unit_flagged: bool,
 }
@@ -530,17 +525,17 @@ impl PublicTrace {
                 result: t.inspection_result,
                 date: t.inspection_date,
             },
-            disposition: t.disposition,
+            disposition: t.disposition.into(),
             disposition_reason: t.disposition_reason,
             custody: t
                 .custody
                 .into_iter()
                 .map(|c| CustodyStep {
                     seq: c.seq,
-                    biz_step: c.biz_step,
-                    disposition: c.disposition,
+                    biz_step: c.biz_step.into(),
+                    disposition: c.disposition.into(),
                     occurred_at: c.occurred_at,
-                    place_kind: c.place_kind,
+                    place_kind: c.place_kind.map(Into::into),
                     place: match l {
                         Lang::Zh => c.place_zh,
                         Lang::En => c.place_en,
@@ -550,7 +545,7 @@ impl PublicTrace {
                 })
                 .collect(),
             unit_code: t.unit_code,
-            unit_status: t.unit_status,
+            unit_status: t.unit_status.map(Into::into),
             unit_flagged: t.unit_flagged,
         }
     }
@@ -579,7 +574,7 @@ pub struct RecallBuyer {
 
 #[derive(SimpleObject)]
 pub struct UpstreamStep {
-    biz_step: String,
+    biz_step: BizStepGql,
     occurred_at: DateTime<Utc>,
     quantity: i64,
     party: String,
@@ -638,7 +633,7 @@ impl RecallReport {
                 .backward
                 .into_iter()
                 .map(|u| UpstreamStep {
-                    biz_step: u.biz_step,
+                    biz_step: u.biz_step.into(),
                     occurred_at: u.occurred_at,
                     quantity: u.quantity,
                     party: l.pick(&u.party_zh, &u.party_en).to_owned(),

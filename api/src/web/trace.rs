@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::Lang;
 use domain::lots::trace::{self, PublicTrace};
+use domain::lots::{LotState, UnitCodeStatus};
 
 use super::view::{self, china_time};
 use super::{Chrome, Ctx};
@@ -54,22 +55,6 @@ struct Unknown {
     c: Chrome,
 }
 
-fn step_name(step: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match step {
-        "commissioning" => ("生产放行", "released by the producer"),
-        "shipping" => ("发货", "shipped"),
-        "receiving" => ("入库", "received"),
-        "inspecting" => ("检验", "inspected"),
-        "retail_selling" => ("售出", "sold"),
-        "destroying" => ("销毁", "destroyed"),
-        "holding" => ("封存或召回", "held or recalled"),
-        "stock_taking" => ("盘点", "stock count"),
-        "correcting" => ("更正声明", "correction"),
-        _ => ("其他", "other"),
-    };
-    lang.pick(zh, en)
-}
-
 pub async fn page(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
@@ -106,14 +91,14 @@ async fn render(
     lang: Lang,
 ) -> Result<Response, super::WebError> {
     let db = state.db();
-    let sold_unit = t.unit_status.as_deref() == Some("SOLD");
-    let (badge_class, badge) = match t.disposition.as_str() {
-        "RECALLED" => (
+    let sold_unit = t.unit_status == Some(UnitCodeStatus::Sold);
+    let (badge_class, badge) = match t.disposition {
+        LotState::Recalled => (
             "warn",
             lang.pick("已召回，请勿使用", "RECALLED: do not use"),
         ),
-        "EXPIRED" => ("hold", lang.pick("已过期", "Expired")),
-        "ON_HOLD" => ("hold", lang.pick("暂停销售", "On hold")),
+        LotState::Expired => ("hold", lang.pick("已过期", "Expired")),
+        LotState::OnHold => ("hold", lang.pick("暂停销售", "On hold")),
         _ if t.unit_flagged => ("warn", lang.pick("疑似假冒", "Possibly counterfeit")),
         _ if sold_unit => ("sold", lang.pick("这一件已售出", "This unit has been sold")),
         _ => ("ok", lang.pick("正常销售", "OK to sell")),
@@ -127,7 +112,10 @@ async fn render(
         .custody
         .iter()
         .map(|s| CustodyRow {
-            step: step_name(&s.biz_step, lang),
+            step: {
+                let (zh, en) = s.biz_step.words();
+                lang.pick(zh, en)
+            },
             at: china_time(s.occurred_at),
             place: match lang {
                 Lang::Zh => s.place_zh.clone(),

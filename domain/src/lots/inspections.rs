@@ -24,8 +24,8 @@ pub async fn record_inspection<C: ConnectionTrait + TransactionTrait>(
     am.inspection_lab = Set(Some(i.lab.trim().into()));
     am.inspection_result = Set(Some(i.result.clone()));
     am.inspection_date = Set(Some(i.date));
-    if non_conformant && l.status == "ACTIVE" {
-        am.status = Set("ON_HOLD".into());
+    if non_conformant && l.status == LotStatus::Active {
+        am.status = Set(LotStatus::OnHold);
         am.status_reason = Set(Some(format!(
             "检验不合格 / failed inspection ({})",
             i.report_no.trim()
@@ -69,9 +69,9 @@ pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
     let txn = crate::begin_write(db).await?;
     let l = trace::lock_lot(&txn, lot_id).await?;
     let (from, to) = if hold {
-        ("ACTIVE", "ON_HOLD")
+        (LotStatus::Active, LotStatus::OnHold)
     } else {
-        ("ON_HOLD", "ACTIVE")
+        (LotStatus::OnHold, LotStatus::Active)
     };
     if l.status != from {
         return Err(Error::invalid(
@@ -84,7 +84,7 @@ pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
                 } else {
                     "只有暂停销售的批次才能解除暂停"
                 },
-                trace::state_words(&l.status).0
+                l.status.words().0
             ),
             format!(
                 "{} (this one is {})",
@@ -93,12 +93,12 @@ pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
                 } else {
                     "only a lot on hold can be released"
                 },
-                trace::state_words(&l.status).1
+                l.status.words().1
             ),
         ));
     }
     let mut am: lot::ActiveModel = l.into();
-    am.status = Set(to.into());
+    am.status = Set(to);
     am.status_reason = Set(Some(reason.clone()));
     am.status_at = Set(Some(crate::now()));
     let l = am.update(&txn).await?;
@@ -118,9 +118,6 @@ pub async fn set_hold<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     Ok((
         l,
-        vec![DomainEvent::LotStatusChanged {
-            lot_id,
-            status: to.into(),
-        }],
+        vec![DomainEvent::LotStatusChanged { lot_id, status: to }],
     ))
 }

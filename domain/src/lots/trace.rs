@@ -25,71 +25,8 @@ use crate::entities::{
     trace_event, transfer, unit_code,
 };
 use crate::error::{Error, Result};
-
-/// EPCIS business steps (CBV 2.0 names) used by the product.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BizStep {
-    Commissioning,
-    Shipping,
-    Receiving,
-    Inspecting,
-    RetailSelling,
-    Destroying,
-    Holding,
-    StockTaking,
-    /// An error declaration on an earlier event.
-    Correcting,
-}
-
-impl BizStep {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            BizStep::Commissioning => "commissioning",
-            BizStep::Shipping => "shipping",
-            BizStep::Receiving => "receiving",
-            BizStep::Inspecting => "inspecting",
-            BizStep::RetailSelling => "retail_selling",
-            BizStep::Destroying => "destroying",
-            BizStep::Holding => "holding",
-            BizStep::StockTaking => "stock_taking",
-            BizStep::Correcting => "correcting",
-        }
-    }
-}
-
-/// EPCIS dispositions (CBV 2.0 names).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Disposition {
-    Active,
-    InTransit,
-    SellableAccessible,
-    Conformant,
-    NonConformant,
-    RetailSold,
-    Returned,
-    Destroyed,
-    Recalled,
-    Damaged,
-    NonSellableOther,
-}
-
-impl Disposition {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disposition::Active => "active",
-            Disposition::InTransit => "in_transit",
-            Disposition::SellableAccessible => "sellable_accessible",
-            Disposition::Conformant => "conformant",
-            Disposition::NonConformant => "non_conformant",
-            Disposition::RetailSold => "retail_sold",
-            Disposition::Returned => "returned",
-            Disposition::Destroyed => "destroyed",
-            Disposition::Recalled => "recalled",
-            Disposition::Damaged => "damaged",
-            Disposition::NonSellableOther => "non_sellable_other",
-        }
-    }
-}
+pub use crate::types::{BizStep, Disposition};
+use crate::types::{LocationKind, LotState, LotStatus, TransferStatus, UnitCodeStatus};
 
 /// An event to append. `quantity` is in sales units of the lot's SKU (signed for stock-taking).
 #[derive(Clone, Debug)]
@@ -220,8 +157,8 @@ fn chained(e: NewEvent, seq: i64, prev_hash: String) -> trace_event::Model {
         id: 0,
         lot_id: e.lot_id,
         seq,
-        biz_step: e.biz_step.as_str().into(),
-        disposition: e.disposition.as_str().into(),
+        biz_step: e.biz_step,
+        disposition: e.disposition,
         quantity: e.quantity,
         location_id: e.location_id,
         from_location_id: e.from_location_id,
@@ -364,31 +301,21 @@ pub async fn verify(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> Re
 /// Whether a lot may be sold today: active, not expired (unsellable from its expiry date on),
 /// and not failed at inspection (RULES.md rule 1).
 pub fn sellable(l: &lot::Model, today: NaiveDate) -> bool {
-    l.status == "ACTIVE"
+    l.status == LotStatus::Active
         && today < l.expires_on
         && l.inspection_result.as_deref() != Some("NON_CONFORMANT")
 }
 
-/// The lot's state as a user reads it.
-pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> &'static str {
-    match l.status.as_str() {
-        "RECALLED" => "RECALLED",
-        "ON_HOLD" => "ON_HOLD",
-        _ if l.inspection_result.as_deref() == Some("NON_CONFORMANT") => "ON_HOLD",
-        _ if today >= l.expires_on => "EXPIRED",
-        _ => "SELLABLE",
-    }
-}
-
-/// How a reader says a lot's state (a [`disposition_of`] or a lot status), in Chinese and English.
-pub fn state_words(state: &str) -> (&'static str, &'static str) {
-    match state {
-        "RECALLED" => ("已召回", "recalled"),
-        "ON_HOLD" => ("暂停销售", "on hold"),
-        "EXPIRED" => ("已过期", "expired"),
-        "ACTIVE" => ("正常", "active"),
-        "SELLABLE" => ("可销售", "sellable"),
-        _ => ("状态未知", "in an unknown state"),
+/// The lot's state as a user reads it (say it with [`LotState::words`]).
+pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> LotState {
+    match l.status {
+        LotStatus::Recalled => LotState::Recalled,
+        LotStatus::OnHold => LotState::OnHold,
+        LotStatus::Active if l.inspection_result.as_deref() == Some("NON_CONFORMANT") => {
+            LotState::OnHold
+        }
+        LotStatus::Active if today >= l.expires_on => LotState::Expired,
+        LotStatus::Active => LotState::Sellable,
     }
 }
 
@@ -405,13 +332,13 @@ pub async fn lots_by_id(
 pub async fn location_names(
     db: &impl ConnectionTrait,
     ids: &BTreeSet<i64>,
-) -> Result<BTreeMap<i64, (String, String, String)>> {
+) -> Result<BTreeMap<i64, (LocationKind, String, String)>> {
     let rows = location::Entity::find()
         .filter(location::Column::Id.is_in(ids.iter().copied()))
         .all(db)
         .await?;
     Ok(rows
         .into_iter()
-        .map(|l| (l.id, (l.kind.clone(), l.name_zh, l.name_en)))
+        .map(|l| (l.id, (l.kind, l.name_zh, l.name_en)))
         .collect())
 }

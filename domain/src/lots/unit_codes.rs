@@ -10,7 +10,7 @@ pub fn check_unit_code(
     p: &product::Model,
     code: &str,
     field: &str,
-) -> std::result::Result<&'static str, FieldError> {
+) -> std::result::Result<UnitCodeKind, FieldError> {
     let c = code.trim();
     if p.category == "PESTICIDE" {
         if c.len() < 32 || !c.bytes().all(|b| b.is_ascii_digit()) {
@@ -65,7 +65,7 @@ pub fn check_unit_code(
                 "digit 8 (production type) must be 1, 2 or 3",
             ));
         }
-        return Ok("PESTICIDE");
+        return Ok(UnitCodeKind::Pesticide);
     }
     if !(8..=64).contains(&c.len()) || !c.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') {
         return Err(FieldError::new(
@@ -76,9 +76,9 @@ pub fn check_unit_code(
         ));
     }
     Ok(if p.category == "SEED" {
-        "SEED"
+        UnitCodeKind::Seed
     } else {
-        "GENERIC"
+        UnitCodeKind::Generic
     })
 }
 
@@ -128,8 +128,8 @@ pub(crate) async fn insert_unit_codes(
         unit_code::ActiveModel {
             code: Set(code.clone()),
             lot_id: Set(l.id),
-            kind: Set((*kind).into()),
-            status: Set("ACTIVE".into()),
+            kind: Set(*kind),
+            status: Set(UnitCodeStatus::Active),
             sale_id: Set(None),
             flagged_at: Set(None),
             flag_reason: Set(None),

@@ -54,7 +54,7 @@ pub async fn available_of(db: &impl ConnectionTrait, dealer_id: i64, sku_id: i64
 async fn recalled_stock_of(db: &impl ConnectionTrait, dealer_id: i64, sku_id: i64) -> Result<bool> {
     let recalled: Vec<i64> = lot::Entity::find()
         .filter(lot::Column::SkuId.eq(sku_id))
-        .filter(lot::Column::Status.eq("RECALLED"))
+        .filter(lot::Column::Status.eq(crate::types::LotStatus::Recalled))
         .all(db)
         .await?
         .into_iter()

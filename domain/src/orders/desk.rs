@@ -24,8 +24,7 @@ pub struct DeskAllocation {
     pub location: location::Model,
     /// On hand in that stock row now (what the shelf should hold).
     pub on_hand: i64,
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    pub disposition: &'static str,
+    pub disposition: crate::types::LotState,
 }
 
 #[derive(Clone, Debug)]
@@ -204,7 +203,7 @@ pub async fn desk_order(
         } else {
             let unsold = unit_code::Entity::find()
                 .filter(unit_code::Column::LotId.is_in(reserved.iter().copied()))
-                .filter(unit_code::Column::Status.ne("SOLD"))
+                .filter(unit_code::Column::Status.ne(crate::types::UnitCodeStatus::Sold))
                 .count(db)
                 .await? as i64;
             std::cmp::min(unsold, line.quantity)
@@ -218,7 +217,7 @@ pub async fn desk_order(
         });
     }
     let mut bad_lots: Vec<lot::Model> = bad_lots.into_values().collect();
-    bad_lots.sort_by_key(|l| (l.status != "RECALLED", l.id));
+    bad_lots.sort_by_key(|l| (l.status != crate::types::LotStatus::Recalled, l.id));
     Ok(DeskOrderDetail {
         head,
         dealer: d,
@@ -266,7 +265,10 @@ pub async fn desk_live(
     let shelf = stock_mod::stock_of_dealer(db, actor, dealer_id, None)
         .await?
         .into_iter()
-        .filter(|v| v.disposition != "SELLABLE" || v.days_to_expiry <= near_expiry_days)
+        .filter(|v| {
+            v.disposition != crate::types::LotState::Sellable
+                || v.days_to_expiry <= near_expiry_days
+        })
         .count() as u64;
     Ok(DeskLive {
         orders_new,

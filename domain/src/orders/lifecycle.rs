@@ -238,10 +238,10 @@ async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result
 }
 
 fn not_sellable(l: &lot::Model, today: chrono::NaiveDate) -> Error {
-    let state = trace::state_words(trace::disposition_of(l, today));
+    let state = trace::disposition_of(l, today).words();
     Error::invalid(
         "status",
-        if l.status == "RECALLED" {
+        if l.status == crate::types::LotStatus::Recalled {
             Code::LotRecalled
         } else {
             Code::LotNotSellable
@@ -409,7 +409,7 @@ async fn codes_needed(
     for (_, (line, lots, quantity)) in by_line {
         let unsold = unit_code::Entity::find()
             .filter(unit_code::Column::LotId.is_in(lots.iter().copied()))
-            .filter(unit_code::Column::Status.ne("SOLD"))
+            .filter(unit_code::Column::Status.ne(crate::types::UnitCodeStatus::Sold))
             .count(db)
             .await? as i64;
         if unsold > 0 {

@@ -4,12 +4,13 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 
 use crate::entities::{location, producer, service_station};
 use crate::error::{Code, Error, Result};
+use crate::types::LocationKind;
 
 /// The dealer's own store.
 pub async fn store_location(db: &impl ConnectionTrait, dealer_id: i64) -> Result<location::Model> {
     location::Entity::find()
         .filter(location::Column::DealerId.eq(dealer_id))
-        .filter(location::Column::Kind.eq("DEALER_STORE"))
+        .filter(location::Column::Kind.eq(LocationKind::DealerStore))
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("location", format!("store of dealer {dealer_id}")))
@@ -40,7 +41,7 @@ pub async fn producer_location(
         return Ok(l);
     }
     Ok(location::ActiveModel {
-        kind: Set("PRODUCER".into()),
+        kind: Set(LocationKind::Producer),
         dealer_id: Set(None),
         station_id: Set(None),
         producer_id: Set(Some(p.id)),
@@ -71,9 +72,9 @@ pub async fn check_dealer_location(
                 "no such stock location",
             )
         })?;
-    let ok = match loc.kind.as_str() {
-        "DEALER_STORE" => loc.dealer_id == Some(dealer_id),
-        "STATION" => match loc.station_id {
+    let ok = match loc.kind {
+        LocationKind::DealerStore => loc.dealer_id == Some(dealer_id),
+        LocationKind::Station => match loc.station_id {
             Some(s) => {
                 let st = service_station::Entity::find_by_id(s).one(db).await?;
                 let area = super::service_areas_of(db, &[dealer_id]).await?;
@@ -81,7 +82,7 @@ pub async fn check_dealer_location(
             }
             None => false,
         },
-        _ => false,
+        LocationKind::Producer => false,
     };
     if !ok {
         return Err(Error::invalid(

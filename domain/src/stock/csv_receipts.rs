@@ -511,7 +511,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                     lot_no: l.lot_no,
                     produced_on: l.produced_on,
                     expires_on: l.expires_on,
-                    recalled: l.status == "RECALLED",
+                    recalled: l.status == LotStatus::Recalled,
                 },
             );
         }

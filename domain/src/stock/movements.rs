@@ -121,7 +121,7 @@ pub async fn transfer_ship<C: ConnectionTrait + TransactionTrait>(
     check_dealer_location(&txn, dealer_id, from, "fromLocationId").await?;
     check_dealer_location(&txn, dealer_id, to, "toLocationId").await?;
     let l = trace::lock_lot(&txn, lot_id).await?;
-    if l.status == "RECALLED" {
+    if l.status == LotStatus::Recalled {
         return Err(Error::invalid(
             "lotId",
             Code::LotRecalled,
@@ -136,7 +136,7 @@ pub async fn transfer_ship<C: ConnectionTrait + TransactionTrait>(
         from_location_id: Set(from),
         to_location_id: Set(to),
         quantity: Set(quantity),
-        status: Set("IN_TRANSIT".into()),
+        status: Set(TransferStatus::InTransit),
         shipped_by: Set(actor.user_id),
         shipped_at: Set(crate::now()),
         received_by: Set(None),
@@ -184,11 +184,14 @@ pub async fn transfer_receive<C: ConnectionTrait + TransactionTrait>(
     trace::lock_lot(&txn, t.lot_id).await?;
     // Conditional on the status, so a transfer is received once even if two clerks press at once.
     let done = transfer::Entity::update_many()
-        .col_expr(transfer::Column::Status, Expr::value("RECEIVED"))
+        .col_expr(
+            transfer::Column::Status,
+            Expr::value(TransferStatus::Received),
+        )
         .col_expr(transfer::Column::ReceivedBy, Expr::value(actor.user_id))
         .col_expr(transfer::Column::ReceivedAt, Expr::value(crate::now()))
         .filter(transfer::Column::Id.eq(transfer_id))
-        .filter(transfer::Column::Status.eq("IN_TRANSIT"))
+        .filter(transfer::Column::Status.eq(TransferStatus::InTransit))
         .exec(&txn)
         .await?
         .rows_affected;
@@ -241,7 +244,7 @@ pub async fn transfers_of(
         .filter(transfer::Column::DealerId.eq(dealer_id))
         .order_by_desc(transfer::Column::Id);
     if only_in_transit {
-        q = q.filter(transfer::Column::Status.eq("IN_TRANSIT"));
+        q = q.filter(transfer::Column::Status.eq(TransferStatus::InTransit));
     }
     Ok(q.all(db).await?)
 }
@@ -277,7 +280,7 @@ pub async fn return_from_buyer<C: ConnectionTrait + TransactionTrait>(
         .sum();
     let returned: i64 = trace_event::Entity::find()
         .filter(trace_event::Column::LotId.eq(lot_id))
-        .filter(trace_event::Column::Disposition.eq(Disposition::Returned.as_str()))
+        .filter(trace_event::Column::Disposition.eq(Disposition::Returned))
         .filter(trace_event::Column::RefKind.eq("SALE"))
         .filter(trace_event::Column::RefId.eq(sale_id))
         .all(&txn)

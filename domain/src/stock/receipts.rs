@@ -94,7 +94,7 @@ pub(crate) async fn receive_in(
         None => store_location(db, input.dealer_id).await?,
     };
     let l = trace::lock_lot(db, input.lot_id).await?;
-    if l.status == "RECALLED" {
+    if l.status == LotStatus::Recalled {
         return Err(Error::invalid(
             "lotId",
             Code::LotRecalled,

@@ -34,7 +34,7 @@ pub async fn allocate_fefo(
     let today = crate::today();
     let lots: BTreeMap<i64, lot::Model> = lot::Entity::find()
         .filter(lot::Column::SkuId.eq(sku_id))
-        .filter(lot::Column::Status.eq("ACTIVE"))
+        .filter(lot::Column::Status.eq(LotStatus::Active))
         .filter(lot::Column::ExpiresOn.gt(today))
         .all(db)
         .await?
@@ -428,7 +428,7 @@ pub(crate) async fn flag_resold_codes(
         else {
             continue;
         };
-        if u.status == "SOLD" {
+        if u.status == UnitCodeStatus::Sold {
             unit_code::Entity::update_many()
                 .col_expr(unit_code::Column::FlaggedAt, Expr::value(crate::now()))
                 .col_expr(
@@ -481,7 +481,7 @@ pub async fn write_sale(
                     "this code is not registered",
                 )
             })?;
-        if u.status == "SOLD" {
+        if u.status == UnitCodeStatus::Sold {
             // Flag it outside the sale's fate: the sale fails, the flag must stay.
             unit_code::Entity::update_many()
                 .col_expr(unit_code::Column::FlaggedAt, Expr::value(crate::now()))
@@ -516,10 +516,10 @@ pub async fn write_sale(
         // committed since it was read (on PostgreSQL this waits for that sale's row lock, then
         // sees it sold and changes nothing).
         let marked = unit_code::Entity::update_many()
-            .col_expr(unit_code::Column::Status, Expr::value("SOLD"))
+            .col_expr(unit_code::Column::Status, Expr::value(UnitCodeStatus::Sold))
             .col_expr(unit_code::Column::SaleId, Expr::value(sale.id))
             .filter(unit_code::Column::Id.eq(u.id))
-            .filter(unit_code::Column::Status.ne("SOLD"))
+            .filter(unit_code::Column::Status.ne(UnitCodeStatus::Sold))
             .exec(db)
             .await?;
         if marked.rows_affected != 1 {

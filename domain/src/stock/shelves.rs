@@ -25,7 +25,7 @@ pub async fn locations_of_dealer(
         .map(|s| s.id)
         .collect();
     let mut st = location::Entity::find()
-        .filter(location::Column::Kind.eq("STATION"))
+        .filter(location::Column::Kind.eq(LocationKind::Station))
         .filter(location::Column::StationId.is_in(stations))
         .all(db)
         .await?;
@@ -55,7 +55,12 @@ pub async fn dealer_transfers(
 ) -> Result<Vec<TransferView>> {
     actor.require(may_view_dealer(db, actor, dealer_id).await?)?;
     let mut ts = transfers_of(db, actor, dealer_id, false).await?;
-    ts.sort_by_key(|t| (t.status != "IN_TRANSIT", std::cmp::Reverse(t.id)));
+    ts.sort_by_key(|t| {
+        (
+            t.status != TransferStatus::InTransit,
+            std::cmp::Reverse(t.id),
+        )
+    });
     ts.truncate(limit);
     let lots: BTreeMap<i64, lot::Model> =
         lots_by_ids(db, &ts.iter().map(|t| t.lot_id).collect::<Vec<_>>())
@@ -118,8 +123,8 @@ pub struct PullLot {
     pub lot: lot::Model,
     pub sku: sku::Model,
     pub product: product::Model,
-    /// RECALLED or ON_HOLD.
-    pub disposition: &'static str,
+    /// Recalled or on hold.
+    pub disposition: LotState,
     pub places: Vec<PullPlace>,
     pub in_transit: i64,
     pub buyers: Vec<CallBuyer>,
@@ -154,7 +159,7 @@ pub async fn pull_list(
     let today = crate::today();
     let bad: Vec<lot::Model> = lot::Entity::find()
         .filter(lot::Column::Id.is_in(lot_ids))
-        .filter(lot::Column::Status.is_in(["RECALLED", "ON_HOLD"]))
+        .filter(lot::Column::Status.is_in([LotStatus::Recalled, LotStatus::OnHold]))
         .all(db)
         .await?;
     if bad.is_empty() {
@@ -186,7 +191,7 @@ pub async fn pull_list(
                     })
                 })
                 .collect();
-            places.sort_by_key(|p| (p.location.kind != "DEALER_STORE", p.location.id));
+            places.sort_by_key(|p| (p.location.kind != LocationKind::DealerStore, p.location.id));
             let buyers: Vec<CallBuyer> = lines
                 .iter()
                 .filter(|ln| ln.lot_id == l.id)
@@ -217,7 +222,7 @@ pub async fn pull_list(
             })
         })
         .collect();
-    out.sort_by_key(|p| (p.disposition != "RECALLED", p.lot.id));
+    out.sort_by_key(|p| (p.disposition != LotState::Recalled, p.lot.id));
     Ok(out)
 }
 

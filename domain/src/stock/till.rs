@@ -34,7 +34,7 @@ async fn till_items(
         .collect();
     let mut by_sku: BTreeMap<i64, TillItem> = BTreeMap::new();
     for r in rows {
-        let sellable = r.disposition == "SELLABLE" && r.location.id == store.id;
+        let sellable = r.disposition == LotState::Sellable && r.location.id == store.id;
         let e = by_sku.entry(r.sku.id).or_insert_with(|| TillItem {
             price_fen: offers.get(&r.sku.id).copied(),
             sku: r.sku.clone(),

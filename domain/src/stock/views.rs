@@ -11,8 +11,7 @@ pub struct StockView {
     pub sku: sku::Model,
     pub product: product::Model,
     pub location: location::Model,
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    pub disposition: &'static str,
+    pub disposition: LotState,
     pub days_to_expiry: i64,
 }
 
@@ -111,7 +110,7 @@ pub async fn low_stock(
     let views = stock_of_dealer(db, actor, dealer_id, None).await?;
     let mut by_sku: BTreeMap<i64, i64> = BTreeMap::new();
     for v in &views {
-        if v.disposition == "SELLABLE" {
+        if v.disposition == LotState::Sellable {
             *by_sku.entry(v.sku.id).or_default() += v.available();
         }
     }
@@ -250,7 +249,9 @@ pub async fn near_expiry_alerts_once_a_day<C: ConnectionTrait + TransactionTrait
             continue;
         };
         let left = (l.expires_on - today).num_days();
-        if l.status != "ACTIVE" || !(0..=days).contains(&left) || !seen.insert((r.dealer_id, l.id))
+        if l.status != LotStatus::Active
+            || !(0..=days).contains(&left)
+            || !seen.insert((r.dealer_id, l.id))
         {
             continue;
         }

@@ -12,7 +12,7 @@ use crate::entities::{lot, product, sku};
 use crate::error::{Code, Error, Result};
 use crate::events::DomainEvent;
 use crate::lots::trace::{self, BizStep, Disposition, NewEvent};
-use crate::types::{self};
+use crate::types::{self, LotStatus};
 
 /// Recalls a lot: unsellable everywhere from this transaction on; every affected dealer and
 /// buyer account is notified. Returns the events to publish.
@@ -26,7 +26,7 @@ pub async fn recall<C: ConnectionTrait + TransactionTrait>(
     let reason = types::name("reason", reason, 500).map_err(|e| Error::Invalid(vec![e]))?;
     let txn = crate::begin_write(db).await?;
     let l = trace::lock_lot(&txn, lot_id).await?;
-    if l.status == "RECALLED" {
+    if l.status == LotStatus::Recalled {
         return Err(Error::invalid(
             "lotId",
             Code::InvalidTransition,
@@ -35,7 +35,7 @@ pub async fn recall<C: ConnectionTrait + TransactionTrait>(
         ));
     }
     let mut am: lot::ActiveModel = l.into();
-    am.status = Set("RECALLED".into());
+    am.status = Set(LotStatus::Recalled);
     am.status_reason = Set(Some(reason.clone()));
     am.status_at = Set(Some(crate::now()));
     let l = am.update(&txn).await?;

@@ -553,7 +553,7 @@ async fn an_order_moves_by_one_shot_forms_and_the_hand_over_checks_every_unit_co
             before
         );
         let sold = unit_code::Entity::find()
-            .filter(unit_code::Column::Status.eq("SOLD"))
+            .filter(unit_code::Column::Status.eq(domain::lots::UnitCodeStatus::Sold))
             .filter(unit_code::Column::LotId.is_in([f.lots[0].id, f.lots[1].id]))
             .all(app.db())
             .await
@@ -570,7 +570,7 @@ async fn an_order_moves_by_one_shot_forms_and_the_hand_over_checks_every_unit_co
     assert_eq!(o.status, "DELIVERED");
     let sold: Vec<unit_code::Model> = unit_code::Entity::find()
         .filter(unit_code::Column::LotId.eq(f.lots[0].id))
-        .filter(unit_code::Column::Status.eq("SOLD"))
+        .filter(unit_code::Column::Status.eq(domain::lots::UnitCodeStatus::Sold))
         .all(app.db())
         .await
         .unwrap();

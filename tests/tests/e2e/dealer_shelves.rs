@@ -195,7 +195,7 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
     assert_eq!(on_hand(&app, target.id).await, before - 2, "shipped once");
     let t = transfer::Entity::find()
         .filter(transfer::Column::DealerId.eq(a_id))
-        .filter(transfer::Column::Status.eq("IN_TRANSIT"))
+        .filter(transfer::Column::Status.eq(domain::stock::TransferStatus::InTransit))
         .one(app.db())
         .await
         .unwrap()
@@ -214,7 +214,7 @@ async fn staff_of_one_dealer_never_see_or_change_another_dealers_shelves() {
             .unwrap()
             .unwrap()
             .status,
-        "IN_TRANSIT"
+        domain::stock::TransferStatus::InTransit
     );
     assert!(
         !b.get("/dealer/shelves")

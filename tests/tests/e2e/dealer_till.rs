@@ -50,7 +50,7 @@ async fn sellable(app: &TestApp, a: &Actor, restricted: bool) -> StockView {
         .unwrap()
         .into_iter()
         .find(|v| {
-            v.disposition == "SELLABLE"
+            v.disposition == domain::lots::LotState::Sellable
                 && v.location.id == store.id
                 && v.available() >= 2
                 && v.product.restricted_use == restricted

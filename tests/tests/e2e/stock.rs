@@ -1066,6 +1066,63 @@ async fn a_row_edited_in_the_database_fails_trace_verify() {
     assert_eq!(r.error_code(), Some("FORBIDDEN"));
 }
 
+/// A status column holds only its enum's values. A lot whose status was set to anything else
+/// behind the API's back is an internal error wherever it is read (never read as sellable, never
+/// a panic), the stored string is named in the database error, and the lot reads again once the
+/// row is put right.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_status_outside_its_enum_is_an_error_not_a_default() {
+    let app = spawn_app().await;
+    let c = County::load(&app).await;
+    let owner = c.owner.as_str();
+    let d = dealer(&app, owner, &c.owner_dealer).await;
+    let sku = offer(&d, |o| is_category(o, "FERTILISER"))["sku"]["id"].clone();
+    let l = new_lot(&app, owner, &sku, "ENUM-1", -5, 100, "CONFORMANT").await;
+    assert_eq!(l["status"], "ACTIVE");
+    let code = l["traceCode"].as_str().unwrap();
+    let set = |s: &str| format!("UPDATE lot SET status = '{s}' WHERE trace_code = '{code}'");
+
+    assert_eq!(sql(&app, &set("DESTROYED")).await.unwrap(), 1);
+    let r = app
+        .gql(&with_lot(LOT_QUERY), json!({ "id": l["id"] }), Some(owner))
+        .await;
+    assert_eq!(r.error_code(), Some("INTERNAL"), "{:#}", r.body);
+    assert!(
+        !r.body.to_string().contains("DESTROYED"),
+        "clients never see a database error's detail: {:#}",
+        r.body
+    );
+    let r = app.gql(TRACE, json!({ "c": code }), None).await;
+    assert_eq!(r.error_code(), Some("INTERNAL"), "{:#}", r.body);
+    let e = lot::Entity::find()
+        .filter(lot::Column::TraceCode.eq(code))
+        .one(app.db())
+        .await
+        .expect_err("a stored string outside the enum does not read");
+    assert!(
+        matches!(e, sea_orm::DbErr::Type(ref m) if m.contains("DESTROYED")),
+        "{e:?}"
+    );
+    // Case matters: the stored strings are exactly the enum's.
+    sql(&app, &set("active")).await.unwrap();
+    let r = app
+        .gql(&with_lot(LOT_QUERY), json!({ "id": l["id"] }), Some(owner))
+        .await;
+    assert_eq!(r.error_code(), Some("INTERNAL"), "{:#}", r.body);
+
+    sql(&app, &set("ON_HOLD")).await.unwrap();
+    let back = q(
+        &app,
+        Some(owner),
+        &with_lot(LOT_QUERY),
+        json!({ "id": l["id"] }),
+    )
+    .await;
+    assert_eq!(back["lot"]["status"], "ON_HOLD");
+    assert_eq!(back["lot"]["disposition"], "ON_HOLD");
+    assert_eq!(back["lot"]["sellable"], false);
+}
+
 // ---------------------------------------------------------------- negative stock
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1781,7 +1838,7 @@ async fn a_large_csv_receipt_with_a_bad_last_row_names_it_and_writes_nothing() {
         let ev = domain::lots::trace::events_of(db, l.id).await.unwrap();
         let steps: Vec<(i64, String, i64)> = ev
             .iter()
-            .map(|e| (e.seq, e.biz_step.clone(), e.quantity))
+            .map(|e| (e.seq, e.biz_step.as_str().to_owned(), e.quantity))
             .collect();
         (l, steps)
     };

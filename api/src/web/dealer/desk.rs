@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
 use domain::Lang;
+use domain::lots::{LotState, LotStatus};
 use domain::orders::desk::{self as dk, DeskOrder, DeskOrderDetail};
 use domain::orders::{DeliveryMode, Status};
 use serde::Deserialize;
@@ -311,7 +312,7 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
                     on_hand: a.on_hand,
                     status: alloc_status(&a.allocation.status, lang),
                     expires: a.lot.expires_on.to_string(),
-                    bad: a.allocation.status == "RESERVED" && a.disposition != "SELLABLE",
+                    bad: a.allocation.status == "RESERVED" && a.disposition != LotState::Sellable,
                     held: a.allocation.status != "RELEASED",
                 })
                 .collect(),
@@ -340,7 +341,7 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
                 lot_no: l.lot_no.clone(),
                 product,
                 reason: l.status_reason.clone().unwrap_or_default(),
-                recalled: l.status == "RECALLED",
+                recalled: l.status == LotStatus::Recalled,
             }
         })
         .collect();

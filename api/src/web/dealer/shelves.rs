@@ -14,6 +14,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::Lang;
+use domain::lots::LotState;
 use domain::stock::{self, AdjustReason, Adjustment};
 use serde::Deserialize;
 
@@ -257,13 +258,9 @@ impl ShelvesPage {
     }
 }
 
-fn state_words(d: &str, lang: Lang) -> (String, &'static str) {
-    let (zh, en) = domain::lots::trace::state_words(d);
-    let class = if matches!(d, "RECALLED" | "ON_HOLD" | "EXPIRED") {
-        "out"
-    } else {
-        "ok"
-    };
+fn state_words(d: LotState, lang: Lang) -> (String, &'static str) {
+    let (zh, en) = d.words();
+    let class = if d == LotState::Sellable { "ok" } else { "out" };
     (
         lang.pick(zh, &crate::web::view::capitalised(en)).to_owned(),
         class,
@@ -372,7 +369,7 @@ async fn shelves_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
             from: name(&t.from.name_zh, &t.from.name_en),
             to: name(&t.to.name_zh, &t.to.name_en),
             quantity: t.transfer.quantity,
-            in_transit: t.transfer.status == "IN_TRANSIT",
+            in_transit: t.transfer.status == stock::TransferStatus::InTransit,
             when: china_time(t.transfer.shipped_at),
         })
         .collect();

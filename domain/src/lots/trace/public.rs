@@ -6,11 +6,11 @@ use super::*;
 #[derive(Clone, Debug, Serialize)]
 pub struct CustodyStep {
     pub seq: i64,
-    pub biz_step: String,
-    pub disposition: String,
+    pub biz_step: BizStep,
+    pub disposition: Disposition,
     pub occurred_at: DateTime<Utc>,
     /// DEALER_STORE, STATION or PRODUCER.
-    pub place_kind: Option<String>,
+    pub place_kind: Option<LocationKind>,
     pub place_zh: Option<String>,
     pub place_en: Option<String>,
     pub quantity: i64,
@@ -39,13 +39,12 @@ pub struct PublicTrace {
     pub inspection_report_no: Option<String>,
     pub inspection_lab: Option<String>,
     pub inspection_date: Option<NaiveDate>,
-    /// SELLABLE, EXPIRED, ON_HOLD or RECALLED.
-    pub disposition: String,
+    pub disposition: LotState,
     pub disposition_reason: Option<String>,
     pub custody: Vec<CustodyStep>,
     /// Set when the code scanned was one unit's code.
     pub unit_code: Option<String>,
-    pub unit_status: Option<String>,
+    pub unit_status: Option<UnitCodeStatus>,
     /// A code already sold that turned up again.
     pub unit_flagged: bool,
 }
@@ -144,10 +143,10 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
             };
             CustodyStep {
                 seq: e.seq,
-                biz_step: e.biz_step.clone(),
-                disposition: e.disposition.clone(),
+                biz_step: e.biz_step,
+                disposition: e.disposition,
                 occurred_at: e.occurred_at,
-                place_kind: to.map(|p| p.0.clone()),
+                place_kind: to.map(|p| p.0),
                 place_zh: zh,
                 place_en: en,
                 quantity: e.quantity,
@@ -175,11 +174,11 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
         inspection_report_no: l.inspection_report_no.clone(),
         inspection_lab: l.inspection_lab.clone(),
         inspection_date: l.inspection_date,
-        disposition: disposition_of(&l, today).into(),
+        disposition: disposition_of(&l, today),
         disposition_reason: l.status_reason.clone(),
         custody,
         unit_flagged: unit.as_ref().is_some_and(|u| u.flagged_at.is_some()),
-        unit_status: unit.as_ref().map(|u| u.status.clone()),
+        unit_status: unit.as_ref().map(|u| u.status),
         unit_code: unit.map(|u| u.code),
     }))
 }

@@ -36,7 +36,7 @@ pub struct Buyer {
 /// A step back towards the producer.
 #[derive(Clone, Debug, Serialize)]
 pub struct Upstream {
-    pub biz_step: String,
+    pub biz_step: BizStep,
     pub occurred_at: DateTime<Utc>,
     pub quantity: i64,
     pub party_zh: String,
@@ -81,7 +81,7 @@ pub async fn recall_report(
         .await?;
     let transfers = transfer::Entity::find()
         .filter(transfer::Column::LotId.eq(lot_id))
-        .filter(transfer::Column::Status.eq("IN_TRANSIT"))
+        .filter(transfer::Column::Status.eq(TransferStatus::InTransit))
         .all(db)
         .await?;
     let mut loc_ids: BTreeSet<i64> = stocks.iter().map(|s| s.location_id).collect();
@@ -178,7 +178,7 @@ pub async fn recall_report(
     for r in receipts {
         let d = dealers.get(&r.dealer_id);
         backward.push(Upstream {
-            biz_step: "receiving".into(),
+            biz_step: BizStep::Receiving,
             occurred_at: r.received_at,
             quantity: r.quantity,
             party_zh: format!(
@@ -199,10 +199,10 @@ pub async fn recall_report(
     if let Some(first) = events_of(db, lot_id)
         .await?
         .into_iter()
-        .find(|e| e.biz_step == BizStep::Commissioning.as_str())
+        .find(|e| e.biz_step == BizStep::Commissioning)
     {
         backward.push(Upstream {
-            biz_step: "commissioning".into(),
+            biz_step: BizStep::Commissioning,
             occurred_at: first.occurred_at,
             quantity: first.quantity,
             party_zh: prod.as_ref().map(|p| p.name_zh.clone()).unwrap_or_default(),

@@ -1,0 +1,182 @@
+//! GraphQL enums for the domain's stored statuses and kinds. Each mirrors one domain enum
+//! variant for variant, converted both ways by exhaustive matches: a variant added on one side
+//! and not the other does not compile. Value names are the stored strings (the derive writes
+//! `OnHold` as `ON_HOLD`; the EPCIS names stay in lower case, `retail_selling`), so clients
+//! that compared the old string fields keep working; a test checks every name against the
+//! domain's `as_str`.
+
+use async_graphql::Enum;
+use domain::{lots, regions, stock};
+
+/// Declares a GraphQL enum mirroring a domain enum, with `From` both ways.
+macro_rules! mirror_enum {
+    (
+        $(#[$meta:meta])*
+        $gql:ident as $name:literal mirrors $dom:ty {
+            $( $(#[$vmeta:meta])* $variant:ident, )+
+        }
+    ) => {
+        #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+        #[graphql(name = $name)]
+        $(#[$meta])*
+        pub enum $gql {
+            $( $(#[$vmeta])* $variant, )+
+        }
+
+        impl From<$dom> for $gql {
+            fn from(d: $dom) -> Self {
+                match d {
+                    $( <$dom>::$variant => $gql::$variant, )+
+                }
+            }
+        }
+
+        impl From<$gql> for $dom {
+            fn from(g: $gql) -> Self {
+                match g {
+                    $( $gql::$variant => <$dom>::$variant, )+
+                }
+            }
+        }
+    };
+}
+
+mirror_enum! {
+    /// A lot's recorded status.
+    LotStatusGql as "LotStatus" mirrors lots::LotStatus {
+        Active,
+        /// Held by a failed inspection or a regulator; may be released.
+        OnHold,
+        /// Recalled for good.
+        Recalled,
+    }
+}
+
+mirror_enum! {
+    /// A lot's state as of today: its status, inspection and expiry together.
+    LotStateGql as "LotState" mirrors lots::LotState {
+        Sellable,
+        Expired,
+        OnHold,
+        Recalled,
+    }
+}
+
+mirror_enum! {
+    /// Whether a unit trace code has been sold.
+    UnitCodeStatusGql as "UnitCodeStatus" mirrors lots::UnitCodeStatus {
+        Active,
+        Sold,
+    }
+}
+
+mirror_enum! {
+    /// The format a unit trace code follows.
+    UnitCodeKindGql as "UnitCodeKind" mirrors lots::UnitCodeKind {
+        /// The 32-digit pesticide code (Announcement 2579).
+        Pesticide,
+        Seed,
+        Generic,
+    }
+}
+
+mirror_enum! {
+    /// Where a transfer between two of a dealer's places is.
+    TransferStatusGql as "TransferStatus" mirrors stock::TransferStatus {
+        InTransit,
+        Received,
+    }
+}
+
+mirror_enum! {
+    /// What kind of place stock lives at.
+    LocationKindGql as "LocationKind" mirrors regions::LocationKind {
+        /// A dealer's own store.
+        DealerStore,
+        /// A village service station.
+        Station,
+        /// A producer's site.
+        Producer,
+    }
+}
+
+mirror_enum! {
+    /// EPCIS business step (CBV 2.0 names, in lower case as EPCIS writes them).
+    #[graphql(rename_items = "snake_case")]
+    BizStepGql as "BizStep" mirrors lots::trace::BizStep {
+        Commissioning,
+        Shipping,
+        Receiving,
+        Inspecting,
+        RetailSelling,
+        Destroying,
+        Holding,
+        StockTaking,
+        /// An error declaration on an earlier event.
+        Correcting,
+    }
+}
+
+mirror_enum! {
+    /// EPCIS disposition (CBV 2.0 names, in lower case as EPCIS writes them).
+    #[graphql(rename_items = "snake_case")]
+    DispositionGql as "Disposition" mirrors lots::trace::Disposition {
+        Active,
+        InTransit,
+        SellableAccessible,
+        Conformant,
+        NonConformant,
+        RetailSold,
+        Returned,
+        Destroyed,
+        Recalled,
+        Damaged,
+        NonSellableOther,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every domain value, as a GraphQL value, is named by its stored string.
+    fn names_match<D, G>(all: &[D], as_str: fn(D) -> &'static str)
+    where
+        D: Copy + Into<G>,
+        G: async_graphql::resolver_utils::EnumType,
+    {
+        for &d in all {
+            let g: G = d.into();
+            let item = G::items()
+                .iter()
+                .find(|i| i.value == g)
+                .expect("every value has an item");
+            assert_eq!(item.name, as_str(d));
+        }
+        assert_eq!(G::items().len(), all.len());
+    }
+
+    #[test]
+    fn graphql_names_are_the_stored_strings() {
+        names_match::<_, LotStatusGql>(lots::LotStatus::ALL, lots::LotStatus::as_str);
+        names_match::<_, LotStateGql>(lots::LotState::ALL, lots::LotState::as_str);
+        names_match::<_, UnitCodeStatusGql>(
+            lots::UnitCodeStatus::ALL,
+            lots::UnitCodeStatus::as_str,
+        );
+        names_match::<_, UnitCodeKindGql>(lots::UnitCodeKind::ALL, lots::UnitCodeKind::as_str);
+        names_match::<_, TransferStatusGql>(
+            stock::TransferStatus::ALL,
+            stock::TransferStatus::as_str,
+        );
+        names_match::<_, LocationKindGql>(
+            regions::LocationKind::ALL,
+            regions::LocationKind::as_str,
+        );
+        names_match::<_, BizStepGql>(lots::trace::BizStep::ALL, lots::trace::BizStep::as_str);
+        names_match::<_, DispositionGql>(
+            lots::trace::Disposition::ALL,
+            lots::trace::Disposition::as_str,
+        );
+    }
+}

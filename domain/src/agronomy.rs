@@ -23,6 +23,7 @@ use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::events::DomainEvent;
 use crate::stock::{CsvPolicy, RowError};
 use crate::{orders, regions, types};
+use advisor::units::{Kg, KgPerMu, MgPerKg, Ph, Positive, RecoveryRate, Yield};
 
 /// The advisor's crop key for a catalog crop code (advisor/data/crops.toml), when the advisor
 /// can plan the crop.
@@ -929,14 +930,88 @@ fn proven_by_default() -> bool {
 
 /// Runs one advisor request on a blocking thread: the whole-bag search is CPU work (up to its
 /// time limit) that must not hold an async worker.
-async fn run_advisor(request: Value) -> std::result::Result<Value, advisor::RequestError> {
-    tokio::task::spawn_blocking(move || advisor::handle_json(&request.to_string()))
+async fn run_advisor<M>(request: M) -> std::result::Result<M::Response, advisor::RequestError>
+where
+    M: advisor::api::Method + Send + 'static,
+    M::Response: Send + 'static,
+{
+    tokio::task::spawn_blocking(move || request.run())
         .await
         .unwrap_or_else(|e| {
             Err(advisor::RequestError::Solver(format!(
                 "the advisor's thread failed: {e}"
             )))
         })
+}
+
+/// A typed advisor value, or its error named by the field of the advisor's request it fills.
+fn at<T>(r: advisor::Result<T>, field: &str) -> advisor::Result<T> {
+    r.map_err(|e| e.at(field))
+}
+
+/// One value per nutrient (N, P2O5, K2O), each checked by `make`.
+fn npk<T>(
+    v: [f64; 3],
+    field: &str,
+    make: impl Fn(f64) -> advisor::Result<T>,
+) -> advisor::Result<advisor::api::Npk<T>> {
+    Ok(advisor::api::Npk {
+        n: Some(at(make(v[0]), &format!("{field}.n"))?),
+        p2o5: Some(at(make(v[1]), &format!("{field}.p2o5"))?),
+        k2o: Some(at(make(v[2]), &format!("{field}.k2o"))?),
+    })
+}
+
+/// A crop plan's past yields (stored as a JSON array of kg/mu), oldest first.
+fn past_yields(v: &Value) -> advisor::Result<Vec<KgPerMu<Yield>>> {
+    let ys: Vec<f64> = serde_json::from_value(v.clone()).map_err(|e| {
+        advisor::Error::invalid(
+            "past_yields_kg_per_mu",
+            format!("must be an array of numbers: {e}"),
+        )
+    })?;
+    ys.into_iter()
+        .enumerate()
+        .map(|(i, y)| at(KgPerMu::try_new(y), &format!("past_yields_kg_per_mu[{i}]")))
+        .collect()
+}
+
+/// The soil test as the advisor's `recommend` reads it; `with_ph` adds the pH values (only the
+/// lime requirement uses them).
+fn advisor_soil(
+    test: &soil_test::Model,
+    olsen_p: f64,
+    with_ph: bool,
+) -> advisor::Result<advisor::api::RecommendSoil> {
+    let ph = |v: f64, field: &str| at(Ph::try_new(v), field);
+    Ok(advisor::api::RecommendSoil {
+        alkali_n_mg_per_kg: at(
+            MgPerKg::try_new(test.alkali_n_mg_kg),
+            "soil.alkali_n_mg_per_kg",
+        )?,
+        olsen_p_mg_per_kg: at(MgPerKg::try_new(olsen_p), "soil.olsen_p_mg_per_kg")?,
+        available_k_mg_per_kg: at(
+            MgPerKg::try_new(test.available_k_mg_kg),
+            "soil.available_k_mg_per_kg",
+        )?,
+        ph: if with_ph {
+            Some(ph(test.ph, "soil.ph")?)
+        } else {
+            None
+        },
+        buffer_ph: match test.buffer_ph {
+            Some(b) if with_ph => Some(ph(b, "soil.buffer_ph")?),
+            _ => None,
+        },
+    })
+}
+
+/// The request a draft sends to the advisor: the nutrient balance with a basket, or a basket for
+/// rates the agronomist set.
+enum AdvisorRequest {
+    Recommend(Box<advisor::api::RecommendRequest>),
+    /// With the agronomist's rates, kg/mu of N, P2O5, K2O.
+    Basket(advisor::api::LeastCostBasketRequest, [f64; 3]),
 }
 
 /// An offer the advisor may put in a basket.
@@ -1030,27 +1105,16 @@ pub async fn compute(
         )
     })?;
     let candidates = candidate_offers(db, f.village_id).await?;
-    let products: Vec<Value> = candidates
-        .iter()
-        .map(|(c, available)| {
-            json!({
-                "name": format!("offer:{}", c.offer.id),
-                "analysis": analysis_text(&c.spec),
-                "bag_kg": c.sku.pack_size,
-                "price_fen_per_bag": c.offer.price_fen,
-                "stock_bags": available,
-            })
-        })
-        .collect();
     let mut notes = Vec::new();
-    let mut basket_settings = json!({ "mode": "at_least", "whole_bags": true });
-    if let Some(m) = params.max_oversupply_pct {
-        basket_settings["max_oversupply_pct"] = json!(m);
-    }
-    if let Some(ms) = params.basket_time_limit_ms {
-        basket_settings["time_limit_ms"] = json!(ms);
-    }
-    let mut request = match params.method {
+    let basket_settings = advisor::api::BasketSettings {
+        mode: advisor::basket::Mode::AtLeast,
+        whole_bags: true,
+        max_oversupply_pct: params.max_oversupply_pct,
+        exact_tolerance_kg: None,
+        time_limit_ms: params.basket_time_limit_ms,
+    };
+    let area_mu = at(Positive::try_new(f.area_mu), "area_mu").map_err(advisor_error)?;
+    let request = match params.method {
         Method::NutrientBalance => {
             let olsen = test.olsen_p_mg_kg.ok_or_else(|| {
                 Error::invalid(
@@ -1060,30 +1124,17 @@ pub async fn compute(
                     "the nutrient balance method needs Olsen P",
                 )
             })?;
-            let mut r = json!({
-                "method": "recommend",
-                "crop": crop,
-                "area_mu": f.area_mu,
-                "soil": {
-                    "alkali_n_mg_per_kg": test.alkali_n_mg_kg,
-                    "olsen_p_mg_per_kg": olsen,
-                    "available_k_mg_per_kg": test.available_k_mg_kg,
-                    "ph": test.ph,
-                },
-                "products": products,
-                "basket": basket_settings,
-            });
-            if let Some(b) = test.buffer_ph {
-                r["soil"]["buffer_ph"] = json!(b);
-            }
-            match (
+            let (target_yield_kg_per_mu, past_yields_kg_per_mu) = match (
                 params
                     .target_yield_kg_per_mu
                     .or(plan.target_yield_kg_per_mu),
                 &plan.past_yields_kg_per_mu,
             ) {
-                (Some(t), _) => r["target_yield_kg_per_mu"] = json!(t),
-                (None, Some(p)) => r["past_yields_kg_per_mu"] = p.clone(),
+                (Some(t), _) => (
+                    Some(at(KgPerMu::try_new(t), "target_yield_kg_per_mu").map_err(advisor_error)?),
+                    None,
+                ),
+                (None, Some(p)) => (None, Some(past_yields(p).map_err(advisor_error)?)),
                 (None, None) => {
                     return Err(Error::invalid(
                         "cropPlanId",
@@ -1092,33 +1143,64 @@ pub async fn compute(
                         "the crop plan has no target yield",
                     ));
                 }
-            }
-            match (
+            };
+            let coefficient = |c: [f64; 3]| {
+                npk(c, "correction_coefficients", Positive::try_new).map_err(advisor_error)
+            };
+            let (correction_coefficients, no_fertiliser_yield_kg_per_mu) = match (
                 params.correction_coefficients,
                 plan.no_fertiliser_yield_kg_per_mu,
             ) {
-                (Some(c), _) => {
-                    r["correction_coefficients"] = json!({ "n": c[0], "p2o5": c[1], "k2o": c[2] })
-                }
-                (None, Some(y)) => r["no_fertiliser_yield_kg_per_mu"] = json!(y),
+                (Some(c), _) => (coefficient(c)?, None),
+                (None, Some(y)) => (
+                    advisor::api::Npk::default(),
+                    Some(
+                        at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")
+                            .map_err(advisor_error)?,
+                    ),
+                ),
                 (None, None) => {
                     debug_assert!(uses_placeholder_correction(params, plan));
-                    let c = PLACEHOLDER_CORRECTION;
-                    r["correction_coefficients"] = json!({ "n": c[0], "p2o5": c[1], "k2o": c[2] });
                     notes.push("校正系数使用默认值 0.5，请农技人员按本县空白区试验核定 / correction coefficients are the 0.5 placeholder: set them from the county's omission plots".to_owned());
+                    (coefficient(PLACEHOLDER_CORRECTION)?, None)
                 }
-            }
-            if let Some(rr) = params.recovery_rates {
-                r["recovery_rates"] = json!({ "n": rr[0], "p2o5": rr[1], "k2o": rr[2] });
-            }
+            };
+            let recovery_rates = match params.recovery_rates {
+                Some(rr) => {
+                    npk(rr, "recovery_rates", RecoveryRate::try_new).map_err(advisor_error)?
+                }
+                None => advisor::api::Npk::default(),
+            };
             // Lime only where the soil is acid and a buffer pH was measured.
-            if let (Some(t), Some(_)) = (params.target_ph, test.buffer_ph) {
-                r["target_ph"] = json!(t);
+            let target_ph = if let (Some(t), Some(_)) = (params.target_ph, test.buffer_ph) {
+                Some(t)
             } else if test.ph < 5.5 && test.buffer_ph.is_some() {
-                r["target_ph"] = json!(6.0);
                 notes.push("土壤偏酸，按目标 pH 6.0 计算石灰用量 / acid soil: lime computed for a target pH of 6.0".to_owned());
-            }
-            r
+                Some(6.0)
+            } else {
+                None
+            };
+            let target_ph = target_ph
+                .map(|t| at(Ph::try_new(t), "target_ph"))
+                .transpose()
+                .map_err(advisor_error)?;
+            AdvisorRequest::Recommend(Box::new(advisor::api::RecommendRequest {
+                crop: crop.to_owned(),
+                area_mu,
+                target_yield_kg_per_mu,
+                past_yields_kg_per_mu,
+                target_yield_factor: None,
+                soil: advisor_soil(test, olsen, true).map_err(advisor_error)?,
+                correction_coefficients,
+                no_fertiliser_yield_kg_per_mu,
+                recovery_rates,
+                uptake_kg_per_kg_yield: advisor::api::Npk::default(),
+                legume_n_factor: None,
+                target_ph,
+                residual_lime_credit_t_per_acre: None,
+                products: Vec::new(),
+                basket: basket_settings,
+            }))
         }
         Method::ManualRates => {
             let rates = params.rates_kg_per_mu.ok_or_else(|| {
@@ -1140,23 +1222,28 @@ pub async fn compute(
                     "rates must be 0 to 200 kg per mu",
                 ));
             }
-            let mut r = json!({
-                "method": "least_cost_basket",
-                "targets_kg": { "n": rates[0] * f.area_mu, "p2o5": rates[1] * f.area_mu, "k2o": rates[2] * f.area_mu },
-                "products": products,
-                "mode": "at_least",
-                "whole_bags": true,
-            });
-            if let Some(m) = params.max_oversupply_pct {
-                r["max_oversupply_pct"] = json!(m);
+            fn kg<Q>(per_mu: f64, area_mu: f64, field: &str) -> Result<Kg<Q>> {
+                at(Kg::try_new(per_mu * area_mu), field).map_err(advisor_error)
             }
-            if let Some(ms) = params.basket_time_limit_ms {
-                r["time_limit_ms"] = json!(ms);
-            }
-            r
+            AdvisorRequest::Basket(
+                advisor::api::LeastCostBasketRequest {
+                    targets_kg: advisor::targets::MassTargets {
+                        n: kg(rates[0], f.area_mu, "targets_kg.n")?,
+                        p2o5: kg(rates[1], f.area_mu, "targets_kg.p2o5")?,
+                        k2o: kg(rates[2], f.area_mu, "targets_kg.k2o")?,
+                    },
+                    products: Vec::new(),
+                    mode: basket_settings.mode,
+                    whole_bags: basket_settings.whole_bags,
+                    max_oversupply_pct: basket_settings.max_oversupply_pct,
+                    exact_tolerance_kg: None,
+                    time_limit_ms: basket_settings.time_limit_ms,
+                },
+                rates,
+            )
         }
     };
-    if products_is_empty(&request) {
+    if candidates.is_empty() {
         return Err(Error::invalid(
             "fieldId",
             Code::InsufficientStock,
@@ -1165,52 +1252,71 @@ pub async fn compute(
         ));
     }
     // The field's targets, kg of N, P2O5, K2O, to drop offers the basket can never need.
-    let targets_kg = match params.method {
-        Method::ManualRates => params
-            .rates_kg_per_mu
-            .unwrap_or_default()
-            .map(|r| r * f.area_mu),
-        Method::NutrientBalance => {
-            let mut probe = request.clone();
-            probe["products"] = json!([]);
-            if let Some(o) = probe.as_object_mut() {
-                o.remove("basket");
-            }
-            let v = run_advisor(probe).await.map_err(advisor_error)?;
-            [0, 1, 2]
-                .map(|i| v["rates"][i]["nutrient_kg_per_mu"].as_f64().unwrap_or(0.0) * f.area_mu)
+    let targets_kg = match &request {
+        AdvisorRequest::Basket(r, _) => r.targets_kg.values(),
+        AdvisorRequest::Recommend(r) => {
+            let mut probe = (**r).clone();
+            probe.basket = advisor::api::BasketSettings::default();
+            run_advisor(probe)
+                .await
+                .map_err(advisor_error)?
+                .rates_kg_per_mu
+                .values()
+                .map(|r| r * f.area_mu)
         }
     };
     let keep = needed_offers(&candidates, targets_kg);
-    request["products"] = Value::Array(keep.iter().map(|i| products[*i].clone()).collect());
-    let result = run_advisor(request).await.map_err(advisor_error)?;
-    let rates = match params.method {
-        Method::NutrientBalance => {
-            let mut r = [0.0; 3];
-            for (i, rate) in result["rates"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .take(3)
-            {
-                r[i] = rate["nutrient_kg_per_mu"].as_f64().unwrap_or(0.0);
-            }
-            r
-        }
-        Method::ManualRates => params.rates_kg_per_mu.unwrap_or_default(),
-    };
-    let basket_json = result.get("basket").unwrap_or(&result);
-    let by_name: BTreeMap<String, &Candidate> = candidates
+    let products = keep
         .iter()
-        .map(|(c, _)| (format!("offer:{}", c.offer.id), c))
-        .collect();
+        .enumerate()
+        .map(|(j, i)| {
+            let (c, available) = &candidates[*i];
+            advisor_offer(c, *available, &format!("products[{j}]"))
+        })
+        .collect::<advisor::Result<Vec<_>>>()
+        .map_err(advisor_error)?;
+    let (result, outcome, rates) = match request {
+        AdvisorRequest::Recommend(mut r) => {
+            r.products = products;
+            let answer = run_advisor(*r).await.map_err(advisor_error)?;
+            let outcome = answer.basket.clone();
+            let rates = answer.rates_kg_per_mu.values();
+            (
+                advisor::Response::Recommend(Box::new(answer)),
+                outcome,
+                rates,
+            )
+        }
+        AdvisorRequest::Basket(mut r, rates) => {
+            r.products = products;
+            let answer = run_advisor(r).await.map_err(advisor_error)?;
+            let outcome = answer.clone();
+            (
+                advisor::Response::LeastCostBasket(Box::new(answer)),
+                outcome,
+                rates,
+            )
+        }
+    };
+    let result = serde_json::to_value(&result).map_err(|e| Error::Internal(e.to_string()))?;
+    let by_name: BTreeMap<String, &Candidate> =
+        candidates.iter().map(|(c, _)| (offer_name(c), c)).collect();
     let mut lines = Vec::new();
-    for l in basket_json["lines"].as_array().into_iter().flatten() {
-        let (Some(name), Some(bags)) = (l["product"].as_str(), l["bags"].as_f64()) else {
-            continue;
+    for l in &outcome.lines {
+        let c = by_name.get(&l.product).ok_or_else(|| {
+            Error::Internal(format!(
+                "the advisor's basket names no offer: {}",
+                l.product
+            ))
+        })?;
+        let bags = match l.bags {
+            advisor::basket::Bags::Whole(n) => i64::from(n),
+            advisor::basket::Bags::Fractional(x) => {
+                return Err(Error::Internal(format!(
+                    "the advisor gave {x} bags of a whole-bag basket"
+                )));
+            }
         };
-        let Some(c) = by_name.get(name) else { continue };
         lines.push(BasketLine {
             offer_id: c.offer.id,
             dealer_id: c.offer.dealer_id,
@@ -1220,37 +1326,59 @@ pub async fn compute(
             product_en: c.product.name_en.clone(),
             analysis: analysis_text(&c.spec),
             bag_kg: c.sku.pack_size,
-            bags: bags.round() as i64,
+            bags,
             price_fen_per_bag: c.offer.price_fen,
         });
     }
-    let proven_optimal = basket_json["proven_optimal"].as_bool().unwrap_or(true);
-    if !proven_optimal {
+    if !outcome.proven_optimal {
         let ms = params
             .basket_time_limit_ms
             .unwrap_or(advisor::basket::DEFAULT_TIME_LIMIT.as_millis() as u64);
         notes.push(format!("整袋组合搜索在 {ms} 毫秒内未完成，这是已找到的最便宜组合，未证明最优 / the whole-bag search did not finish within {ms} ms: this is the cheapest basket found, not proven optimal"));
     }
     let basket = Basket {
-        proven_optimal,
-        feasible: basket_json["feasible"].as_bool().unwrap_or(false),
+        proven_optimal: outcome.proven_optimal,
+        feasible: outcome.feasible,
         cost_fen: lines.iter().map(|l| l.bags * l.price_fen_per_bag).sum(),
-        shortfalls: basket_json["shortfalls"]
-            .as_array()
-            .into_iter()
-            .flatten()
+        shortfalls: outcome
+            .shortfalls
+            .iter()
             .map(|s| {
                 format!(
                     "{} {:.1}/{:.1} kg",
-                    s["nutrient"].as_str().unwrap_or(""),
-                    s["max_available_kg"].as_f64().unwrap_or(0.0),
-                    s["target_kg"].as_f64().unwrap_or(0.0)
+                    s.nutrient.label(),
+                    s.max_available_kg,
+                    s.target_kg
                 )
             })
             .collect(),
         lines,
     };
     Ok((result, basket, rates, notes))
+}
+
+/// The name an offer goes by in the advisor's request and basket.
+fn offer_name(c: &Candidate) -> String {
+    format!("offer:{}", c.offer.id)
+}
+
+/// A candidate offer as the advisor takes it: analysis, bag, price and the bags in stock.
+fn advisor_offer(
+    c: &Candidate,
+    available: i64,
+    field: &str,
+) -> advisor::Result<advisor::products::Offer> {
+    Ok(advisor::products::Offer {
+        name: offer_name(c),
+        analysis: at(
+            advisor::products::Analysis::parse(&analysis_text(&c.spec)),
+            &format!("{field}.analysis"),
+        )?,
+        bag_kg: at(Kg::try_new(c.sku.pack_size), &format!("{field}.bag_kg"))?,
+        price_fen_per_bag: c.offer.price_fen,
+        // More bags than a u32 holds is more than any basket needs.
+        stock_bags: Some(u32::try_from(available).unwrap_or(u32::MAX)),
+    })
 }
 
 /// Checks a draft's parameters before the advisor sees them, so that every error names the
@@ -1393,10 +1521,6 @@ fn advisor_field(field: Option<&str>) -> String {
         "products" => "fieldId".into(),
         _ => format!("params.{f}"),
     }
-}
-
-fn products_is_empty(request: &Value) -> bool {
-    request["products"].as_array().is_none_or(|p| p.is_empty())
 }
 
 async fn plan_and_test(
@@ -2225,59 +2349,66 @@ async fn rates_only(
             "the soil test has no Olsen P, which the nutrient balance method needs".into(),
         )
     })?;
-    let mut r = json!({
-        "method": "recommend",
-        "crop": crop,
-        "area_mu": f.area_mu,
-        "soil": { "alkali_n_mg_per_kg": test.alkali_n_mg_kg, "olsen_p_mg_per_kg": olsen, "available_k_mg_per_kg": test.available_k_mg_kg },
-        "products": [],
-    });
-    match (plan.target_yield_kg_per_mu, &plan.past_yields_kg_per_mu) {
-        (Some(t), _) => r["target_yield_kg_per_mu"] = json!(t),
-        (None, Some(p)) => r["past_yields_kg_per_mu"] = p.clone(),
-        _ => {
-            return Err(skip(
-                "NO_TARGET_YIELD",
-                "作物计划没有目标产量".into(),
-                "the crop plan has no target yield".into(),
-            ));
-        }
-    }
-    match plan.no_fertiliser_yield_kg_per_mu {
-        Some(y) => r["no_fertiliser_yield_kg_per_mu"] = json!(y),
-        None => {
-            let c = PLACEHOLDER_CORRECTION;
-            r["correction_coefficients"] = json!({ "n": c[0], "p2o5": c[1], "k2o": c[2] });
-        }
-    }
-    let v = run_advisor(r).await.map_err(|e| {
+    let (target_yield_kg_per_mu, past_yields_kg_per_mu) =
+        match (plan.target_yield_kg_per_mu, &plan.past_yields_kg_per_mu) {
+            (Some(t), _) => (
+                Some(KgPerMu::try_new(t).map_err(|e| e.at("target_yield_kg_per_mu"))),
+                None,
+            ),
+            (None, Some(p)) => (None, Some(past_yields(p))),
+            _ => {
+                return Err(skip(
+                    "NO_TARGET_YIELD",
+                    "作物计划没有目标产量".into(),
+                    "the crop plan has no target yield".into(),
+                ));
+            }
+        };
+    let request = (|| {
+        let (correction_coefficients, no_fertiliser_yield_kg_per_mu) =
+            match plan.no_fertiliser_yield_kg_per_mu {
+                Some(y) => (
+                    advisor::api::Npk::default(),
+                    Some(at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")?),
+                ),
+                None => (
+                    npk(
+                        PLACEHOLDER_CORRECTION,
+                        "correction_coefficients",
+                        Positive::try_new,
+                    )?,
+                    None,
+                ),
+            };
+        Ok(advisor::api::RecommendRequest {
+            crop: crop.to_owned(),
+            area_mu: at(Positive::try_new(f.area_mu), "area_mu")?,
+            target_yield_kg_per_mu: target_yield_kg_per_mu.transpose()?,
+            past_yields_kg_per_mu: past_yields_kg_per_mu.transpose()?,
+            target_yield_factor: None,
+            soil: advisor_soil(test, olsen, false)?,
+            correction_coefficients,
+            no_fertiliser_yield_kg_per_mu,
+            recovery_rates: advisor::api::Npk::default(),
+            uptake_kg_per_kg_yield: advisor::api::Npk::default(),
+            legume_n_factor: None,
+            target_ph: None,
+            residual_lime_credit_t_per_acre: None,
+            products: Vec::new(),
+            basket: advisor::api::BasketSettings::default(),
+        })
+    })();
+    let refused = |e: advisor::RequestError| {
         skip(
             "ADVISOR_REFUSED",
             format!("配方计算不接受该地块的数据：{e}"),
             format!("the advisor refused the field's data: {e}"),
         )
-    })?;
-    let rates = v["rates"]
-        .as_array()
-        .filter(|r| r.len() == 3)
-        .ok_or_else(|| {
-            skip(
-                "ADVISOR_REFUSED",
-                "配方计算没有给出 N、P2O5、K2O 用量".into(),
-                "the advisor gave no N, P2O5 and K2O rates".into(),
-            )
-        })?;
-    let mut out = [0.0; 3];
-    for (i, x) in rates.iter().enumerate() {
-        out[i] = x["nutrient_kg_per_mu"].as_f64().ok_or_else(|| {
-            skip(
-                "ADVISOR_REFUSED",
-                "配方计算的用量不是数字".into(),
-                "the advisor's rate is not a number".into(),
-            )
-        })?;
-    }
-    Ok(out)
+    };
+    let answer = run_advisor(request.map_err(refused)?)
+        .await
+        .map_err(refused)?;
+    Ok(answer.rates_kg_per_mu.values())
 }
 
 pub async fn regional_formulas(

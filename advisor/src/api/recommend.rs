@@ -134,6 +134,9 @@ pub struct RecommendResponse {
     /// When derived from past yields.
     pub target_yield: Option<TargetYieldResponse>,
     pub rates: Vec<NutrientRate>,
+    /// The same rates, kg/mu, typed per nutrient for Rust callers (the JSON has `rates`).
+    #[serde(skip)]
+    pub rates_kg_per_mu: RateTargets,
     pub classes: ClassifyChinaResponse,
     pub lime: Option<RecommendLime>,
     /// For the whole field.
@@ -348,6 +351,7 @@ impl Method for RecommendRequest {
             target_yield_kg_per_mu: target,
             target_yield,
             rates: vec![rn, rp, rk],
+            rates_kg_per_mu: rates_per_mu,
             classes,
             lime,
             basket,

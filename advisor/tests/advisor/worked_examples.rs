@@ -867,3 +867,42 @@ fn overrides_change_the_answer() {
     );
     assert!(v["notes"].as_array().unwrap().is_empty());
 }
+
+#[test]
+fn the_typed_recommend_answer_is_the_json_answer() {
+    use advisor::api::{Method, Request, Response};
+    let body = json!({
+        "method": "recommend",
+        "crop": "rice",
+        "area_mu": 8,
+        "target_yield_kg_per_mu": 550,
+        "soil": {"alkali_n_mg_per_kg": 95, "olsen_p_mg_per_kg": 9, "available_k_mg_per_kg": 70,
+                 "ph": 5.2, "buffer_ph": 6.4},
+        "correction_coefficients": {"n": 0.6, "p2o5": 0.5, "k2o": 0.45},
+        "target_ph": 6.0,
+        "products": [
+            {"name": "urea", "analysis": "46-0-0", "bag_kg": 50, "price_fen_per_bag": 12000},
+            {"name": "DAP", "analysis": "18-46-0", "bag_kg": 50, "price_fen_per_bag": 18500},
+            {"name": "MOP", "analysis": "0-0-60", "bag_kg": 50, "price_fen_per_bag": 14000}
+        ]
+    });
+    let Request::Recommend(req) = Request::from_value(body.clone()).unwrap() else {
+        panic!("not a recommend request");
+    };
+    let typed = req.run().unwrap();
+    // The typed rates per nutrient are the rates the JSON lists, in the order N, P2O5, K2O.
+    let per_mu = typed.rates_kg_per_mu.values();
+    assert!(per_mu.iter().all(|x| *x > 0.0), "{per_mu:?}");
+    for (i, rate) in typed.rates.iter().enumerate() {
+        assert_eq!(rate.nutrient.index(), i);
+        assert_eq!(rate.nutrient_kg_per_mu.value(), per_mu[i]);
+    }
+    // Serialised, the typed answer is exactly what handle_json prints: the typed-only field
+    // stays out of the JSON.
+    let json = advisor::handle_json(&body.to_string()).unwrap();
+    assert_eq!(
+        serde_json::to_value(Response::Recommend(Box::new(typed))).unwrap(),
+        json
+    );
+    assert!(json.get("rates_kg_per_mu").is_none());
+}

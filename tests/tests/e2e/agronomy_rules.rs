@@ -2264,3 +2264,93 @@ async fn concurrent_drafts_and_publishes_keep_one_current_version() {
         .count();
     assert_eq!(published, 5, "one notice per publish: {n:#}");
 }
+
+#[tokio::test]
+async fn a_drafts_rates_are_the_advisors_typed_recommend_answer() {
+    use advisor::api::{Method, Npk, RecommendRequest, RecommendSoil};
+    use advisor::units::{KgPerMu, MgPerKg, Ph, Positive, RecoveryRate};
+
+    let app = spawn_app().await;
+    let d = demo(&app).await;
+    let a = &d.agronomist;
+    let east = field_id(&app, &d.farmer, "村东水田").await;
+    let plan = plan_id(&app, a, &east).await;
+    let q = app
+        .gql(
+            "query($f: ID!) { myFields { id areaMu } cropPlans(fieldId: $f) { id crop }
+               soilTests(fieldId: $f) { ph alkaliNMgKg olsenPMgKg availableKMgKg } }",
+            json!({ "f": east }),
+            Some(&d.farmer),
+        )
+        .await
+        .ok();
+    let area = q["myFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == east.as_str())
+        .unwrap()["areaMu"]
+        .as_f64()
+        .unwrap();
+    let crop = q["cropPlans"][0]["crop"].as_str().unwrap();
+    let soil = &q["soilTests"][0];
+    let num = |v: &Value| v.as_f64().unwrap_or_else(|| panic!("not a number: {q:#}"));
+
+    let (c, r, t) = ([0.6, 0.5, 0.45], [0.35, 0.25, 0.5], 550.0);
+    let rec = draft(
+        &app,
+        a,
+        &east,
+        &plan,
+        json!({ "correctionCoefficients": c, "recoveryRates": r, "targetYieldKgPerMu": t }),
+    )
+    .await;
+
+    // The same inputs, straight to the advisor's typed `recommend` (no products: the rates do
+    // not depend on the basket).
+    let answer = RecommendRequest {
+        crop: domain::agronomy::advisor_crop(crop).unwrap().to_owned(),
+        area_mu: Positive::new(area),
+        target_yield_kg_per_mu: Some(KgPerMu::new(t)),
+        past_yields_kg_per_mu: None,
+        target_yield_factor: None,
+        soil: RecommendSoil {
+            alkali_n_mg_per_kg: MgPerKg::new(num(&soil["alkaliNMgKg"])),
+            olsen_p_mg_per_kg: MgPerKg::new(num(&soil["olsenPMgKg"])),
+            available_k_mg_per_kg: MgPerKg::new(num(&soil["availableKMgKg"])),
+            ph: Some(Ph::new(num(&soil["ph"]))),
+            buffer_ph: None,
+        },
+        correction_coefficients: Npk {
+            n: Some(Positive::new(c[0])),
+            p2o5: Some(Positive::new(c[1])),
+            k2o: Some(Positive::new(c[2])),
+        },
+        no_fertiliser_yield_kg_per_mu: None,
+        recovery_rates: Npk {
+            n: Some(RecoveryRate::new(r[0])),
+            p2o5: Some(RecoveryRate::new(r[1])),
+            k2o: Some(RecoveryRate::new(r[2])),
+        },
+        uptake_kg_per_kg_yield: Npk::default(),
+        legume_n_factor: None,
+        target_ph: None,
+        residual_lime_credit_t_per_acre: None,
+        products: Vec::new(),
+        basket: Default::default(),
+    }
+    .run()
+    .unwrap();
+    let typed = answer.rates_kg_per_mu.values();
+    assert!(typed.iter().any(|x| *x > 0.0), "{answer:#?}");
+    let got = [
+        num(&rec["rates"]["nKgPerMu"]),
+        num(&rec["rates"]["p2o5KgPerMu"]),
+        num(&rec["rates"]["k2oKgPerMu"]),
+    ];
+    assert_eq!(got, typed, "the draft's rates are the advisor's: {rec:#}");
+    // The typed rates are the ones the advisor's JSON reports, nutrient by nutrient.
+    for (i, rate) in answer.rates.iter().enumerate() {
+        assert_eq!(rate.nutrient_kg_per_mu.value(), typed[i]);
+    }
+}

@@ -455,46 +455,22 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
     policy: CsvPolicy,
 ) -> Result<SoilCsvOutcome> {
     require_agronomist(actor)?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let (mut rdr, text) = crate::csv_import::reader(text);
     let mut out = SoilCsvOutcome::default();
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
+    let (
+        crate::csv_import::Header {
+            cells: headers,
+            index,
+        },
+        missing,
+    ) = match crate::csv_import::header(&mut rdr, SOIL_COLUMNS) {
+        Ok(h) => h,
         Err(e) => {
-            out.errors.push(RowError {
-                line: 1,
-                column: None,
-                column_name: None,
-                code: Code::InvalidFormat,
-                zh: format!("无法读取表头：{e}"),
-                en: format!("cannot read the header: {e}"),
-            });
+            out.errors.push(e);
             return Ok(out);
         }
     };
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    for (name, aliases, required) in SOIL_COLUMNS {
-        match headers
-            .iter()
-            .position(|h| aliases.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
-        {
-            Some(i) => {
-                index.insert(name, i);
-            }
-            None if *required => out.errors.push(RowError {
-                line: 1,
-                column: None,
-                column_name: Some((*name).into()),
-                code: Code::Required,
-                zh: format!("缺少列 {name}"),
-                en: format!("missing column {name}"),
-            }),
-            None => {}
-        }
-    }
+    out.errors.extend(missing);
     let by_name = index.contains_key("farmer_phone") && index.contains_key("field_name");
     if !(index.contains_key("field_id") || by_name) {
         out.errors.push(RowError {
@@ -584,11 +560,13 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
         })
     };
     let mut rows: Vec<(usize, SoilTestInput)> = Vec::new();
+    // Lines counted from the byte offset: the csv crate's own count is one short on CRLF files.
+    let mut lines = crate::csv_import::CsvLines::new(text);
     for rec in records {
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line() as usize).unwrap_or(0);
+                let line = e.position().map(|p| lines.line(p)).unwrap_or(0);
                 out.errors.push(RowError {
                     line,
                     column: None,
@@ -600,7 +578,7 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(0);
+        let line = rec.position().map(|p| lines.line(p)).unwrap_or(0);
         if rec.iter().all(|f| f.is_empty()) {
             continue;
         }

@@ -110,3 +110,69 @@ pub fn parse_date(s: &str) -> Option<NaiveDate> {
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y/%m/%d"))
         .ok()
 }
+
+/// The columns a kind of file may have: a name, the header names accepted for it (English or
+/// Chinese, any ASCII case; the last is the one a missing column is named by in Chinese), and
+/// whether it is required.
+pub type Columns = [(&'static str, &'static [&'static str], bool)];
+
+/// A file's header, matched against its columns: the header cells, and the position of every
+/// column found.
+pub struct Header {
+    pub cells: csv::StringRecord,
+    pub index: std::collections::BTreeMap<&'static str, usize>,
+}
+
+/// A reader over a CSV text (a UTF-8 byte-order mark dropped, cells trimmed, rows of any
+/// length), and the text it reads, for [`CsvLines`].
+pub fn reader(text: &str) -> (csv::Reader<&[u8]>, &str) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    (rdr, text)
+}
+
+/// Reads and matches the header: an unreadable header is an error of line 1; otherwise the
+/// header, with an error of line 1 for every required column it lacks.
+pub fn header<R: std::io::Read>(
+    rdr: &mut csv::Reader<R>,
+    columns: &Columns,
+) -> std::result::Result<(Header, Vec<RowError>), RowError> {
+    let cells = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            return Err(RowError {
+                line: 1,
+                column: None,
+                column_name: None,
+                code: Code::InvalidFormat,
+                zh: format!("无法读取表头：{e}"),
+                en: format!("cannot read the header: {e}"),
+            });
+        }
+    };
+    let mut index = std::collections::BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, aliases, required) in columns {
+        match cells
+            .iter()
+            .position(|h| aliases.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
+        {
+            Some(i) => {
+                index.insert(*name, i);
+            }
+            None if *required => errors.push(RowError {
+                line: 1,
+                column: None,
+                column_name: Some((*name).into()),
+                code: Code::Required,
+                zh: format!("缺少列 {}（{}）", name, aliases.last().unwrap_or(name)),
+                en: format!("missing column {name}"),
+            }),
+            None => {}
+        }
+    }
+    Ok((Header { cells, index }, errors))
+}

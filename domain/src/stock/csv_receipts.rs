@@ -94,46 +94,22 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<(CsvOutcome, Vec<DomainEvent>)> {
     actor.require(may_operate(actor, dealer_id))?;
     regions::dealer(db, dealer_id).await?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
+    let (mut rdr, text) = crate::csv_import::reader(text);
     let mut out = CsvOutcome::default();
-    let headers = match rdr.headers() {
-        Ok(h) => h.clone(),
+    let (
+        crate::csv_import::Header {
+            cells: headers,
+            index,
+        },
+        missing,
+    ) = match crate::csv_import::header(&mut rdr, COLUMNS) {
+        Ok(h) => h,
         Err(e) => {
-            out.errors.push(RowError {
-                line: 1,
-                column: None,
-                column_name: None,
-                code: Code::InvalidFormat,
-                zh: format!("无法读取表头：{e}"),
-                en: format!("cannot read the header: {e}"),
-            });
+            out.errors.push(e);
             return Ok((out, vec![]));
         }
     };
-    let mut index: BTreeMap<&str, usize> = BTreeMap::new();
-    for (name, aliases, required) in COLUMNS {
-        match headers
-            .iter()
-            .position(|h| aliases.iter().any(|a| a.eq_ignore_ascii_case(h.trim())))
-        {
-            Some(i) => {
-                index.insert(name, i);
-            }
-            None if *required => out.errors.push(RowError {
-                line: 1,
-                column: None,
-                column_name: Some((*name).into()),
-                code: Code::Required,
-                zh: format!("缺少列 {}（{}）", name, aliases.last().unwrap_or(name)),
-                en: format!("missing column {name}"),
-            }),
-            None => {}
-        }
-    }
+    out.errors.extend(missing);
     let by_name = index.contains_key("product") && index.contains_key("pack");
     if !(index.contains_key("sku") || by_name) {
         out.errors.push(RowError {

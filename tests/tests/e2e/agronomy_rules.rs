@@ -669,6 +669,18 @@ async fn a_rejected_soil_csv_writes_nothing() {
     assert_eq!(imp["committed"], false, "{imp:#}");
     assert_eq!(imp["imported"], json!([]));
     assert_eq!(strip(&imp["rowErrors"]), expected, "{imp:#}");
+    // The same file as Excel on Windows saves it (CRLF line ends): the same lines are named.
+    let r = app
+        .gql(
+            IMPORT,
+            json!({ "c": csv.replace('\n', "\r\n"), "p": "REJECT_ALL" }),
+            Some(a),
+        )
+        .await
+        .ok();
+    let imp = &r["soilTestImportCsv"];
+    assert_eq!(imp["committed"], false, "{imp:#}");
+    assert_eq!(strip(&imp["rowErrors"]), expected, "CRLF: {imp:#}");
     let after: Vec<Vec<Value>> = {
         let mut v = vec![];
         for f in &fields {

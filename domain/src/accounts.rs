@@ -490,6 +490,14 @@ pub async fn authenticate(
     Ok(user)
 }
 
+/// Users by id, for loaders of lists that name one (a recommendation's agronomist).
+pub async fn users_by_ids(db: &impl ConnectionTrait, ids: &[i64]) -> Result<Vec<app_user::Model>> {
+    Ok(app_user::Entity::find()
+        .filter(app_user::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
 pub async fn user_by_id(db: &impl ConnectionTrait, id: i64) -> Result<app_user::Model> {
     app_user::Entity::find_by_id(id)
         .one(db)

@@ -1858,13 +1858,44 @@ pub async fn queue(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<recom
         .order_by_asc(recommendation::Column::Id)
         .all(db)
         .await?;
-    let mut out = Vec::new();
-    for d in drafts {
-        if actor.is_admin() || field_for(db, actor, d.field_id).await.is_ok() {
-            out.push(d);
-        }
+    if actor.is_admin() {
+        return Ok(drafts);
     }
-    Ok(out)
+    // The agronomist's counties, decided for the whole queue in a few statements (the fields,
+    // then one per level from village up to county), not per draft.
+    let fields = crate::rows_by_id!(db, field, drafts.iter().map(|d| d.field_id));
+    let counties = crate::regions::counties_of(db, fields.values().map(|f| f.village_id)).await?;
+    Ok(drafts
+        .into_iter()
+        .filter(|d| {
+            fields
+                .get(&d.field_id)
+                .and_then(|f| counties.get(&f.village_id).copied().flatten())
+                .is_some_and(|c| actor.county_ids.contains(&c))
+        })
+        .collect())
+}
+
+/// Crop plans by id, for loaders of lists that name one (recommendations).
+pub async fn crop_plans_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<crop_plan::Model>> {
+    Ok(crop_plan::Entity::find()
+        .filter(crop_plan::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
+}
+
+/// Soil tests by id, for loaders of lists that name one (recommendations).
+pub async fn soil_tests_by_ids(
+    db: &impl ConnectionTrait,
+    ids: &[i64],
+) -> Result<Vec<soil_test::Model>> {
+    Ok(soil_test::Entity::find()
+        .filter(soil_test::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?)
 }
 
 /// Recommendations of a field the actor may see (farmers: published and superseded only).

@@ -10,6 +10,7 @@ use domain::{Error, FieldError, Lang};
 use serde_json::Value;
 
 use super::errors::{ApiResult, split, to_gql};
+use super::loaders::{CropPlanKey, FieldKey, SoilTestKey, UserKey, one, prefetch};
 use super::orders::Field;
 use super::stock::{CsvErrorPolicy, CsvRowError, csv_policy, publish};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick};
@@ -237,28 +238,17 @@ impl Recommendation {
         &self.0.method
     }
     async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<Field>> {
-        use sea_orm::EntityTrait;
-        Ok(domain::entities::field::Entity::find_by_id(self.0.field_id)
-            .one(db(ctx))
-            .await
-            .map_err(|e| to_gql(e.into(), lang(ctx)))?
-            .map(Field))
+        Ok(one(ctx, FieldKey(self.0.field_id)).await?.map(Field))
     }
     async fn crop_plan(&self, ctx: &Context<'_>) -> ApiResult<Option<CropPlan>> {
-        use sea_orm::EntityTrait;
-        Ok(crop_plan::Entity::find_by_id(self.0.crop_plan_id)
-            .one(db(ctx))
-            .await
-            .map_err(|e| to_gql(e.into(), lang(ctx)))?
+        Ok(one(ctx, CropPlanKey(self.0.crop_plan_id))
+            .await?
             .map(CropPlan))
     }
     /// The soil test it came from (lab, date, field).
     async fn soil_test(&self, ctx: &Context<'_>) -> ApiResult<Option<SoilTest>> {
-        use sea_orm::EntityTrait;
-        Ok(soil_test::Entity::find_by_id(self.0.soil_test_id)
-            .one(db(ctx))
-            .await
-            .map_err(|e| to_gql(e.into(), lang(ctx)))?
+        Ok(one(ctx, SoilTestKey(self.0.soil_test_id))
+            .await?
             .map(SoilTest))
     }
     async fn rates(&self) -> Rates {
@@ -362,10 +352,7 @@ impl Recommendation {
     }
     async fn agronomist_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         match self.0.agronomist_id {
-            Some(a) => Ok(domain::accounts::user_by_id(db(ctx), a)
-                .await
-                .ok()
-                .map(|u| u.display_name)),
+            Some(a) => Ok(one(ctx, UserKey(a)).await?.map(|u| u.display_name)),
             None => Ok(None),
         }
     }
@@ -599,12 +586,11 @@ impl AgronomyQuery {
     /// Drafts waiting for review in the agronomist's counties, oldest first.
     async fn recommendation_queue(&self, ctx: &Context<'_>) -> ApiResult<Vec<Recommendation>> {
         let a = actor(ctx)?;
-        Ok(agronomy::queue(db(ctx), a)
+        let rows = agronomy::queue(db(ctx), a)
             .await
-            .map_err(|e| to_gql(e, lang(ctx)))?
-            .into_iter()
-            .map(Recommendation)
-            .collect())
+            .map_err(|e| to_gql(e, lang(ctx)))?;
+        prefetch_recommendations(ctx, &rows).await?;
+        Ok(rows.into_iter().map(Recommendation).collect())
     }
 
     async fn recommendation(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Recommendation> {
@@ -1185,4 +1171,30 @@ impl AgronomyMutation {
             },
         })
     }
+}
+
+/// Loads every relation the query selects for a whole list of recommendations, one statement
+/// per relation, so the queue costs the same SQL however long it is.
+async fn prefetch_recommendations(
+    ctx: &Context<'_>,
+    rows: &[recommendation::Model],
+) -> ApiResult<()> {
+    let node = ctx.look_ahead();
+    if node.field("field").exists() {
+        prefetch(ctx, rows.iter().map(|r| FieldKey(r.field_id))).await?;
+    }
+    if node.field("cropPlan").exists() {
+        prefetch(ctx, rows.iter().map(|r| CropPlanKey(r.crop_plan_id))).await?;
+    }
+    if node.field("soilTest").exists() {
+        prefetch(ctx, rows.iter().map(|r| SoilTestKey(r.soil_test_id))).await?;
+    }
+    if node.field("agronomistName").exists() {
+        prefetch(
+            ctx,
+            rows.iter().filter_map(|r| r.agronomist_id).map(UserKey),
+        )
+        .await?;
+    }
+    Ok(())
 }

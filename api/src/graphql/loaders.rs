@@ -150,6 +150,24 @@ by_id!(
     domain::fields::fields_by_ids,
     id
 );
+by_id!(
+    CropPlanKey,
+    domain::entities::crop_plan::Model,
+    domain::agronomy::crop_plans_by_ids,
+    id
+);
+by_id!(
+    SoilTestKey,
+    domain::entities::soil_test::Model,
+    domain::agronomy::soil_tests_by_ids,
+    id
+);
+by_id!(
+    UserKey,
+    domain::entities::app_user::Model,
+    domain::accounts::users_by_ids,
+    id
+);
 group_by!(
     LinesOfOrder,
     domain::entities::order_line::Model,

@@ -2366,3 +2366,57 @@ async fn a_drafts_rates_are_the_advisors_typed_recommend_answer() {
         assert_eq!(rate.nutrient_kg_per_mu.value(), typed[i]);
     }
 }
+
+/// The review queue costs the same SQL statements for 4 drafts as for 1: which drafts the
+/// agronomist may see is decided for the whole queue, and each draft's field, crop plan, soil
+/// test and agronomist come through loaders.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_review_queue_costs_the_same_statements_for_4_drafts_as_for_1() {
+    // The background sweeper's statements would count too: keep it out of the measurement.
+    let app =
+        e2e::spawn_app_with(|c| c.sweep_interval = std::time::Duration::from_secs(3600)).await;
+    let d = demo(&app).await;
+    let a = &d.agronomist;
+    let q = "{ recommendationQueue { id status agronomistName field { name areaMu }
+        cropPlan { crop } soilTest { lab ph } rates { nKgPerMu } } }";
+    let queue_cost = || async {
+        let before = app.statements();
+        let r = app.gql(q, json!({}), Some(a)).await.ok();
+        let after = app.statements();
+        let queue = r["recommendationQueue"].as_array().unwrap().clone();
+        for rec in &queue {
+            assert!(rec["field"]["name"].as_str().is_some(), "{rec:#}");
+            assert!(rec["cropPlan"]["crop"].as_str().is_some(), "{rec:#}");
+            assert!(rec["soilTest"]["ph"].as_f64().is_some(), "{rec:#}");
+        }
+        (queue.len(), after - before)
+    };
+    let already = queue_cost().await.0;
+    let mut fields = vec![];
+    for (farmer, name) in [
+        (&d.farmer, "村东水田"),
+        (&d.farmer, "大塘田"),
+        (&d.farmer2, "河边旱地"),
+        (&d.farmer2, "坡上田"),
+    ] {
+        fields.push(field_id(&app, farmer, name).await);
+    }
+    let mut cost = vec![];
+    for (i, f) in fields.iter().enumerate() {
+        let plan = plan_id(&app, a, f).await;
+        draft(&app, a, f, &plan, json!(null)).await;
+        if i == 0 || i == fields.len() - 1 {
+            let (n, c) = queue_cost().await;
+            assert_eq!(n, already + i + 1);
+            cost.push(c);
+        }
+    }
+    println!(
+        "SQL statements: recommendationQueue with {} drafts = {}, with {} = {}",
+        already + 1,
+        cost[0],
+        already + fields.len(),
+        cost[1]
+    );
+    assert_eq!(cost[0], cost[1], "4 drafts must cost what 1 costs");
+}

@@ -224,6 +224,19 @@ impl std::fmt::Display for StateName {
 }
 
 impl Error {
+    /// The error and every cause under it, `outer: inner: ...`, for the server log (a database
+    /// error's own text says only "database error").
+    pub fn with_causes(&self) -> String {
+        let mut out = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(c) = cause {
+            out.push_str(": ");
+            out.push_str(&c.to_string());
+            cause = c.source();
+        }
+        out
+    }
+
     pub fn invalid(
         field: impl Into<String>,
         code: Code,

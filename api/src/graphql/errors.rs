@@ -15,7 +15,7 @@ pub fn to_gql(e: Error, lang: Lang) -> async_graphql::Error {
         Error::Unauthenticated => "UNAUTHENTICATED",
         Error::RateLimited { .. } => "RATE_LIMITED",
         Error::Db(inner) => {
-            tracing::error!(error = ?inner, "database error");
+            tracing::error!(error = %e.with_causes(), detail = ?inner, "database error");
             "INTERNAL"
         }
         Error::Internal(msg) => {

@@ -260,6 +260,21 @@ fn clone_err(e: &domain::Error) -> domain::Error {
             entity,
             id: id.clone(),
         },
-        other => domain::Error::Internal(other.to_string()),
+        // The loader's error is shared by every key of the batch; what reaches the log keeps
+        // its causes (the database's own message), not only "database error".
+        other => domain::Error::Internal(other.with_causes()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_loaders_database_error_keeps_its_cause() {
+        let e = domain::Error::Db(sea_orm::DbErr::Custom("no such table: lot".into()));
+        let domain::Error::Internal(msg) = super::clone_err(&e) else {
+            panic!("a database error becomes an internal one");
+        };
+        assert!(msg.starts_with("database error: "), "{msg}");
+        assert!(msg.contains("no such table: lot"), "{msg}");
     }
 }

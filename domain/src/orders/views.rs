@@ -78,25 +78,6 @@ pub async fn events_of(
         .await?)
 }
 
-pub async fn allocations_of_line(
-    db: &impl ConnectionTrait,
-    line_id: i64,
-) -> Result<Vec<order_allocation::Model>> {
-    Ok(order_allocation::Entity::find()
-        .filter(order_allocation::Column::OrderLineId.eq(line_id))
-        .order_by_asc(order_allocation::Column::Id)
-        .all(db)
-        .await?)
-}
-
-pub async fn payments_of(db: &impl ConnectionTrait, order_id: i64) -> Result<Vec<payment::Model>> {
-    Ok(payment::Entity::find()
-        .filter(payment::Column::OrderId.eq(order_id))
-        .order_by_asc(payment::Column::Id)
-        .all(db)
-        .await?)
-}
-
 /// The warnings stored with an order, in the reader's language.
 pub fn warnings(o: &customer_order::Model, lang: crate::Lang) -> Vec<String> {
     o.warnings

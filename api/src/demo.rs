@@ -844,7 +844,7 @@ async fn stock_and_sales(
             inspection: Some(domain::lots::InspectionInput {
                 report_no: format!("JC{}-{:04}", produced.format("%Y"), s.id),
                 lab: lab.into(),
-                result: "CONFORMANT".into(),
+                result: domain::types::InspectionResult::Conformant,
                 date: produced + chrono::Duration::days(3),
             }),
             unit_codes: codes,

@@ -20,62 +20,7 @@ use crate::entities::{
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::types::{self, IdNumber, Password, Phone};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    Farmer,
-    Dealer,
-    Agronomist,
-    Regulator,
-    Admin,
-    /// Keeps a village service station: orders for the village's farmers (代购).
-    StationKeeper,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Farmer => "FARMER",
-            Role::Dealer => "DEALER",
-            Role::Agronomist => "AGRONOMIST",
-            Role::Regulator => "REGULATOR",
-            Role::Admin => "ADMIN",
-            Role::StationKeeper => "STATION_KEEPER",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Role> {
-        Some(match s {
-            "FARMER" => Role::Farmer,
-            "DEALER" => Role::Dealer,
-            "AGRONOMIST" => Role::Agronomist,
-            "REGULATOR" => Role::Regulator,
-            "ADMIN" => Role::Admin,
-            "STATION_KEEPER" => Role::StationKeeper,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DealerRole {
-    Owner,
-    Staff,
-}
-
-impl DealerRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DealerRole::Owner => "OWNER",
-            DealerRole::Staff => "STAFF",
-        }
-    }
-    pub fn parse(s: &str) -> Option<DealerRole> {
-        match s {
-            "OWNER" => Some(DealerRole::Owner),
-            "STAFF" => Some(DealerRole::Staff),
-            _ => None,
-        }
-    }
-}
+pub use crate::types::{DealerRole, Role};
 
 /// The authenticated caller, as the API proved it from a token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,8 +57,7 @@ pub fn forbidden() -> Error {
 
 /// Loads what a token needs to carry about a user (dealer, counties).
 pub async fn actor_for(db: &impl ConnectionTrait, user: &app_user::Model) -> Result<Actor> {
-    let role = Role::parse(&user.role)
-        .ok_or_else(|| Error::Internal(format!("unknown role {}", user.role)))?;
+    let role = user.role;
     let county_ids = match role {
         Role::Agronomist => agronomist_county::Entity::find()
             .filter(agronomist_county::Column::UserId.eq(user.id))
@@ -129,7 +73,7 @@ pub async fn actor_for(db: &impl ConnectionTrait, user: &app_user::Model) -> Res
         user_id: user.id,
         role,
         dealer_id: user.dealer_id,
-        dealer_role: user.dealer_role.as_deref().and_then(DealerRole::parse),
+        dealer_role: user.dealer_role,
         county_ids,
         station_id: user.station_id,
         assisted_by: None,
@@ -340,7 +284,7 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
     }
     for (i, c) in new.county_ids.iter().enumerate() {
         let r = region::Entity::find_by_id(*c).one(db).await?;
-        if r.map(|r| r.level) != Some("COUNTY".into()) {
+        if r.map(|r| r.level) != Some(types::Level::County) {
             return Err(Error::invalid(
                 format!("countyIds.{i}"),
                 Code::WrongRegionLevel,
@@ -366,7 +310,7 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
     }
     if let Some(v) = village_id {
         let r = region::Entity::find_by_id(v).one(db).await?;
-        if r.map(|r| r.level) != Some("VILLAGE".into()) {
+        if r.map(|r| r.level) != Some(types::Level::Village) {
             return Err(Error::invalid(
                 "villageId",
                 Code::WrongRegionLevel,
@@ -392,10 +336,10 @@ pub async fn insert_user(db: &impl ConnectionTrait, new: NewUser) -> Result<app_
     let user = app_user::ActiveModel {
         phone: Set(phone.as_str().to_owned()),
         password_hash: Set(hash),
-        role: Set(new.role.as_str().into()),
+        role: Set(new.role),
         display_name: Set(display_name),
         dealer_id: Set(new.dealer_id),
-        dealer_role: Set(new.dealer_role.map(|r| r.as_str().into())),
+        dealer_role: Set(new.dealer_role),
         county_id: Set(if new.role == Role::Regulator {
             new.county_ids.first().copied()
         } else {
@@ -750,7 +694,7 @@ pub async fn act_for(db: &impl ConnectionTrait, actor: &Actor, farmer_id: i64) -
     let farmer = app_user::Entity::find_by_id(farmer_id)
         .one(db)
         .await?
-        .filter(|f| f.role == Role::Farmer.as_str() && f.village_id == Some(village))
+        .filter(|f| f.role == Role::Farmer && f.village_id == Some(village))
         .ok_or_else(|| Error::not_found("farmer", farmer_id))?;
     let mut me = actor_for(db, &farmer).await?;
     me.assisted_by = Some(actor.user_id);
@@ -767,7 +711,7 @@ pub async fn reset_farmer_password<C: ConnectionTrait + TransactionTrait>(
     new_password: &str,
 ) -> Result<()> {
     let farmer = user_by_id(db, farmer_id).await?;
-    if farmer.role != Role::Farmer.as_str() {
+    if farmer.role != Role::Farmer {
         return Err(Error::not_found("farmer", farmer_id));
     }
     let allowed = match actor.role {

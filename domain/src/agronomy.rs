@@ -1773,7 +1773,7 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     am.updated_at = Set(now);
     let r = am.update(&txn).await?;
     let msg = crate::notify::Message {
-        kind: "RECOMMENDATION_PUBLISHED",
+        kind: crate::types::NotificationKind::RecommendationPublished,
         title_zh: format!("{} 的施肥建议已发布", f.name),
         title_en: format!("Fertiliser recommendation for {} published", f.name),
         body_zh: format!(

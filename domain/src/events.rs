@@ -32,12 +32,12 @@ pub enum DomainEvent {
         order_id: i64,
         farmer_id: i64,
         dealer_id: i64,
-        status: String,
+        status: crate::types::OrderStatus,
     },
     /// Something a dealer should act on: LOW_STOCK, NEAR_EXPIRY or RECALL.
     StockAlert {
         dealer_id: i64,
-        kind: String,
+        kind: crate::types::AlertKind,
         sku_id: Option<i64>,
         lot_id: Option<i64>,
         available: Option<i64>,

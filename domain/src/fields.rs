@@ -70,7 +70,7 @@ pub async fn create(
     if region::Entity::find_by_id(new.village_id)
         .one(db)
         .await?
-        .is_none_or(|r| r.level != "VILLAGE")
+        .is_none_or(|r| r.level != crate::types::Level::Village)
     {
         errs.push(FieldError::new(
             "villageId",

@@ -33,8 +33,7 @@ use crate::types::{self, Gtin, PesticideRegNo};
 pub struct InspectionInput {
     pub report_no: String,
     pub lab: String,
-    /// CONFORMANT or NON_CONFORMANT.
-    pub result: String,
+    pub result: types::InspectionResult,
     pub date: NaiveDate,
 }
 
@@ -70,14 +69,6 @@ pub(crate) fn trace_code() -> String {
 pub(crate) fn validate_inspection(errs: &mut Errors, i: &InspectionInput, field: &str) {
     errs.take(types::name(&format!("{field}.reportNo"), &i.report_no, 60));
     errs.take(types::name(&format!("{field}.lab"), &i.lab, 100));
-    if !matches!(i.result.as_str(), "CONFORMANT" | "NON_CONFORMANT") {
-        errs.push(FieldError::new(
-            format!("{field}.result"),
-            Code::InvalidFormat,
-            "检验结果应为 CONFORMANT（合格）或 NON_CONFORMANT（不合格）",
-            "result must be CONFORMANT or NON_CONFORMANT",
-        ));
-    }
     if i.date > crate::today() {
         errs.push(FieldError::new(
             format!("{field}.date"),
@@ -225,7 +216,7 @@ pub(crate) fn new_lot(
     let non_conformant = input
         .inspection
         .as_ref()
-        .is_some_and(|i| i.result == "NON_CONFORMANT");
+        .is_some_and(|i| i.result == types::InspectionResult::NonConformant);
     lot::ActiveModel {
         sku_id: Set(sku_id),
         lot_no: Set(lot_no),
@@ -239,7 +230,7 @@ pub(crate) fn new_lot(
             .as_ref()
             .map(|i| i.report_no.trim().to_owned())),
         inspection_lab: Set(input.inspection.as_ref().map(|i| i.lab.trim().to_owned())),
-        inspection_result: Set(input.inspection.as_ref().map(|i| i.result.clone())),
+        inspection_result: Set(input.inspection.as_ref().map(|i| i.result)),
         inspection_date: Set(input.inspection.as_ref().map(|i| i.date)),
         status: Set(if non_conformant {
             LotStatus::OnHold

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::events::DomainEvent;
 
 pub struct Message {
-    pub kind: &'static str,
+    pub kind: crate::types::NotificationKind,
     pub title_zh: String,
     pub title_en: String,
     pub body_zh: String,
@@ -30,7 +30,7 @@ pub async fn notify_all(
     for u in user_ids {
         let n = notification::ActiveModel {
             user_id: Set(*u),
-            kind: Set(m.kind.into()),
+            kind: Set(m.kind),
             title_zh: Set(m.title_zh.clone()),
             title_en: Set(m.title_en.clone()),
             body_zh: Set(m.body_zh.clone()),

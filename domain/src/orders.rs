@@ -47,47 +47,12 @@ pub use views::*;
 
 // ---------------------------------------------------------------- states and transitions
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Status {
-    Placed,
-    Confirmed,
-    ReadyForPickup,
-    OutForDelivery,
-    Delivered,
-    Completed,
-    Cancelled,
-    Expired,
-}
+pub use crate::types::{
+    AllocationStatus, ChargeStatus, DeliveryMode, OrderStatus as Status, PaymentMethod,
+    PaymentStatus,
+};
 
 impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Placed,
-        Status::Confirmed,
-        Status::ReadyForPickup,
-        Status::OutForDelivery,
-        Status::Delivered,
-        Status::Completed,
-        Status::Cancelled,
-        Status::Expired,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Placed => "PLACED",
-            Status::Confirmed => "CONFIRMED",
-            Status::ReadyForPickup => "READY_FOR_PICKUP",
-            Status::OutForDelivery => "OUT_FOR_DELIVERY",
-            Status::Delivered => "DELIVERED",
-            Status::Completed => "COMPLETED",
-            Status::Cancelled => "CANCELLED",
-            Status::Expired => "EXPIRED",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// A state's short name, in Chinese and English (the dealer's desk and error messages).
     /// The state as a refusal names it.
     pub fn name(self) -> crate::error::StateName {
@@ -118,56 +83,6 @@ impl Status {
             self,
             Status::Placed | Status::Confirmed | Status::ReadyForPickup | Status::OutForDelivery
         )
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeliveryMode {
-    Pickup,
-    VillageStation,
-    Home,
-}
-
-impl DeliveryMode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            DeliveryMode::Pickup => "PICKUP",
-            DeliveryMode::VillageStation => "VILLAGE_STATION",
-            DeliveryMode::Home => "HOME",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "PICKUP" => DeliveryMode::Pickup,
-            "VILLAGE_STATION" => DeliveryMode::VillageStation,
-            "HOME" => DeliveryMode::Home,
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PaymentMethod {
-    CashOnDelivery,
-    DealerCredit,
-    Online,
-}
-
-impl PaymentMethod {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::CashOnDelivery => "CASH_ON_DELIVERY",
-            PaymentMethod::DealerCredit => "DEALER_CREDIT",
-            PaymentMethod::Online => "ONLINE",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "CASH_ON_DELIVERY" => PaymentMethod::CashOnDelivery,
-            "DEALER_CREDIT" => PaymentMethod::DealerCredit,
-            "ONLINE" => PaymentMethod::Online,
-            _ => return None,
-        })
     }
 }
 

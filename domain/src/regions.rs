@@ -17,32 +17,9 @@ use crate::entities::{dealer, dealer_service_area, licence, location, region, se
 use crate::error::{Code, Error, Errors, FieldError, Result};
 use crate::types::{self, Phone};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Level {
-    Province,
-    County,
-    Township,
-    Village,
-}
+pub use crate::types::Level;
 
 impl Level {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Level::Province => "PROVINCE",
-            Level::County => "COUNTY",
-            Level::Township => "TOWNSHIP",
-            Level::Village => "VILLAGE",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Level> {
-        Some(match s {
-            "PROVINCE" => Level::Province,
-            "COUNTY" => Level::County,
-            "TOWNSHIP" => Level::Township,
-            "VILLAGE" => Level::Village,
-            _ => return None,
-        })
-    }
     fn parent(self) -> Option<Level> {
         match self {
             Level::Province => None,
@@ -117,7 +94,7 @@ pub async fn insert_region(db: &impl ConnectionTrait, new: NewRegion) -> Result<
         )),
         (Some(want), Some(pid)) => {
             let parent = region::Entity::find_by_id(pid).one(db).await?;
-            if parent.as_ref().and_then(|p| Level::parse(&p.level)) != Some(want) {
+            if parent.as_ref().map(|p| p.level) != Some(want) {
                 errs.push(FieldError::new(
                     "parentId",
                     Code::WrongRegionLevel,
@@ -131,7 +108,7 @@ pub async fn insert_region(db: &impl ConnectionTrait, new: NewRegion) -> Result<
     errs.finish()?;
     region::ActiveModel {
         code: Set(new.code),
-        level: Set(new.level.as_str().into()),
+        level: Set(new.level),
         parent_id: Set(new.parent_id),
         name_zh: Set(name_zh.unwrap()),
         name_en: Set(name_en.unwrap()),
@@ -211,7 +188,7 @@ pub async fn villages(
 pub async fn county_of(db: &impl ConnectionTrait, region_id: i64) -> Result<Option<i64>> {
     let mut cur = region(db, region_id).await?;
     loop {
-        match Level::parse(&cur.level) {
+        match Some(cur.level) {
             Some(Level::County) => return Ok(Some(cur.id)),
             Some(Level::Province) | None => return Ok(None),
             _ => match cur.parent_id {
@@ -246,7 +223,7 @@ pub async fn counties_of(
                 .await?
             {
                 let climb = !matches!(
-                    Level::parse(&r.level),
+                    Some(r.level),
                     Some(Level::County) | Some(Level::Province) | None
                 );
                 if let Some(p) = r.parent_id.filter(|p| climb && !seen.contains_key(p)) {
@@ -266,7 +243,7 @@ pub async fn counties_of(
             let county = loop {
                 match cur {
                     None => break None,
-                    Some(r) => match Level::parse(&r.level) {
+                    Some(r) => match Some(r.level) {
                         Some(Level::County) => break Some(r.id),
                         Some(Level::Province) | None => break None,
                         _ => cur = r.parent_id.and_then(|p| seen.get(&p)),
@@ -350,7 +327,7 @@ async fn expect_level(
             "行政区不存在",
             "no such region",
         )),
-        Some(r) if Level::parse(&r.level) != Some(want) => errs.push(FieldError::new(
+        Some(r) if Some(r.level) != Some(want) => errs.push(FieldError::new(
             field,
             Code::WrongRegionLevel,
             format!("应为{}级行政区", level_zh(want)),
@@ -376,30 +353,7 @@ pub async fn stations(
     Ok(q.all(db).await?)
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LicenceKind {
-    PesticideBusiness,
-    RestrictedPesticide,
-    SeedBusiness,
-}
-
-impl LicenceKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LicenceKind::PesticideBusiness => "PESTICIDE_BUSINESS",
-            LicenceKind::RestrictedPesticide => "RESTRICTED_PESTICIDE",
-            LicenceKind::SeedBusiness => "SEED_BUSINESS",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "PESTICIDE_BUSINESS" => LicenceKind::PesticideBusiness,
-            "RESTRICTED_PESTICIDE" => LicenceKind::RestrictedPesticide,
-            "SEED_BUSINESS" => LicenceKind::SeedBusiness,
-            _ => return None,
-        })
-    }
-}
+pub use crate::types::LicenceKind;
 
 pub struct NewLicence {
     pub kind: LicenceKind,
@@ -442,7 +396,7 @@ pub async fn insert_dealer(db: &impl ConnectionTrait, new: NewDealer) -> Result<
     let r = region::Entity::find_by_id(new.region_id).one(db).await?;
     if !r.as_ref().is_some_and(|r| {
         matches!(
-            Level::parse(&r.level),
+            Some(r.level),
             Some(Level::Township | Level::Village | Level::County)
         )
     }) {
@@ -478,7 +432,7 @@ pub async fn insert_dealer(db: &impl ConnectionTrait, new: NewDealer) -> Result<
         address: Set(address.unwrap()),
         region_id: Set(new.region_id),
         phone: Set(phone.unwrap().as_str().into()),
-        status: Set("ACTIVE".into()),
+        status: Set(types::DealerStatus::Active),
         created_at: Set(now),
         ..Default::default()
     }
@@ -527,7 +481,7 @@ async fn insert_licence(
 ) -> Result<licence::Model> {
     licence::ActiveModel {
         dealer_id: Set(dealer_id),
-        kind: Set(l.kind.as_str().into()),
+        kind: Set(l.kind),
         number: Set(l.number.trim().into()),
         issuer: Set(l.issuer.trim().into()),
         valid_from: Set(l.valid_from),

@@ -84,7 +84,7 @@ pub async fn village_offers(
     }
     let dealers: BTreeMap<i64, dealer::Model> = dealer::Entity::find()
         .filter(dealer::Column::Id.is_in(dealer_ids))
-        .filter(dealer::Column::Status.eq("ACTIVE"))
+        .filter(dealer::Column::Status.eq(crate::types::DealerStatus::Active))
         .all(db)
         .await?
         .into_iter()

@@ -6,7 +6,7 @@
 //! domain's `as_str`.
 
 use async_graphql::Enum;
-use domain::{lots, regions, stock};
+use domain::{lots, orders, regions, stock, types};
 
 /// Declares a GraphQL enum mirroring a domain enum, with `From` both ways.
 macro_rules! mirror_enum {
@@ -135,6 +135,106 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// Where an order's money is.
+    PaymentStatusGql as "PaymentStatus" mirrors orders::PaymentStatus {
+        /// Cash on delivery, not yet paid.
+        Pending,
+        /// Paid in cash at the hand-over.
+        Paid,
+        /// Booked on the farmer's dealer credit.
+        OnCredit,
+        /// The credit was given back (the order was cancelled).
+        CreditReleased,
+        /// Online: authorised, charged at the hand-over.
+        Authorised,
+        Captured,
+        Voided,
+        Refunded,
+        Failed,
+    }
+}
+
+mirror_enum! {
+    /// An online payment at its provider.
+    ChargeStatusGql as "ChargeStatus" mirrors orders::ChargeStatus {
+        Authorised,
+        Captured,
+        Voided,
+        Refunded,
+        Failed,
+    }
+}
+
+mirror_enum! {
+    /// What became of the stock an order line reserved.
+    AllocationStatusGql as "AllocationStatus" mirrors orders::AllocationStatus {
+        Reserved,
+        /// Handed over: the reservation became a sale.
+        Sold,
+        /// Given back (the order was cancelled or expired, or the lot swapped).
+        Released,
+    }
+}
+
+mirror_enum! {
+    /// Whether a dealer trades.
+    DealerStatusGql as "DealerStatus" mirrors types::DealerStatus {
+        Active,
+    }
+}
+
+mirror_enum! {
+    /// The outcome of a lot's inspection.
+    InspectionResultGql as "InspectionResult" mirrors types::InspectionResult {
+        /// 合格
+        Conformant,
+        /// 不合格: the lot is held.
+        NonConformant,
+    }
+}
+
+mirror_enum! {
+    /// What a trace event's `refId` points at.
+    RefKindGql as "TraceRefKind" mirrors types::RefKind {
+        /// A stock receipt.
+        Receipt,
+        /// A sale (counter or order).
+        Sale,
+        /// A transfer between a dealer's places.
+        Transfer,
+    }
+}
+
+mirror_enum! {
+    /// How a sale was made.
+    SaleChannelGql as "SaleChannel" mirrors types::SaleChannel {
+        /// At the dealer's counter.
+        Counter,
+        /// An order handed over.
+        Order,
+    }
+}
+
+mirror_enum! {
+    /// What a notification is about.
+    NotificationKindGql as "NotificationKind" mirrors types::NotificationKind {
+        LotRecalled,
+        OrderFlagged,
+        OrderLotSwapped,
+        RecommendationPublished,
+    }
+}
+
+mirror_enum! {
+    /// Something a dealer should act on.
+    AlertKindGql as "StockAlertKind" mirrors types::AlertKind {
+        LowStock,
+        NearExpiry,
+        Recall,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +278,26 @@ mod tests {
             lots::trace::Disposition::ALL,
             lots::trace::Disposition::as_str,
         );
+        names_match::<_, PaymentStatusGql>(
+            orders::PaymentStatus::ALL,
+            orders::PaymentStatus::as_str,
+        );
+        names_match::<_, ChargeStatusGql>(orders::ChargeStatus::ALL, orders::ChargeStatus::as_str);
+        names_match::<_, AllocationStatusGql>(
+            orders::AllocationStatus::ALL,
+            orders::AllocationStatus::as_str,
+        );
+        names_match::<_, DealerStatusGql>(types::DealerStatus::ALL, types::DealerStatus::as_str);
+        names_match::<_, InspectionResultGql>(
+            types::InspectionResult::ALL,
+            types::InspectionResult::as_str,
+        );
+        names_match::<_, RefKindGql>(types::RefKind::ALL, types::RefKind::as_str);
+        names_match::<_, SaleChannelGql>(types::SaleChannel::ALL, types::SaleChannel::as_str);
+        names_match::<_, NotificationKindGql>(
+            types::NotificationKind::ALL,
+            types::NotificationKind::as_str,
+        );
+        names_match::<_, AlertKindGql>(types::AlertKind::ALL, types::AlertKind::as_str);
     }
 }

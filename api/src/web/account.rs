@@ -152,12 +152,12 @@ pub async fn townships(state: &AppState, lang: domain::Lang) -> Result<Vec<Towns
     let name = |r: &region::Model| lang.pick(&r.name_zh, &r.name_en).to_owned();
     Ok(all
         .iter()
-        .filter(|r| r.level == "TOWNSHIP")
+        .filter(|r| r.level == domain::types::Level::Township)
         .map(|t| Township {
             name: name(t),
             villages: all
                 .iter()
-                .filter(|v| v.level == "VILLAGE" && v.parent_id == Some(t.id))
+                .filter(|v| v.level == domain::types::Level::Village && v.parent_id == Some(t.id))
                 .map(|v| (v.id, name(v)))
                 .collect(),
         })

@@ -13,6 +13,7 @@ use domain::accounts::Actor;
 use domain::catalog::{self, Category, ProductFilter, SortBy};
 use domain::entities::product;
 use domain::orders::{self, DeliveryMode, OrderOptions, PaymentMethod, PlaceInput, Status};
+use domain::regions::LicenceKind;
 use domain::shop::{self, VillageOffer};
 use serde::Deserialize;
 
@@ -112,12 +113,12 @@ async fn order_rows(
         .into_iter()
         .map(|o| OrderRow {
             id: o.id,
-            status_words: view::status_words(&o.status, lang),
+            status_words: view::status_words(o.status, lang),
             dealer: dealers.get(&o.dealer_id).cloned().unwrap_or_default(),
             placed: china_time(o.placed_at),
             total: money(o.total_fen),
             flagged: o.flagged,
-            status: o.status,
+            status: o.status.to_string(),
         })
         .collect())
 }
@@ -210,7 +211,7 @@ pub async fn home(
     let open: Vec<_> = orders::farmer_orders(db, actor, 50, 0)
         .await?
         .into_iter()
-        .filter(|o| Status::parse(&o.status).is_some_and(Status::holds_stock))
+        .filter(|o| o.status.holds_stock())
         .collect();
     let open_orders = order_rows(&state, open, lang).await?;
     let mut notices: Vec<Notice> = domain::notify::for_user(db, me.id, false, 10)
@@ -500,8 +501,8 @@ pub async fn product(
             licences: licences
                 .iter()
                 .filter(|l| l.dealer_id == o.dealer.id && l.valid_to >= today)
-                .filter(|l| licence_matters(&l.kind, &p))
-                .map(|l| format!("{} {}", view::licence_words(&l.kind, lang), l.number))
+                .filter(|l| licence_matters(l.kind, &p))
+                .map(|l| format!("{} {}", view::licence_words(l.kind, lang), l.number))
                 .collect(),
             pack: domain::catalog::pack_label(&o.sku),
             price: money(o.offer.price_fen),
@@ -549,12 +550,13 @@ pub async fn product(
 /// The dealer licences a buyer of this product should see: the pesticide licence (and the
 /// restricted-use one for a restricted product) for pesticides, the seed licence for seed.
 /// Fertiliser needs no dealer licence.
-fn licence_matters(kind: &str, p: &product::Model) -> bool {
+fn licence_matters(kind: LicenceKind, p: &product::Model) -> bool {
     match p.category.as_str() {
         "PESTICIDE" => {
-            kind == "PESTICIDE_BUSINESS" || (p.restricted_use && kind == "RESTRICTED_PESTICIDE")
+            kind == LicenceKind::PesticideBusiness
+                || (p.restricted_use && kind == LicenceKind::RestrictedPesticide)
         }
-        "SEED" => kind == "SEED_BUSINESS",
+        "SEED" => kind == LicenceKind::SeedBusiness,
         _ => false,
     }
 }
@@ -1076,8 +1078,8 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
     let lang = ctx.lang;
     let o = farmer_order(&state, actor, id).await?;
     let d = domain::regions::dealer(db, o.dealer_id).await?;
-    let place = match DeliveryMode::parse(&o.delivery_mode) {
-        Some(DeliveryMode::VillageStation) => match o.station_id {
+    let place = match o.delivery_mode {
+        DeliveryMode::VillageStation => match o.station_id {
             Some(s) => domain::regions::station(db, s)
                 .await?
                 .map(|s| {
@@ -1091,7 +1093,7 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
                 .unwrap_or_default(),
             None => String::new(),
         },
-        Some(DeliveryMode::Home) => o.delivery_address.clone().unwrap_or_default(),
+        DeliveryMode::Home => o.delivery_address.clone().unwrap_or_default(),
         _ => d.address.clone(),
     };
     let lines = orders::lines_of(db, o.id)
@@ -1113,12 +1115,11 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
         .await?
         .into_iter()
         .map(|e| Step {
-            words: view::status_words(&e.to_status, lang),
+            words: view::status_words(e.to_status, lang),
             at: china_time(e.at),
             reason: e.reason,
         })
         .collect();
-    let status = Status::parse(&o.status);
     page(&OrderPage {
         c: Chrome::new(
             &ctx,
@@ -1126,28 +1127,28 @@ pub async fn order(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
             "orders",
         ),
         id: o.id,
-        status_words: view::status_words(&o.status, lang),
+        status_words: view::status_words(o.status, lang),
         updated: o.updated_at.to_rfc3339(),
         dealer: lang.pick(&d.name_zh, &d.name_en).to_owned(),
         dealer_phone: d.phone.clone(),
         place,
-        delivery: view::delivery_words(&o.delivery_mode, lang),
+        delivery: view::delivery_words(o.delivery_mode, lang),
         payment: format!(
             "{} · {}",
-            view::payment_words(&o.payment_method, lang),
-            view::payment_status_words(&o.payment_status, lang)
+            view::payment_words(o.payment_method, lang),
+            view::payment_status_words(o.payment_status, lang)
         ),
         lines,
         total: money(o.total_fen),
         steps,
-        can_cancel: status == Some(Status::Placed),
+        can_cancel: o.status == Status::Placed,
         flag: orders::flag_reason(&o, ctx.lang).filter(|_| o.flagged),
         cancel_reason: o
             .cancel_reason
             .clone()
-            .filter(|_| status == Some(Status::Cancelled)),
+            .filter(|_| o.status == Status::Cancelled),
         placed_by_other: o.placed_by.is_some(),
-        status: o.status,
+        status: o.status.to_string(),
     })
 }
 

@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use domain::Lang;
 use domain::lots::trace::{self, PublicTrace};
 use domain::lots::{LotState, UnitCodeStatus};
+use domain::types::InspectionResult;
 
 use super::view::{self, china_time};
 use super::{Chrome, Ctx};
@@ -103,10 +104,10 @@ async fn render(
         _ if sold_unit => ("sold", lang.pick("这一件已售出", "This unit has been sold")),
         _ => ("ok", lang.pick("正常销售", "OK to sell")),
     };
-    let inspection = match t.inspection_result.as_deref() {
-        Some("CONFORMANT") => lang.pick("合格", "conformant"),
-        Some("NON_CONFORMANT") => lang.pick("不合格", "non-conformant"),
-        _ => lang.pick("未录入", "not recorded"),
+    let inspection = match t.inspection_result {
+        Some(InspectionResult::Conformant) => lang.pick("合格", "conformant"),
+        Some(InspectionResult::NonConformant) => lang.pick("不合格", "non-conformant"),
+        None => lang.pick("未录入", "not recorded"),
     };
     let custody = t
         .custody

@@ -3,7 +3,8 @@
 
 use chrono::{DateTime, Utc};
 use domain::Lang;
-use domain::orders::{DeliveryMode, PaymentMethod, Status};
+use domain::orders::{DeliveryMode, PaymentMethod, PaymentStatus, Status};
+use domain::regions::LicenceKind;
 use domain::shop::StockWord;
 
 /// `¥12.50` from 1250 fen.
@@ -26,55 +27,51 @@ pub fn capitalised(en: &str) -> String {
         .unwrap_or_default()
 }
 
-pub fn status_words(s: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match Status::parse(s) {
-        Some(Status::Placed) => ("已下单，等待经销商确认", "Placed, waiting for the dealer"),
-        Some(Status::Confirmed) => ("经销商已确认，正在备货", "Confirmed by the dealer"),
-        Some(Status::ReadyForPickup) => ("已备好，可以取货", "Ready to collect"),
-        Some(Status::OutForDelivery) => ("正在配送", "Out for delivery"),
-        Some(Status::Delivered) => ("已交货", "Handed over"),
-        Some(Status::Completed) => ("已完成", "Completed"),
-        Some(Status::Cancelled) => ("已取消", "Cancelled"),
-        Some(Status::Expired) => (
+pub fn status_words(s: Status, lang: Lang) -> &'static str {
+    let (zh, en) = match s {
+        Status::Placed => ("已下单，等待经销商确认", "Placed, waiting for the dealer"),
+        Status::Confirmed => ("经销商已确认，正在备货", "Confirmed by the dealer"),
+        Status::ReadyForPickup => ("已备好，可以取货", "Ready to collect"),
+        Status::OutForDelivery => ("正在配送", "Out for delivery"),
+        Status::Delivered => ("已交货", "Handed over"),
+        Status::Completed => ("已完成", "Completed"),
+        Status::Cancelled => ("已取消", "Cancelled"),
+        Status::Expired => (
             "经销商未按时确认，订单已关闭",
             "Closed: the dealer did not confirm in time",
         ),
-        None => ("未知状态", "Unknown state"),
     };
     lang.pick(zh, en)
 }
 
-pub fn delivery_words(s: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match DeliveryMode::parse(s) {
-        Some(DeliveryMode::Pickup) => ("到店自提", "Collect at the store"),
-        Some(DeliveryMode::VillageStation) => ("村级服务站自提", "Collect at the village station"),
-        Some(DeliveryMode::Home) => ("送货上门", "Home delivery"),
-        None => ("", ""),
-    };
-    lang.pick(zh, en)
-}
-
-pub fn payment_words(s: &str, lang: Lang) -> &'static str {
-    let (zh, en) = match PaymentMethod::parse(s) {
-        Some(PaymentMethod::CashOnDelivery) => ("货到付款", "Pay on delivery"),
-        Some(PaymentMethod::DealerCredit) => ("经销商赊账", "Dealer credit"),
-        Some(PaymentMethod::Online) => ("在线支付", "Online payment"),
-        None => ("", ""),
-    };
-    lang.pick(zh, en)
-}
-
-pub fn payment_status_words(s: &str, lang: Lang) -> &'static str {
+pub fn delivery_words(s: DeliveryMode, lang: Lang) -> &'static str {
     let (zh, en) = match s {
-        "PENDING" => ("待付款", "to be paid"),
-        "AUTHORISED" => ("已授权，交货时扣款", "authorised, charged at hand-over"),
-        "CAPTURED" | "PAID" => ("已付款", "paid"),
-        "ON_CREDIT" | "CREDIT" => ("记入赊账", "on credit"),
-        "CREDIT_RELEASED" => ("赊账已撤销", "credit released"),
-        "VOIDED" => ("授权已撤销", "authorisation voided"),
-        "REFUNDED" => ("已退款", "refunded"),
-        "FAILED" => ("支付失败", "payment failed"),
-        _ => ("", ""),
+        DeliveryMode::Pickup => ("到店自提", "Collect at the store"),
+        DeliveryMode::VillageStation => ("村级服务站自提", "Collect at the village station"),
+        DeliveryMode::Home => ("送货上门", "Home delivery"),
+    };
+    lang.pick(zh, en)
+}
+
+pub fn payment_words(s: PaymentMethod, lang: Lang) -> &'static str {
+    let (zh, en) = match s {
+        PaymentMethod::CashOnDelivery => ("货到付款", "Pay on delivery"),
+        PaymentMethod::DealerCredit => ("经销商赊账", "Dealer credit"),
+        PaymentMethod::Online => ("在线支付", "Online payment"),
+    };
+    lang.pick(zh, en)
+}
+
+pub fn payment_status_words(s: PaymentStatus, lang: Lang) -> &'static str {
+    let (zh, en) = match s {
+        PaymentStatus::Pending => ("待付款", "to be paid"),
+        PaymentStatus::Authorised => ("已授权，交货时扣款", "authorised, charged at hand-over"),
+        PaymentStatus::Captured | PaymentStatus::Paid => ("已付款", "paid"),
+        PaymentStatus::OnCredit => ("记入赊账", "on credit"),
+        PaymentStatus::CreditReleased => ("赊账已撤销", "credit released"),
+        PaymentStatus::Voided => ("授权已撤销", "authorisation voided"),
+        PaymentStatus::Refunded => ("已退款", "refunded"),
+        PaymentStatus::Failed => ("支付失败", "payment failed"),
     };
     lang.pick(zh, en)
 }
@@ -134,12 +131,13 @@ pub fn toxicity_words(t: &str, lang: Lang) -> &'static str {
     lang.pick(zh, en)
 }
 
-pub fn licence_words(kind: &str, lang: Lang) -> &'static str {
+pub fn licence_words(kind: LicenceKind, lang: Lang) -> &'static str {
     let (zh, en) = match kind {
-        "PESTICIDE_BUSINESS" => ("农药经营许可证", "pesticide dealer licence"),
-        "RESTRICTED_PESTICIDE" => ("限制使用农药经营许可证", "restricted-use pesticide licence"),
-        "SEED_BUSINESS" => ("种子经营许可证", "seed dealer licence"),
-        _ => ("许可证", "licence"),
+        LicenceKind::PesticideBusiness => ("农药经营许可证", "pesticide dealer licence"),
+        LicenceKind::RestrictedPesticide => {
+            ("限制使用农药经营许可证", "restricted-use pesticide licence")
+        }
+        LicenceKind::SeedBusiness => ("种子经营许可证", "seed dealer licence"),
     };
     lang.pick(zh, en)
 }

@@ -18,11 +18,11 @@ pub async fn record_inspection<C: ConnectionTrait + TransactionTrait>(
     errs.finish()?;
     let txn = crate::begin_write(db).await?;
     let l = trace::lock_lot(&txn, lot_id).await?;
-    let non_conformant = i.result == "NON_CONFORMANT";
+    let non_conformant = i.result == crate::types::InspectionResult::NonConformant;
     let mut am: lot::ActiveModel = l.clone().into();
     am.inspection_report_no = Set(Some(i.report_no.trim().into()));
     am.inspection_lab = Set(Some(i.lab.trim().into()));
-    am.inspection_result = Set(Some(i.result.clone()));
+    am.inspection_result = Set(Some(i.result));
     am.inspection_date = Set(Some(i.date));
     if non_conformant && l.status == LotStatus::Active {
         am.status = Set(LotStatus::OnHold);

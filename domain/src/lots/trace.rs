@@ -41,7 +41,7 @@ pub struct NewEvent {
     pub dealer_id: Option<i64>,
     pub actor_id: Option<i64>,
     pub occurred_at: DateTime<Utc>,
-    pub ref_kind: Option<&'static str>,
+    pub ref_kind: Option<crate::types::RefKind>,
     pub ref_id: Option<i64>,
     pub corrects_event_id: Option<i64>,
     pub unit_codes: Option<Vec<String>>,
@@ -112,7 +112,7 @@ pub fn event_hash(e: &trace_event::Model) -> String {
         opt(e.dealer_id),
         opt(e.actor_id),
         e.occurred_at.timestamp_micros(),
-        e.ref_kind.as_deref().unwrap_or(""),
+        e.ref_kind.map_or("", |k| k.as_str()),
         opt(e.ref_id),
         opt(e.corrects_event_id),
         codes,
@@ -167,7 +167,7 @@ fn chained(e: NewEvent, seq: i64, prev_hash: String) -> trace_event::Model {
         actor_id: e.actor_id,
         occurred_at: micros(e.occurred_at),
         recorded_at: micros(crate::now()),
-        ref_kind: e.ref_kind.map(str::to_owned),
+        ref_kind: e.ref_kind,
         ref_id: e.ref_id,
         corrects_event_id: e.corrects_event_id,
         unit_codes: e.unit_codes.map(|c| serde_json::json!(c)),
@@ -303,7 +303,7 @@ pub async fn verify(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> Re
 pub fn sellable(l: &lot::Model, today: NaiveDate) -> bool {
     l.status == LotStatus::Active
         && today < l.expires_on
-        && l.inspection_result.as_deref() != Some("NON_CONFORMANT")
+        && l.inspection_result != Some(crate::types::InspectionResult::NonConformant)
 }
 
 /// The lot's state as a user reads it (say it with [`LotState::words`]).
@@ -311,7 +311,9 @@ pub fn disposition_of(l: &lot::Model, today: NaiveDate) -> LotState {
     match l.status {
         LotStatus::Recalled => LotState::Recalled,
         LotStatus::OnHold => LotState::OnHold,
-        LotStatus::Active if l.inspection_result.as_deref() == Some("NON_CONFORMANT") => {
+        LotStatus::Active
+            if l.inspection_result == Some(crate::types::InspectionResult::NonConformant) =>
+        {
             LotState::OnHold
         }
         LotStatus::Active if today >= l.expires_on => LotState::Expired,

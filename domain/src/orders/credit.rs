@@ -26,7 +26,7 @@ pub async fn set_credit_limit(
     let farmer = app_user::Entity::find_by_id(farmer_id)
         .one(db)
         .await?
-        .filter(|u| u.role == "FARMER");
+        .filter(|u| u.role == Role::Farmer);
     if farmer.is_none() {
         return Err(Error::invalid(
             "farmerId",
@@ -198,7 +198,7 @@ async fn credit_orders(
         .filter(customer_order::Column::DealerId.eq(dealer_id))
         .filter(customer_order::Column::FarmerId.is_in(farmer_ids.iter().copied()))
         .filter(customer_order::Column::PaymentMethod.eq(PaymentMethod::DealerCredit.as_str()))
-        .filter(customer_order::Column::PaymentStatus.eq("ON_CREDIT"))
+        .filter(customer_order::Column::PaymentStatus.eq(PaymentStatus::OnCredit))
         .order_by_asc(customer_order::Column::PlacedAt)
         .order_by_asc(customer_order::Column::Id)
         .all(db)
@@ -307,7 +307,7 @@ pub async fn farmer_by_phone(
     let p = types::Phone::parse("phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
     app_user::Entity::find()
         .filter(app_user::Column::Phone.eq(p.as_str()))
-        .filter(app_user::Column::Role.eq("FARMER"))
+        .filter(app_user::Column::Role.eq(Role::Farmer))
         .one(db)
         .await?
         .ok_or_else(|| {
@@ -332,12 +332,12 @@ mod credit_tests {
             checkout_id: 1,
             farmer_id: 1,
             dealer_id: 1,
-            status: "DELIVERED".into(),
-            delivery_mode: "PICKUP".into(),
+            status: Status::Delivered,
+            delivery_mode: DeliveryMode::Pickup,
             station_id: None,
             delivery_address: None,
-            payment_method: "DEALER_CREDIT".into(),
-            payment_status: "ON_CREDIT".into(),
+            payment_method: PaymentMethod::DealerCredit,
+            payment_status: PaymentStatus::OnCredit,
             total_fen: total,
             field_id: None,
             crop: None,

@@ -52,14 +52,12 @@ pub struct DeskOrderDetail {
 /// The states a dealer may move an order to from where it is (the transition table, plus the
 /// recall exit: a flagged order that still holds stock may always be cancelled).
 pub fn dealer_next(o: &customer_order::Model) -> Vec<Status> {
-    let (Some(from), Some(mode)) = (
-        Status::parse(&o.status),
-        DeliveryMode::parse(&o.delivery_mode),
-    ) else {
+    let (Some(from), Some(mode)) = (Some(o.status), Some(o.delivery_mode)) else {
         return vec![];
     };
     let mut out: Vec<Status> = Status::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|to| allowed(from, *to, Party::Dealer, mode))
         .collect();
     if o.flagged && from.holds_stock() && !out.contains(&Status::Cancelled) {
@@ -172,7 +170,7 @@ pub async fn desk_order(
     let locations = crate::rows_by_id!(db, location, allocs.iter().map(|a| a.location_id));
     let rows = crate::rows_by_id!(db, stock, allocs.iter().map(|a| a.stock_id));
     let today = crate::today();
-    let holds = Status::parse(&head.order.status).is_some_and(Status::holds_stock);
+    let holds = head.order.status.holds_stock();
     let mut bad_lots: BTreeMap<i64, lot::Model> = BTreeMap::new();
     let mut lines = Vec::new();
     for line in &head.lines {
@@ -182,7 +180,7 @@ pub async fn desk_order(
                 continue;
             };
             let disposition = trace::disposition_of(l, today);
-            if holds && a.status == "RESERVED" && !trace::sellable(l, today) {
+            if holds && a.status == AllocationStatus::Reserved && !trace::sellable(l, today) {
                 bad_lots.insert(l.id, l.clone());
             }
             out.push(DeskAllocation {
@@ -195,7 +193,7 @@ pub async fn desk_order(
         }
         let reserved: BTreeSet<i64> = out
             .iter()
-            .filter(|a| a.allocation.status == "RESERVED")
+            .filter(|a| a.allocation.status == AllocationStatus::Reserved)
             .map(|a| a.lot.id)
             .collect();
         let codes_to_scan = if reserved.is_empty() {
@@ -301,8 +299,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
         .await?
         .filter(|l| l.order_id == o.id)
         .ok_or_else(|| Error::not_found("order line", line_id))?;
-    let from = Status::parse(&o.status)
-        .ok_or_else(|| Error::Internal(format!("order {} has status {}", o.id, o.status)))?;
+    let from = o.status;
     if !from.holds_stock() {
         return Err(Error::invalid(
             "orderId",
@@ -313,7 +310,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
     }
     let reserved = order_allocation::Entity::find()
         .filter(order_allocation::Column::OrderLineId.eq(line.id))
-        .filter(order_allocation::Column::Status.eq("RESERVED"))
+        .filter(order_allocation::Column::Status.eq(AllocationStatus::Reserved))
         .order_by_asc(order_allocation::Column::Id)
         .all(&txn)
         .await?;
@@ -345,9 +342,12 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
     let mut locations = BTreeSet::new();
     for a in &old {
         let released = order_allocation::Entity::update_many()
-            .col_expr(order_allocation::Column::Status, Expr::value("RELEASED"))
+            .col_expr(
+                order_allocation::Column::Status,
+                Expr::value(AllocationStatus::Released),
+            )
             .filter(order_allocation::Column::Id.eq(a.id))
-            .filter(order_allocation::Column::Status.eq("RESERVED"))
+            .filter(order_allocation::Column::Status.eq(AllocationStatus::Reserved))
             .exec(&txn)
             .await?
             .rows_affected;
@@ -431,7 +431,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
             location_id: Set(a.location_id),
             lot_id: Set(a.lot_id),
             quantity: Set(a.quantity),
-            status: Set("RESERVED".into()),
+            status: Set(AllocationStatus::Reserved),
             ..Default::default()
         }
         .insert(&txn)
@@ -480,7 +480,7 @@ pub async fn reallocate_line<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let msg = crate::notify::Message {
-        kind: "ORDER_LOT_SWAPPED",
+        kind: crate::types::NotificationKind::OrderLotSwapped,
         title_zh: format!("订单 #{} 已更换批次", o.id),
         title_en: format!("Order #{}: lot replaced", o.id),
         body_zh: format!(

@@ -93,10 +93,8 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
         Some(a) if a.works_for(o.dealer_id) || a.is_admin() => Party::Dealer,
         Some(_) => return Err(Error::not_found("order", order_id)),
     };
-    let from = Status::parse(&o.status)
-        .ok_or_else(|| Error::Internal(format!("order {} has status {}", o.id, o.status)))?;
-    let mode = DeliveryMode::parse(&o.delivery_mode)
-        .ok_or_else(|| Error::Internal("bad delivery mode".into()))?;
+    let from = o.status;
+    let mode = o.delivery_mode;
     // An order holding a recalled lot can never be handed over; its dealer may always cancel
     // it (with a reason), even once it is ready or out for delivery, so the reservation and
     // the order do not stay stuck.
@@ -107,7 +105,7 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
     }
     // An online order's hand-over takes its money and a cancellation returns it: without a
     // provider neither can happen, and the order stays as it is.
-    let settles = PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::Online)
+    let settles = o.payment_method == PaymentMethod::Online
         && matches!(to, Status::Delivered | Status::Cancelled | Status::Expired);
     let provider = match provider {
         Some(p) => Some(p),
@@ -150,7 +148,7 @@ pub async fn transition_with_codes<C: ConnectionTrait + TransactionTrait>(
         .rows_affected;
     if moved == 0 {
         let now_status = order(&txn, o.id).await?.status;
-        return Err(illegal(Status::parse(&now_status).unwrap_or(from), to));
+        return Err(illegal(now_status, to));
     }
     match to {
         Status::Cancelled | Status::Expired => {
@@ -189,7 +187,7 @@ pub(crate) async fn allocations_of(
         .await?;
     let allocs = order_allocation::Entity::find()
         .filter(order_allocation::Column::OrderLineId.is_in(lines.iter().map(|l| l.id)))
-        .filter(order_allocation::Column::Status.eq("RESERVED"))
+        .filter(order_allocation::Column::Status.eq(AllocationStatus::Reserved))
         .order_by_asc(order_allocation::Column::Id)
         .all(db)
         .await?;
@@ -210,10 +208,10 @@ async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result
     for (_, a) in allocations_of(db, o.id).await? {
         stock_mod::release_reservation(db, a.stock_id, a.quantity).await?;
         let mut am: order_allocation::ActiveModel = a.into();
-        am.status = Set("RELEASED".into());
+        am.status = Set(AllocationStatus::Released);
         am.update(db).await?;
     }
-    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::DealerCredit) {
+    if o.payment_method == PaymentMethod::DealerCredit {
         // What the order added to the balance comes off it again. If the farmer already
         // paid part of it back, the balance stops at zero rather than the release being
         // skipped (which would leave a cancelled order owed).
@@ -232,7 +230,7 @@ async fn release(db: &impl ConnectionTrait, o: &customer_order::Model) -> Result
             .filter(credit_account::Column::FarmerId.eq(o.farmer_id))
             .exec(db)
             .await?;
-        set_payment_status(db, order(db, o.id).await?, "CREDIT_RELEASED").await?;
+        set_payment_status(db, order(db, o.id).await?, PaymentStatus::CreditReleased).await?;
     }
     Ok(())
 }
@@ -304,7 +302,7 @@ async fn hand_over(
     for (_, a) in &allocs {
         stock_mod::consume_reservation(db, a.stock_id, a.quantity).await?;
         let mut am: order_allocation::ActiveModel = a.clone().into();
-        am.status = Set("SOLD".into());
+        am.status = Set(AllocationStatus::Sold);
         am.update(db).await?;
     }
     let sold_at = trace::micros(crate::now());
@@ -315,7 +313,7 @@ async fn hand_over(
     let s = sale::ActiveModel {
         dealer_id: Set(o.dealer_id),
         location_id: Set(location_id),
-        channel: Set("ORDER".into()),
+        channel: Set(crate::types::SaleChannel::Order),
         order_id: Set(Some(o.id)),
         buyer_user_id: Set(Some(farmer.id)),
         buyer_name: Set(Some(
@@ -376,8 +374,8 @@ async fn hand_over(
     am.update(db).await?;
     // Cash is paid at the hand-over; online payments are captured by the caller once the
     // status change is certain.
-    if PaymentMethod::parse(&o.payment_method) == Some(PaymentMethod::CashOnDelivery) {
-        set_payment_status(db, order(db, o.id).await?, "PAID").await?;
+    if o.payment_method == PaymentMethod::CashOnDelivery {
+        set_payment_status(db, order(db, o.id).await?, PaymentStatus::Paid).await?;
     }
     events.extend(
         low_stock_alerts(
@@ -490,19 +488,19 @@ async fn settle(
         .all(db)
         .await?
     {
-        let done = match (to, p.status.as_str()) {
-            (Status::Delivered, "AUTHORISED") => provider
+        let done = match (to, p.status) {
+            (Status::Delivered, ChargeStatus::Authorised) => provider
                 .capture(&p.provider_ref, p.amount_fen)
                 .await
-                .map(|()| "CAPTURED"),
-            (Status::Cancelled | Status::Expired, "AUTHORISED") => provider
+                .map(|()| ChargeStatus::Captured),
+            (Status::Cancelled | Status::Expired, ChargeStatus::Authorised) => provider
                 .void(&p.provider_ref, p.amount_fen)
                 .await
-                .map(|()| "VOIDED"),
-            (Status::Cancelled | Status::Expired, "CAPTURED") => provider
+                .map(|()| ChargeStatus::Voided),
+            (Status::Cancelled | Status::Expired, ChargeStatus::Captured) => provider
                 .refund(&p.provider_ref, p.amount_fen)
                 .await
-                .map(|()| "REFUNDED"),
+                .map(|()| ChargeStatus::Refunded),
             _ => continue,
         };
         match done {
@@ -511,11 +509,11 @@ async fn settle(
                     .col_expr(payment::Column::Status, Expr::value(status))
                     .col_expr(payment::Column::UpdatedAt, Expr::value(crate::now()))
                     .filter(payment::Column::Id.eq(p.id))
-                    .filter(payment::Column::Status.eq(p.status.as_str()))
+                    .filter(payment::Column::Status.eq(p.status))
                     .exec(db)
                     .await?;
                 if to != Status::Delivered {
-                    set_payment_status(db, order(db, o.id).await?, status).await?;
+                    set_payment_status(db, order(db, o.id).await?, status.into()).await?;
                 }
             }
             Err(e) => {
@@ -525,7 +523,7 @@ async fn settle(
         }
     }
     if to == Status::Delivered && all_ok {
-        set_payment_status(db, order(db, o.id).await?, "CAPTURED").await?;
+        set_payment_status(db, order(db, o.id).await?, PaymentStatus::Captured).await?;
     }
     Ok(())
 }
@@ -584,7 +582,7 @@ pub async fn flag_for_recall(
 ) -> Result<Vec<DomainEvent>> {
     let allocs = order_allocation::Entity::find()
         .filter(order_allocation::Column::LotId.eq(l.id))
-        .filter(order_allocation::Column::Status.eq("RESERVED"))
+        .filter(order_allocation::Column::Status.eq(AllocationStatus::Reserved))
         .all(db)
         .await?;
     let line_ids: BTreeSet<i64> = allocs.iter().map(|a| a.order_line_id).collect();
@@ -601,7 +599,7 @@ pub async fn flag_for_recall(
         .all(db)
         .await?
     {
-        if !Status::parse(&o.status).is_some_and(Status::holds_stock) {
+        if !o.status.holds_stock() {
             continue;
         }
         let mut am: customer_order::ActiveModel = o.clone().into();
@@ -613,7 +611,7 @@ pub async fn flag_for_recall(
         am.updated_at = Set(crate::now());
         let o = am.update(db).await?;
         let msg = crate::notify::Message {
-            kind: "ORDER_FLAGGED",
+            kind: crate::types::NotificationKind::OrderFlagged,
             title_zh: format!("订单 #{} 含被召回批次", o.id),
             title_en: format!("Order #{} holds a recalled lot", o.id),
             body_zh: format!(
@@ -647,17 +645,14 @@ pub async fn payment_callback(
     provider_ref: &str,
     status: &str,
 ) -> Result<(customer_order::Model, Vec<DomainEvent>)> {
-    if !matches!(
-        status,
-        "AUTHORISED" | "CAPTURED" | "REFUNDED" | "FAILED" | "VOIDED"
-    ) {
+    let Some(status) = ChargeStatus::parse(status) else {
         return Err(Error::invalid(
             "status",
             Code::InvalidFormat,
             "未知的支付状态",
             "unknown payment status",
         ));
-    }
+    };
     let p = payment::Entity::find()
         .filter(payment::Column::ProviderRef.eq(provider_ref))
         .one(db)
@@ -665,9 +660,9 @@ pub async fn payment_callback(
         .ok_or_else(|| Error::not_found("payment", provider_ref))?;
     let order_id = p.order_id;
     let mut am: payment::ActiveModel = p.into();
-    am.status = Set(status.into());
+    am.status = Set(status);
     am.updated_at = Set(crate::now());
     am.update(db).await?;
-    let o = set_payment_status(db, order(db, order_id).await?, status).await?;
+    let o = set_payment_status(db, order(db, order_id).await?, status.into()).await?;
     Ok((o.clone(), vec![updated(&o)]))
 }

@@ -312,9 +312,9 @@ pub(crate) async fn charge(
     method: PaymentMethod,
     provider_name: Option<&'static str>,
     holds: &[Hold],
-) -> Result<&'static str> {
+) -> Result<PaymentStatus> {
     match method {
-        PaymentMethod::CashOnDelivery => Ok("PENDING"),
+        PaymentMethod::CashOnDelivery => Ok(PaymentStatus::Pending),
         PaymentMethod::DealerCredit => {
             // The limit holds in the UPDATE itself: two orders cannot both slip under it.
             let ok = credit_account::Entity::update_many()
@@ -356,7 +356,7 @@ pub(crate) async fn charge(
                     ),
                 ));
             }
-            Ok("ON_CREDIT")
+            Ok(PaymentStatus::OnCredit)
         }
         PaymentMethod::Online => {
             let Some(provider_name) = provider_name else {
@@ -378,7 +378,7 @@ pub(crate) async fn charge(
             payment::ActiveModel {
                 order_id: Set(order.id),
                 provider: Set(provider_name.into()),
-                status: Set("AUTHORISED".into()),
+                status: Set(ChargeStatus::Authorised),
                 amount_fen: Set(order.total_fen),
                 provider_ref: Set(hold.reference.clone()),
                 created_at: Set(now),
@@ -387,7 +387,7 @@ pub(crate) async fn charge(
             }
             .insert(db)
             .await?;
-            Ok("AUTHORISED")
+            Ok(PaymentStatus::Authorised)
         }
     }
 }
@@ -395,13 +395,13 @@ pub(crate) async fn charge(
 pub(crate) async fn set_payment_status(
     db: &impl ConnectionTrait,
     order: customer_order::Model,
-    status: &str,
+    status: PaymentStatus,
 ) -> Result<customer_order::Model> {
     if order.payment_status == status {
         return Ok(order);
     }
     let mut am: customer_order::ActiveModel = order.into();
-    am.payment_status = Set(status.into());
+    am.payment_status = Set(status);
     Ok(am.update(db).await?)
 }
 
@@ -415,8 +415,8 @@ pub(crate) async fn record_event(
 ) -> Result<()> {
     order_event::ActiveModel {
         order_id: Set(order_id),
-        from_status: Set(from.map(|f| f.as_str().to_owned())),
-        to_status: Set(to.as_str().into()),
+        from_status: Set(from),
+        to_status: Set(to),
         actor_id: Set(actor),
         reason: Set(reason.into()),
         at: Set(crate::now()),
@@ -432,7 +432,7 @@ pub(crate) fn updated(o: &customer_order::Model) -> DomainEvent {
         order_id: o.id,
         farmer_id: o.farmer_id,
         dealer_id: o.dealer_id,
-        status: o.status.clone(),
+        status: o.status,
     }
 }
 
@@ -457,7 +457,7 @@ pub async fn low_stock_alerts(
                 .ok_or_else(|| Error::not_found("product", sk.product_id))?;
             out.push(DomainEvent::StockAlert {
                 dealer_id,
-                kind: "LOW_STOCK".into(),
+                kind: crate::types::AlertKind::LowStock,
                 sku_id: Some(s),
                 lot_id: None,
                 available: Some(available),

@@ -414,12 +414,12 @@ async fn place_in(
             checkout_id: Set(checkout_id),
             farmer_id: Set(actor.user_id),
             dealer_id: Set(dealer_id),
-            status: Set(Status::Placed.as_str().into()),
-            delivery_mode: Set(opts.delivery_mode.as_str().into()),
+            status: Set(Status::Placed),
+            delivery_mode: Set(opts.delivery_mode),
             station_id: Set(opts.station_id),
             delivery_address: Set(opts.address.clone().filter(|a| !a.trim().is_empty())),
-            payment_method: Set(opts.payment_method.as_str().into()),
-            payment_status: Set("PENDING".into()),
+            payment_method: Set(opts.payment_method),
+            payment_status: Set(PaymentStatus::Pending),
             total_fen: Set(total),
             field_id: Set(opts.field_id),
             crop: Set(opts
@@ -511,7 +511,7 @@ async fn place_in(
                     location_id: Set(a.location_id),
                     lot_id: Set(a.lot_id),
                     quantity: Set(a.quantity),
-                    status: Set("RESERVED".into()),
+                    status: Set(AllocationStatus::Reserved),
                     ..Default::default()
                 }
                 .insert(db)

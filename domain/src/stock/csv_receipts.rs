@@ -2,6 +2,7 @@
 //! receipt, checked in one pass (every row's references read up front, in batches).
 
 use super::*;
+use crate::types::InspectionResult;
 
 /// What a receipt CSV did (or, for a preview, would do).
 #[derive(Clone, Debug, Default)]
@@ -305,8 +306,10 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
             None
         } else {
             let result = match i_res.as_str() {
-                "合格" | "CONFORMANT" | "conformant" => Some("CONFORMANT"),
-                "不合格" | "NON_CONFORMANT" | "non_conformant" => Some("NON_CONFORMANT"),
+                "合格" | "CONFORMANT" | "conformant" => Some(InspectionResult::Conformant),
+                "不合格" | "NON_CONFORMANT" | "non_conformant" => {
+                    Some(InspectionResult::NonConformant)
+                }
                 v => {
                     bad(
                         "inspection_result",
@@ -328,7 +331,7 @@ pub async fn receive_csv<C: ConnectionTrait + TransactionTrait>(
                 (Some(r), Some(d)) => Some(InspectionInput {
                     report_no: i_no,
                     lab: i_lab,
-                    result: r.into(),
+                    result: r,
                     date: d,
                 }),
                 _ => None,

@@ -14,20 +14,7 @@ use crate::entities::ledger_line;
 use crate::error::{Code, Error, Errors, FieldError, Lang, Result};
 use crate::types::{Fen, IdNumber};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Purchase,
-    Sale,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Purchase => "PURCHASE",
-            Kind::Sale => "SALE",
-        }
-    }
-}
+pub use crate::types::LedgerKind as Kind;
 
 /// What a ledger line copies from the catalog at the time.
 #[derive(Clone, Debug)]
@@ -96,7 +83,7 @@ pub fn line(
 ) -> ledger_line::ActiveModel {
     ledger_line::ActiveModel {
         dealer_id: Set(dealer_id),
-        kind: Set(kind.as_str().into()),
+        kind: Set(kind),
         trace_event_id: Set(trace_event_id),
         occurred_on: Set(crate::local_date(at)),
         occurred_at: Set(at),

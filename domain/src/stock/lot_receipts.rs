@@ -191,7 +191,7 @@ pub(crate) async fn receive_lots_in(
         e.to_location_id = Some(location.id);
         e.dealer_id = Some(dealer_id);
         e.occurred_at = now;
-        e.ref_kind = Some("RECEIPT");
+        e.ref_kind = Some(crate::types::RefKind::Receipt);
         e.ref_id = Some(receipt.id);
         e.note = format!(
             "from {} ({})",

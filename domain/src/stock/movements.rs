@@ -155,7 +155,7 @@ pub async fn transfer_ship<C: ConnectionTrait + TransactionTrait>(
     e.from_location_id = Some(from);
     e.to_location_id = Some(to);
     e.dealer_id = Some(dealer_id);
-    e.ref_kind = Some("TRANSFER");
+    e.ref_kind = Some(crate::types::RefKind::Transfer);
     e.ref_id = Some(t.id);
     trace::append(&txn, e).await?;
     txn.commit().await?;
@@ -214,7 +214,7 @@ pub async fn transfer_receive<C: ConnectionTrait + TransactionTrait>(
     e.from_location_id = Some(t.from_location_id);
     e.to_location_id = Some(t.to_location_id);
     e.dealer_id = Some(t.dealer_id);
-    e.ref_kind = Some("TRANSFER");
+    e.ref_kind = Some(crate::types::RefKind::Transfer);
     e.ref_id = Some(t.id);
     trace::append(&txn, e).await?;
     let t = transfer::Entity::find_by_id(transfer_id)
@@ -281,7 +281,7 @@ pub async fn return_from_buyer<C: ConnectionTrait + TransactionTrait>(
     let returned: i64 = trace_event::Entity::find()
         .filter(trace_event::Column::LotId.eq(lot_id))
         .filter(trace_event::Column::Disposition.eq(Disposition::Returned))
-        .filter(trace_event::Column::RefKind.eq("SALE"))
+        .filter(trace_event::Column::RefKind.eq(crate::types::RefKind::Sale))
         .filter(trace_event::Column::RefId.eq(sale_id))
         .all(&txn)
         .await?
@@ -316,7 +316,7 @@ pub async fn return_from_buyer<C: ConnectionTrait + TransactionTrait>(
     );
     e.to_location_id = Some(s.location_id);
     e.dealer_id = Some(s.dealer_id);
-    e.ref_kind = Some("SALE");
+    e.ref_kind = Some(crate::types::RefKind::Sale);
     e.ref_id = Some(sale_id);
     e.note = reason.clone().unwrap_or_default();
     let ev = trace::append(&txn, e).await?;

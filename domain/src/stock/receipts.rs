@@ -138,7 +138,7 @@ pub(crate) async fn receive_in(
     e.to_location_id = Some(location.id);
     e.dealer_id = Some(input.dealer_id);
     e.occurred_at = at;
-    e.ref_kind = Some("RECEIPT");
+    e.ref_kind = Some(crate::types::RefKind::Receipt);
     e.ref_id = Some(receipt.id);
     e.note = format!(
         "from {} ({})",

@@ -259,7 +259,7 @@ async fn real_name_ok(db: &impl ConnectionTrait, b: &Buyer) -> Result<(bool, Buy
         && region::Entity::find_by_id(v)
             .one(db)
             .await?
-            .is_none_or(|r| r.level != "VILLAGE")
+            .is_none_or(|r| r.level != crate::types::Level::Village)
     {
         errs.push(FieldError::new(
             "buyer.villageId",
@@ -362,7 +362,7 @@ pub async fn counter_sale<C: ConnectionTrait + TransactionTrait>(
     let sale = sale::ActiveModel {
         dealer_id: Set(input.dealer_id),
         location_id: Set(location.id),
-        channel: Set("COUNTER".into()),
+        channel: Set(crate::types::SaleChannel::Counter),
         order_id: Set(None),
         buyer_user_id: Set(buyer.user_id),
         buyer_name: Set(buyer.name.clone().filter(|n| !n.trim().is_empty())),
@@ -559,7 +559,7 @@ pub async fn write_sale(
         e.location_id = Some(a.location_id);
         e.dealer_id = Some(sale.dealer_id);
         e.occurred_at = sale.sold_at;
-        e.ref_kind = Some("SALE");
+        e.ref_kind = Some(crate::types::RefKind::Sale);
         e.ref_id = Some(sale.id);
         e.unit_codes = by_lot.remove(&a.lot_id);
         let ev = trace::append(db, e).await?;

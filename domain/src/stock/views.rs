@@ -257,7 +257,7 @@ pub async fn near_expiry_alerts_once_a_day<C: ConnectionTrait + TransactionTrait
         }
         out.push(DomainEvent::StockAlert {
             dealer_id: r.dealer_id,
-            kind: "NEAR_EXPIRY".into(),
+            kind: crate::types::AlertKind::NearExpiry,
             sku_id: Some(l.sku_id),
             lot_id: Some(l.id),
             available: Some(r.on_hand - r.reserved),

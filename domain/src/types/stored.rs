@@ -201,6 +201,199 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// What a trace event's `ref_id` points at (`trace_event.ref_kind`).
+    pub enum RefKind {
+        /// A stock receipt.
+        Receipt = "RECEIPT",
+        /// A sale (counter or order).
+        Sale = "SALE",
+        /// A transfer between a dealer's places.
+        Transfer = "TRANSFER",
+    }
+}
+
+stored_enum! {
+    /// What a user is (`app_user.role`).
+    pub enum Role {
+        Farmer = "FARMER",
+        Dealer = "DEALER",
+        Agronomist = "AGRONOMIST",
+        Regulator = "REGULATOR",
+        Admin = "ADMIN",
+        /// Keeps a village service station: orders for the village's farmers (代购).
+        StationKeeper = "STATION_KEEPER",
+    }
+}
+
+stored_enum! {
+    /// What a dealer's user may do there (`app_user.dealer_role`).
+    pub enum DealerRole {
+        Owner = "OWNER",
+        Staff = "STAFF",
+    }
+}
+
+stored_enum! {
+    /// A region's place in the hierarchy (`region.level`).
+    pub enum Level {
+        Province = "PROVINCE",
+        County = "COUNTY",
+        Township = "TOWNSHIP",
+        Village = "VILLAGE",
+    }
+}
+
+stored_enum! {
+    /// What a dealer's licence permits (`licence.kind`).
+    pub enum LicenceKind {
+        PesticideBusiness = "PESTICIDE_BUSINESS",
+        RestrictedPesticide = "RESTRICTED_PESTICIDE",
+        SeedBusiness = "SEED_BUSINESS",
+    }
+}
+
+stored_enum! {
+    /// Whether a dealer trades (`dealer.status`).
+    pub enum DealerStatus {
+        /// The only status a dealer has today; the column leaves room for suspension.
+        Active = "ACTIVE",
+    }
+}
+
+stored_enum! {
+    /// The outcome of a lot's inspection (`lot.inspection_result`).
+    pub enum InspectionResult {
+        /// 合格
+        Conformant = "CONFORMANT",
+        /// 不合格: the lot is held.
+        NonConformant = "NON_CONFORMANT",
+    }
+}
+
+stored_enum! {
+    /// How a sale was made (`sale.channel`).
+    pub enum SaleChannel {
+        /// At the dealer's counter.
+        Counter = "COUNTER",
+        /// An order handed over.
+        Order = "ORDER",
+    }
+}
+
+stored_enum! {
+    /// Which book a ledger line is in (`ledger_line.kind`): 进货台账 or 销售台账.
+    pub enum LedgerKind {
+        Purchase = "PURCHASE",
+        Sale = "SALE",
+    }
+}
+
+stored_enum! {
+    /// What a notification is about (`notification.kind`).
+    pub enum NotificationKind {
+        LotRecalled = "LOT_RECALLED",
+        OrderFlagged = "ORDER_FLAGGED",
+        OrderLotSwapped = "ORDER_LOT_SWAPPED",
+        RecommendationPublished = "RECOMMENDATION_PUBLISHED",
+    }
+}
+
+stored_enum! {
+    /// Something a dealer should act on (`DomainEvent::StockAlert`).
+    pub enum AlertKind {
+        LowStock = "LOW_STOCK",
+        NearExpiry = "NEAR_EXPIRY",
+        Recall = "RECALL",
+    }
+}
+
+stored_enum! {
+    /// Where an order is in its life (`customer_order.status`, `order_event.to_status`).
+    pub enum OrderStatus {
+        Placed = "PLACED",
+        Confirmed = "CONFIRMED",
+        ReadyForPickup = "READY_FOR_PICKUP",
+        OutForDelivery = "OUT_FOR_DELIVERY",
+        Delivered = "DELIVERED",
+        Completed = "COMPLETED",
+        Cancelled = "CANCELLED",
+        Expired = "EXPIRED",
+    }
+}
+
+stored_enum! {
+    /// How an order reaches the farmer (`customer_order.delivery_mode`).
+    pub enum DeliveryMode {
+        Pickup = "PICKUP",
+        VillageStation = "VILLAGE_STATION",
+        Home = "HOME",
+    }
+}
+
+stored_enum! {
+    /// How an order is paid (`customer_order.payment_method`).
+    pub enum PaymentMethod {
+        CashOnDelivery = "CASH_ON_DELIVERY",
+        DealerCredit = "DEALER_CREDIT",
+        Online = "ONLINE",
+    }
+}
+
+stored_enum! {
+    /// Where an order's money is (`customer_order.payment_status`).
+    pub enum PaymentStatus {
+        /// Cash on delivery, not yet paid.
+        Pending = "PENDING",
+        /// Paid in cash at the hand-over.
+        Paid = "PAID",
+        /// Booked on the farmer's dealer credit.
+        OnCredit = "ON_CREDIT",
+        /// The credit was given back (the order was cancelled).
+        CreditReleased = "CREDIT_RELEASED",
+        /// Online: authorised, charged at the hand-over.
+        Authorised = "AUTHORISED",
+        Captured = "CAPTURED",
+        Voided = "VOIDED",
+        Refunded = "REFUNDED",
+        Failed = "FAILED",
+    }
+}
+
+stored_enum! {
+    /// An online payment at its provider (`payment.status`).
+    pub enum ChargeStatus {
+        Authorised = "AUTHORISED",
+        Captured = "CAPTURED",
+        Voided = "VOIDED",
+        Refunded = "REFUNDED",
+        Failed = "FAILED",
+    }
+}
+
+impl From<ChargeStatus> for PaymentStatus {
+    fn from(c: ChargeStatus) -> Self {
+        match c {
+            ChargeStatus::Authorised => PaymentStatus::Authorised,
+            ChargeStatus::Captured => PaymentStatus::Captured,
+            ChargeStatus::Voided => PaymentStatus::Voided,
+            ChargeStatus::Refunded => PaymentStatus::Refunded,
+            ChargeStatus::Failed => PaymentStatus::Failed,
+        }
+    }
+}
+
+stored_enum! {
+    /// What became of the stock an order line reserved (`order_allocation.status`).
+    pub enum AllocationStatus {
+        Reserved = "RESERVED",
+        /// Handed over: the reservation became a sale.
+        Sold = "SOLD",
+        /// Given back (the order was cancelled or expired, or the lot swapped).
+        Released = "RELEASED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::ActiveEnum;
@@ -236,6 +429,43 @@ mod tests {
         check(LocationKind::ALL, LocationKind::as_str, LocationKind::parse);
         check(BizStep::ALL, BizStep::as_str, BizStep::parse);
         check(Disposition::ALL, Disposition::as_str, Disposition::parse);
+        check(RefKind::ALL, RefKind::as_str, RefKind::parse);
+        check(Role::ALL, Role::as_str, Role::parse);
+        check(DealerRole::ALL, DealerRole::as_str, DealerRole::parse);
+        check(Level::ALL, Level::as_str, Level::parse);
+        check(LicenceKind::ALL, LicenceKind::as_str, LicenceKind::parse);
+        check(DealerStatus::ALL, DealerStatus::as_str, DealerStatus::parse);
+        check(
+            InspectionResult::ALL,
+            InspectionResult::as_str,
+            InspectionResult::parse,
+        );
+        check(SaleChannel::ALL, SaleChannel::as_str, SaleChannel::parse);
+        check(LedgerKind::ALL, LedgerKind::as_str, LedgerKind::parse);
+        check(
+            NotificationKind::ALL,
+            NotificationKind::as_str,
+            NotificationKind::parse,
+        );
+        check(AlertKind::ALL, AlertKind::as_str, AlertKind::parse);
+        check(OrderStatus::ALL, OrderStatus::as_str, OrderStatus::parse);
+        check(DeliveryMode::ALL, DeliveryMode::as_str, DeliveryMode::parse);
+        check(
+            PaymentMethod::ALL,
+            PaymentMethod::as_str,
+            PaymentMethod::parse,
+        );
+        check(
+            PaymentStatus::ALL,
+            PaymentStatus::as_str,
+            PaymentStatus::parse,
+        );
+        check(ChargeStatus::ALL, ChargeStatus::as_str, ChargeStatus::parse);
+        check(
+            AllocationStatus::ALL,
+            AllocationStatus::as_str,
+            AllocationStatus::parse,
+        );
     }
 
     #[test]

@@ -59,7 +59,7 @@ pub async fn recall<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("product", s.product_id))?;
     let msg = crate::notify::Message {
-        kind: "LOT_RECALLED",
+        kind: crate::types::NotificationKind::LotRecalled,
         title_zh: format!("召回通知：{} 批号 {}", p.name_zh, l.lot_no),
         title_en: format!("Recall: {} lot {}", p.name_en, l.lot_no),
         body_zh: format!(
@@ -83,7 +83,7 @@ pub async fn recall<C: ConnectionTrait + TransactionTrait>(
     for d in &dealer_ids {
         events.push(DomainEvent::StockAlert {
             dealer_id: *d,
-            kind: "RECALL".into(),
+            kind: crate::types::AlertKind::Recall,
             sku_id: Some(l.sku_id),
             lot_id: Some(lot_id),
             available: None,

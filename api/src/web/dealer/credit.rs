@@ -108,8 +108,8 @@ async fn credit_page(state: &AppState, ctx: &Ctx, farmer: Option<i64>, f: Flash)
                 order_id: o.id,
                 when: china_time(o.placed_at),
                 total: money(o.total_fen),
-                status: status_words(&o.status, ctx.lang),
-                counted: o.payment_status == "ON_CREDIT",
+                status: status_words(o.status, ctx.lang),
+                counted: o.payment_status == domain::orders::PaymentStatus::OnCredit,
             })
             .collect(),
         None => vec![],

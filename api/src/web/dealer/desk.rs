@@ -11,7 +11,7 @@ use axum::{Form, Json, Router};
 use domain::Lang;
 use domain::lots::{LotState, LotStatus};
 use domain::orders::desk::{self as dk, DeskOrder, DeskOrderDetail};
-use domain::orders::{DeliveryMode, Status};
+use domain::orders::{AllocationStatus, DeliveryMode, Status};
 use serde::Deserialize;
 
 use super::Console;
@@ -52,9 +52,9 @@ fn village_of(o: &DeskOrder, lang: Lang) -> String {
 }
 
 fn delivery_of(o: &DeskOrder, lang: Lang) -> String {
-    let mode = view::delivery_words(&o.order.delivery_mode, lang);
-    match DeliveryMode::parse(&o.order.delivery_mode) {
-        Some(DeliveryMode::VillageStation) => match &o.station {
+    let mode = view::delivery_words(o.order.delivery_mode, lang);
+    match o.order.delivery_mode {
+        DeliveryMode::VillageStation => match &o.station {
             Some(s) => format!(
                 "{mode}{}{}",
                 lang.pick("：", ": "),
@@ -62,7 +62,7 @@ fn delivery_of(o: &DeskOrder, lang: Lang) -> String {
             ),
             None => mode.to_owned(),
         },
-        Some(DeliveryMode::Home) => format!(
+        DeliveryMode::Home => format!(
             "{mode}{}{}",
             lang.pick("：", ": "),
             o.order.delivery_address.clone().unwrap_or_default()
@@ -74,8 +74,8 @@ fn delivery_of(o: &DeskOrder, lang: Lang) -> String {
 fn payment_of(o: &DeskOrder, lang: Lang) -> String {
     format!(
         "{} · {}",
-        view::payment_words(&o.order.payment_method, lang),
-        view::payment_status_words(&o.order.payment_status, lang)
+        view::payment_words(o.order.payment_method, lang),
+        view::payment_status_words(o.order.payment_status, lang)
     )
 }
 
@@ -89,8 +89,8 @@ fn line_words(l: &domain::entities::order_line::Model, lang: Lang) -> String {
 }
 
 /// The desk's short words for a state (the farmer's words speak to the farmer).
-fn desk_status(s: &str, lang: Lang) -> String {
-    let (zh, en) = Status::parse(s).map(Status::words).unwrap_or(("", ""));
+fn desk_status(s: Status, lang: Lang) -> String {
+    let (zh, en) = s.words();
     lang.pick(zh, &crate::web::view::capitalised(en)).to_owned()
 }
 
@@ -101,8 +101,8 @@ fn one_lang(s: &str, lang: Lang) -> String {
 fn row(o: &DeskOrder, lang: Lang) -> Row {
     Row {
         id: o.order.id,
-        status_words: desk_status(&o.order.status, lang),
-        is_new: o.order.status == Status::Placed.as_str(),
+        status_words: desk_status(o.order.status, lang),
+        is_new: o.order.status == Status::Placed,
         farmer: o.farmer_name.clone(),
         phone: o.farmer_phone.clone(),
         village: village_of(o, lang),
@@ -117,7 +117,7 @@ fn row(o: &DeskOrder, lang: Lang) -> Row {
             .as_deref()
             .filter(|_| o.order.flagged)
             .map(|f| one_lang(f, lang)),
-        status: o.order.status.clone(),
+        status: o.order.status.to_string(),
     }
 }
 
@@ -158,7 +158,8 @@ pub async fn desk(
     };
     let statuses: Vec<Status> = match status.as_str() {
         "open" => Status::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .filter(|s| s.holds_stock())
             .collect(),
         "all" => vec![],
@@ -192,9 +193,9 @@ pub async fn desk(
             words: lang.pick("全部", "All").to_owned(),
         },
     ];
-    choices.extend(Status::ALL.into_iter().map(|s| Choice {
+    choices.extend(Status::ALL.iter().map(|&s| Choice {
         value: s.as_str(),
-        words: desk_status(s.as_str(), lang),
+        words: desk_status(s, lang),
     }));
     page(&DeskPage {
         rows: orders.iter().map(|o| row(o, lang)).collect(),
@@ -276,12 +277,11 @@ pub struct OrderView {
     pub printed: String,
 }
 
-fn alloc_status(s: &str, lang: Lang) -> &'static str {
+fn alloc_status(s: AllocationStatus, lang: Lang) -> &'static str {
     let (zh, en) = match s {
-        "RESERVED" => ("已预留", "reserved"),
-        "SOLD" => ("已售出", "sold"),
-        "RELEASED" => ("已释放", "released"),
-        _ => ("", ""),
+        AllocationStatus::Reserved => ("已预留", "reserved"),
+        AllocationStatus::Sold => ("已售出", "sold"),
+        AllocationStatus::Released => ("已释放", "released"),
     };
     lang.pick(zh, en)
 }
@@ -310,10 +310,11 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
                         .to_owned(),
                     quantity: a.allocation.quantity,
                     on_hand: a.on_hand,
-                    status: alloc_status(&a.allocation.status, lang),
+                    status: alloc_status(a.allocation.status, lang),
                     expires: a.lot.expires_on.to_string(),
-                    bad: a.allocation.status == "RESERVED" && a.disposition != LotState::Sellable,
-                    held: a.allocation.status != "RELEASED",
+                    bad: a.allocation.status == AllocationStatus::Reserved
+                        && a.disposition != LotState::Sellable,
+                    held: a.allocation.status != AllocationStatus::Released,
                 })
                 .collect(),
             codes_to_scan: l.codes_to_scan,
@@ -347,7 +348,7 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
         .collect();
     OrderView {
         id: o.id,
-        status_words: desk_status(&o.status, lang),
+        status_words: desk_status(o.status, lang),
         farmer: d.head.farmer_name.clone(),
         phone: d.head.farmer_phone.clone(),
         village: village_of(&d.head, lang),
@@ -362,19 +363,17 @@ fn order_view(d: &DeskOrderDetail, lang: Lang) -> OrderView {
         },
         note: o.note.clone(),
         warnings: domain::orders::warnings(o, lang),
-        cancel_reason: o.cancel_reason.clone().filter(|_| {
-            matches!(
-                Status::parse(&o.status),
-                Some(Status::Cancelled | Status::Expired)
-            )
-        }),
+        cancel_reason: o
+            .cancel_reason
+            .clone()
+            .filter(|_| matches!(o.status, Status::Cancelled | Status::Expired)),
         lines,
         bad_lots,
         dealer: lang.pick(&d.dealer.name_zh, &d.dealer.name_en).to_owned(),
         dealer_phone: d.dealer.phone.clone(),
         dealer_address: d.dealer.address.clone(),
         printed: china_time(domain::now()),
-        status: o.status.clone(),
+        status: o.status.to_string(),
     }
 }
 
@@ -444,10 +443,10 @@ async fn order_page(state: &AppState, ctx: &Ctx, id: i64, shown: Shown) -> WebRe
         .events
         .iter()
         .map(|e| Step {
-            words: if e.from_status.as_deref() == Some(e.to_status.as_str()) {
+            words: if e.from_status == Some(e.to_status) {
                 lang.pick("更换批次", "Lot swapped").to_owned()
             } else {
-                desk_status(&e.to_status, lang)
+                desk_status(e.to_status, lang)
             },
             at: china_time(e.at),
             reason: one_lang(&e.reason, lang),

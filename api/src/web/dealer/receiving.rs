@@ -14,6 +14,7 @@ use domain::Lang;
 use domain::error::{Code, FieldError};
 use domain::lots::InspectionInput;
 use domain::stock::{self, CsvPolicy, LotReceipt, Supplier};
+use domain::types::InspectionResult;
 use serde::Deserialize;
 
 use super::Console;
@@ -291,7 +292,14 @@ async fn parse_lot(state: &AppState, f: &mut LotFields) -> Result<LotReceipt, do
         r => Some(InspectionInput {
             report_no: f.inspection_report_no.trim().to_owned(),
             lab: f.inspection_lab.trim().to_owned(),
-            result: r.to_owned(),
+            result: InspectionResult::parse(r).unwrap_or_else(|| {
+                errs.push(field_err(
+                    "inspection.result",
+                    format!("检验结果“{r}”应为 合格 或 不合格"),
+                    format!("inspection result \"{r}\" must be conformant or non-conformant"),
+                ));
+                InspectionResult::Conformant
+            }),
             date: date(
                 "inspection.date",
                 "检验日期",

@@ -650,7 +650,7 @@ pub async fn receipt(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64
             .iter()
             .map(|l| {
                 (
-                    view::licence_words(&l.kind, lang).to_owned(),
+                    view::licence_words(l.kind, lang).to_owned(),
                     l.number.clone(),
                 )
             })

@@ -394,6 +394,64 @@ stored_enum! {
     }
 }
 
+stored_enum! {
+    /// What a product is (`product.category`).
+    pub enum Category {
+        /// 肥料
+        Fertiliser = "FERTILISER",
+        /// 种子
+        Seed = "SEED",
+        /// 农药
+        Pesticide = "PESTICIDE",
+    }
+}
+
+stored_enum! {
+    /// Whether a product is sold (`product.status`).
+    pub enum ProductStatus {
+        Active = "ACTIVE",
+        /// Taken off the catalog by its producer or an admin; kept for the ledgers.
+        Delisted = "DELISTED",
+    }
+}
+
+stored_enum! {
+    /// How a recommendation's rates were found (`recommendation.method`).
+    pub enum Method {
+        /// 养分平衡法 (NY/T 1118-2006), soil-test form.
+        NutrientBalance = "NUTRIENT_BALANCE",
+        /// Rates set by the agronomist; the advisor only sizes the basket.
+        ManualRates = "MANUAL_RATES",
+    }
+}
+
+impl Default for Method {
+    fn default() -> Self {
+        Method::NutrientBalance
+    }
+}
+
+stored_enum! {
+    /// Where a recommendation is in its review (`recommendation.status`).
+    pub enum RecommendationStatus {
+        /// Computed, waiting for an agronomist.
+        Draft = "DRAFT",
+        /// Signed and shown to the farmer.
+        Published = "PUBLISHED",
+        Rejected = "REJECTED",
+        /// A newer one was published for the same crop plan.
+        Superseded = "SUPERSEDED",
+    }
+}
+
+stored_enum! {
+    /// Where a regional formula is (`regional_formula.status`).
+    pub enum FormulaStatus {
+        Draft = "DRAFT",
+        Published = "PUBLISHED",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use sea_orm::ActiveEnum;
@@ -430,6 +488,11 @@ mod tests {
         check(BizStep::ALL, BizStep::as_str, BizStep::parse);
         check(Disposition::ALL, Disposition::as_str, Disposition::parse);
         check(RefKind::ALL, RefKind::as_str, RefKind::parse);
+        check(Category::ALL, Category::as_str, Category::parse);
+        check(ProductStatus::ALL, ProductStatus::as_str, ProductStatus::parse);
+        check(Method::ALL, Method::as_str, Method::parse);
+        check(RecommendationStatus::ALL, RecommendationStatus::as_str, RecommendationStatus::parse);
+        check(FormulaStatus::ALL, FormulaStatus::as_str, FormulaStatus::parse);
         check(Role::ALL, Role::as_str, Role::parse);
         check(DealerRole::ALL, DealerRole::as_str, DealerRole::parse);
         check(Level::ALL, Level::as_str, Level::parse);

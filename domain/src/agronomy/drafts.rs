@@ -1,0 +1,532 @@
+//! Computing a draft: the offers a field can buy (as the advisor takes them), the advisor's rates and least-cost basket,
+//! and the new draft stored under its locked crop plan.
+
+use super::*;
+
+/// The request a draft sends to the advisor: the nutrient balance with a basket, or a basket for
+/// rates the agronomist set.
+enum AdvisorRequest {
+    Recommend(Box<advisor::api::RecommendRequest>),
+    /// With the agronomist's rates, kg/mu of N, P2O5, K2O.
+    Basket(advisor::api::LeastCostBasketRequest, [f64; 3]),
+}
+
+/// An offer the advisor may put in a basket.
+struct Candidate {
+    offer: offer::Model,
+    sku: sku::Model,
+    product: product::Model,
+    spec: fertiliser_spec::Model,
+}
+
+/// The fertiliser offers a field can buy: active offers of dealers serving its village, of
+/// listed fertilisers sold by the kg, with sellable stock now.
+async fn candidate_offers(
+    db: &impl ConnectionTrait,
+    village_id: i64,
+) -> Result<Vec<(Candidate, i64)>> {
+    let dealers: Vec<i64> = dealer_service_area::Entity::find()
+        .filter(dealer_service_area::Column::VillageId.eq(village_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.dealer_id)
+        .collect();
+    let offers = offer::Entity::find()
+        .filter(offer::Column::DealerId.is_in(dealers))
+        .filter(offer::Column::Active.eq(true))
+        .order_by_asc(offer::Column::Id)
+        .all(db)
+        .await?;
+    let mut out = Vec::new();
+    for o in offers {
+        let Some(s) = sku::Entity::find_by_id(o.sku_id).one(db).await? else {
+            continue;
+        };
+        if s.pack_unit != "kg" {
+            continue;
+        }
+        let Some(p) = product::Entity::find_by_id(s.product_id).one(db).await? else {
+            continue;
+        };
+        if p.category != "FERTILISER" || p.status != "ACTIVE" {
+            continue;
+        }
+        let Some(f) = fertiliser_spec::Entity::find_by_id(p.id).one(db).await? else {
+            continue;
+        };
+        if f.n_pct + f.p2o5_pct + f.k2o_pct <= 0.0 {
+            continue;
+        }
+        let available = orders::available_of(db, o.dealer_id, s.id).await?;
+        if available > 0 {
+            out.push((
+                Candidate {
+                    offer: o,
+                    sku: s,
+                    product: p,
+                    spec: f,
+                },
+                available,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+fn analysis_text(f: &fertiliser_spec::Model) -> String {
+    types::Analysis {
+        n: f.n_pct,
+        p2o5: f.p2o5_pct,
+        k2o: f.k2o_pct,
+    }
+    .to_string()
+}
+
+/// Runs the advisor for a field, crop plan and soil test with the given parameters. Returns the
+/// advisor's answer, the priced basket, and the rates (kg/mu of N, P2O5, K2O).
+pub async fn compute(
+    db: &impl ConnectionTrait,
+    f: &field::Model,
+    plan: &crop_plan::Model,
+    test: &soil_test::Model,
+    params: &Params,
+) -> Result<(Value, Basket, [f64; 3], Vec<String>)> {
+    validate_params(params)?;
+    let crop = advisor_crop(&plan.crop).ok_or_else(|| {
+        Error::invalid(
+            "cropPlanId",
+            Code::InvalidFormat,
+            "该作物不能做配方",
+            "this crop cannot be planned",
+        )
+    })?;
+    let candidates = candidate_offers(db, f.village_id).await?;
+    let mut notes = Vec::new();
+    let basket_settings = advisor::api::BasketSettings {
+        mode: advisor::basket::Mode::AtLeast,
+        whole_bags: true,
+        max_oversupply_pct: params.max_oversupply_pct,
+        exact_tolerance_kg: None,
+        time_limit_ms: params.basket_time_limit_ms,
+    };
+    let area_mu = at(Positive::try_new(f.area_mu), "area_mu").map_err(advisor_error)?;
+    let request = match params.method {
+        Method::NutrientBalance => {
+            let olsen = test.olsen_p_mg_kg.ok_or_else(|| {
+                Error::invalid(
+                    "soilTestId",
+                    Code::Required,
+                    "养分平衡法需要 Olsen 法有效磷",
+                    "the nutrient balance method needs Olsen P",
+                )
+            })?;
+            let (target_yield_kg_per_mu, past_yields_kg_per_mu) = match (
+                params
+                    .target_yield_kg_per_mu
+                    .or(plan.target_yield_kg_per_mu),
+                &plan.past_yields_kg_per_mu,
+            ) {
+                (Some(t), _) => (
+                    Some(at(KgPerMu::try_new(t), "target_yield_kg_per_mu").map_err(advisor_error)?),
+                    None,
+                ),
+                (None, Some(p)) => (None, Some(past_yields(p).map_err(advisor_error)?)),
+                (None, None) => {
+                    return Err(Error::invalid(
+                        "cropPlanId",
+                        Code::Required,
+                        "作物计划没有目标产量",
+                        "the crop plan has no target yield",
+                    ));
+                }
+            };
+            let coefficient = |c: [f64; 3]| {
+                npk(c, "correction_coefficients", Positive::try_new).map_err(advisor_error)
+            };
+            let (correction_coefficients, no_fertiliser_yield_kg_per_mu) = match (
+                params.correction_coefficients,
+                plan.no_fertiliser_yield_kg_per_mu,
+            ) {
+                (Some(c), _) => (coefficient(c)?, None),
+                (None, Some(y)) => (
+                    advisor::api::Npk::default(),
+                    Some(
+                        at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")
+                            .map_err(advisor_error)?,
+                    ),
+                ),
+                (None, None) => {
+                    debug_assert!(uses_placeholder_correction(params, plan));
+                    notes.push("校正系数使用默认值 0.5，请农技人员按本县空白区试验核定 / correction coefficients are the 0.5 placeholder: set them from the county's omission plots".to_owned());
+                    (coefficient(PLACEHOLDER_CORRECTION)?, None)
+                }
+            };
+            let recovery_rates = match params.recovery_rates {
+                Some(rr) => {
+                    npk(rr, "recovery_rates", RecoveryRate::try_new).map_err(advisor_error)?
+                }
+                None => advisor::api::Npk::default(),
+            };
+            // Lime only where the soil is acid and a buffer pH was measured.
+            let target_ph = if let (Some(t), Some(_)) = (params.target_ph, test.buffer_ph) {
+                Some(t)
+            } else if test.ph < 5.5 && test.buffer_ph.is_some() {
+                notes.push("土壤偏酸，按目标 pH 6.0 计算石灰用量 / acid soil: lime computed for a target pH of 6.0".to_owned());
+                Some(6.0)
+            } else {
+                None
+            };
+            let target_ph = target_ph
+                .map(|t| at(Ph::try_new(t), "target_ph"))
+                .transpose()
+                .map_err(advisor_error)?;
+            AdvisorRequest::Recommend(Box::new(advisor::api::RecommendRequest {
+                crop: crop.to_owned(),
+                area_mu,
+                target_yield_kg_per_mu,
+                past_yields_kg_per_mu,
+                target_yield_factor: None,
+                soil: advisor_soil(test, olsen, true).map_err(advisor_error)?,
+                correction_coefficients,
+                no_fertiliser_yield_kg_per_mu,
+                recovery_rates,
+                uptake_kg_per_kg_yield: advisor::api::Npk::default(),
+                legume_n_factor: None,
+                target_ph,
+                residual_lime_credit_t_per_acre: None,
+                products: Vec::new(),
+                basket: basket_settings,
+            }))
+        }
+        Method::ManualRates => {
+            let rates = params.rates_kg_per_mu.ok_or_else(|| {
+                Error::invalid(
+                    "params.ratesKgPerMu",
+                    Code::Required,
+                    "手动用量需要填写 N、P2O5、K2O 每亩用量",
+                    "manual rates need N, P2O5 and K2O per mu",
+                )
+            })?;
+            if !rates
+                .iter()
+                .all(|r| r.is_finite() && (0.0..=200.0).contains(r))
+            {
+                return Err(Error::invalid(
+                    "params.ratesKgPerMu",
+                    Code::OutOfRange,
+                    "每亩养分用量应在 0 到 200 公斤之间",
+                    "rates must be 0 to 200 kg per mu",
+                ));
+            }
+            fn kg<Q>(per_mu: f64, area_mu: f64, field: &str) -> Result<Kg<Q>> {
+                at(Kg::try_new(per_mu * area_mu), field).map_err(advisor_error)
+            }
+            AdvisorRequest::Basket(
+                advisor::api::LeastCostBasketRequest {
+                    targets_kg: advisor::targets::MassTargets {
+                        n: kg(rates[0], f.area_mu, "targets_kg.n")?,
+                        p2o5: kg(rates[1], f.area_mu, "targets_kg.p2o5")?,
+                        k2o: kg(rates[2], f.area_mu, "targets_kg.k2o")?,
+                    },
+                    products: Vec::new(),
+                    mode: basket_settings.mode,
+                    whole_bags: basket_settings.whole_bags,
+                    max_oversupply_pct: basket_settings.max_oversupply_pct,
+                    exact_tolerance_kg: None,
+                    time_limit_ms: basket_settings.time_limit_ms,
+                },
+                rates,
+            )
+        }
+    };
+    if candidates.is_empty() {
+        return Err(Error::invalid(
+            "fieldId",
+            Code::InsufficientStock,
+            "服务该村的经销商目前没有可售的肥料",
+            "the dealers serving this village have no fertiliser in stock",
+        ));
+    }
+    // The field's targets, kg of N, P2O5, K2O, to drop offers the basket can never need.
+    let targets_kg = match &request {
+        AdvisorRequest::Basket(r, _) => r.targets_kg.values(),
+        AdvisorRequest::Recommend(r) => {
+            let mut probe = (**r).clone();
+            probe.basket = advisor::api::BasketSettings::default();
+            run_advisor(probe)
+                .await
+                .map_err(advisor_error)?
+                .rates_kg_per_mu
+                .values()
+                .map(|r| r * f.area_mu)
+        }
+    };
+    let keep = needed_offers(&candidates, targets_kg);
+    let products = keep
+        .iter()
+        .enumerate()
+        .map(|(j, i)| {
+            let (c, available) = &candidates[*i];
+            advisor_offer(c, *available, &format!("products[{j}]"))
+        })
+        .collect::<advisor::Result<Vec<_>>>()
+        .map_err(advisor_error)?;
+    let (result, outcome, rates) = match request {
+        AdvisorRequest::Recommend(mut r) => {
+            r.products = products;
+            let answer = run_advisor(*r).await.map_err(advisor_error)?;
+            let outcome = answer.basket.clone();
+            let rates = answer.rates_kg_per_mu.values();
+            (
+                advisor::Response::Recommend(Box::new(answer)),
+                outcome,
+                rates,
+            )
+        }
+        AdvisorRequest::Basket(mut r, rates) => {
+            r.products = products;
+            let answer = run_advisor(r).await.map_err(advisor_error)?;
+            let outcome = answer.clone();
+            (
+                advisor::Response::LeastCostBasket(Box::new(answer)),
+                outcome,
+                rates,
+            )
+        }
+    };
+    let result = serde_json::to_value(&result).map_err(|e| Error::Internal(e.to_string()))?;
+    let by_name: BTreeMap<String, &Candidate> =
+        candidates.iter().map(|(c, _)| (offer_name(c), c)).collect();
+    let mut lines = Vec::new();
+    for l in &outcome.lines {
+        let c = by_name.get(&l.product).ok_or_else(|| {
+            Error::Internal(format!(
+                "the advisor's basket names no offer: {}",
+                l.product
+            ))
+        })?;
+        let bags = match l.bags {
+            advisor::basket::Bags::Whole(n) => i64::from(n),
+            advisor::basket::Bags::Fractional(x) => {
+                return Err(Error::Internal(format!(
+                    "the advisor gave {x} bags of a whole-bag basket"
+                )));
+            }
+        };
+        lines.push(BasketLine {
+            offer_id: c.offer.id,
+            dealer_id: c.offer.dealer_id,
+            sku_id: c.sku.id,
+            product_id: c.product.id,
+            product_zh: c.product.name_zh.clone(),
+            product_en: c.product.name_en.clone(),
+            analysis: analysis_text(&c.spec),
+            bag_kg: c.sku.pack_size,
+            bags,
+            price_fen_per_bag: c.offer.price_fen,
+        });
+    }
+    if !outcome.proven_optimal {
+        let ms = params
+            .basket_time_limit_ms
+            .unwrap_or(advisor::basket::DEFAULT_TIME_LIMIT.as_millis() as u64);
+        notes.push(format!("整袋组合搜索在 {ms} 毫秒内未完成，这是已找到的最便宜组合，未证明最优 / the whole-bag search did not finish within {ms} ms: this is the cheapest basket found, not proven optimal"));
+    }
+    let basket = Basket {
+        proven_optimal: outcome.proven_optimal,
+        feasible: outcome.feasible,
+        cost_fen: lines.iter().map(|l| l.bags * l.price_fen_per_bag).sum(),
+        shortfalls: outcome
+            .shortfalls
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {:.1}/{:.1} kg",
+                    s.nutrient.label(),
+                    s.max_available_kg,
+                    s.target_kg
+                )
+            })
+            .collect(),
+        lines,
+    };
+    Ok((result, basket, rates, notes))
+}
+
+/// The name an offer goes by in the advisor's request and basket.
+fn offer_name(c: &Candidate) -> String {
+    format!("offer:{}", c.offer.id)
+}
+
+/// A candidate offer as the advisor takes it: analysis, bag, price and the bags in stock.
+fn advisor_offer(
+    c: &Candidate,
+    available: i64,
+    field: &str,
+) -> advisor::Result<advisor::products::Offer> {
+    Ok(advisor::products::Offer {
+        name: offer_name(c),
+        analysis: at(
+            advisor::products::Analysis::parse(&analysis_text(&c.spec)),
+            &format!("{field}.analysis"),
+        )?,
+        bag_kg: at(Kg::try_new(c.sku.pack_size), &format!("{field}.bag_kg"))?,
+        price_fen_per_bag: c.offer.price_fen,
+        // More bags than a u32 holds is more than any basket needs.
+        stock_bags: Some(u32::try_from(available).unwrap_or(u32::MAX)),
+    })
+}
+
+/// The candidate offers a least-cost basket may need, by index. Offers of the same analysis
+/// and bag size (the same pack at several dealers, say) are perfect substitutes: a cheapest
+/// basket buys the cheaper of them first, and never more than max_i ceil(T_i / kg of nutrient i
+/// per bag) bags of them together (beyond that they alone meet every target they touch, so one
+/// bag fewer still does, for less). Keeping in each such group only the cheapest offers whose
+/// stock reaches that count keeps every cheapest basket, and spares the whole-bag solver a
+/// search over interchangeable variables: two dealers with the same 20 packs made one draft
+/// take over a minute, and under 20 ms without the duplicates.
+fn needed_offers(candidates: &[(Candidate, i64)], targets_kg: [f64; 3]) -> Vec<usize> {
+    let mut groups: BTreeMap<(String, i64), Vec<usize>> = BTreeMap::new();
+    for (i, (c, _)) in candidates.iter().enumerate() {
+        let key = (
+            analysis_text(&c.spec),
+            (c.sku.pack_size * 1000.0).round() as i64,
+        );
+        groups.entry(key).or_default().push(i);
+    }
+    let mut keep = Vec::new();
+    for members in groups.into_values() {
+        let (c0, _) = &candidates[members[0]];
+        let pct = [c0.spec.n_pct, c0.spec.p2o5_pct, c0.spec.k2o_pct];
+        let mut bound: i64 = 1;
+        for k in 0..3 {
+            let per_bag = c0.sku.pack_size * pct[k] / 100.0;
+            if per_bag > 0.0 && targets_kg[k] > 0.0 {
+                bound = bound.max((targets_kg[k] / per_bag - 1e-9).ceil() as i64);
+            }
+        }
+        let mut by_price = members;
+        by_price.sort_by_key(|i| (candidates[*i].0.offer.price_fen, candidates[*i].0.offer.id));
+        let mut stock = 0;
+        for i in by_price {
+            if stock >= bound {
+                break;
+            }
+            stock += candidates[i].1;
+            keep.push(i);
+        }
+    }
+    keep.sort_unstable();
+    keep
+}
+
+pub(crate) async fn plan_and_test(
+    db: &impl ConnectionTrait,
+    f: &field::Model,
+    plan_id: i64,
+    test_id: Option<i64>,
+) -> Result<(crop_plan::Model, soil_test::Model)> {
+    let plan = crop_plan::Entity::find_by_id(plan_id)
+        .one(db)
+        .await?
+        .filter(|p| p.field_id == f.id)
+        .ok_or_else(|| {
+            Error::invalid(
+                "cropPlanId",
+                Code::UnknownReference,
+                "该地块没有这个作物计划",
+                "no such crop plan on this field",
+            )
+        })?;
+    let test = match test_id {
+        Some(t) => soil_test::Entity::find_by_id(t)
+            .one(db)
+            .await?
+            .filter(|t| t.field_id == f.id),
+        None => soil_tests_of(db, f.id).await?.into_iter().next(),
+    }
+    .ok_or_else(|| {
+        Error::invalid(
+            "soilTestId",
+            Code::UnknownReference,
+            "该地块没有土壤检测结果",
+            "no soil test for this field",
+        )
+    })?;
+    Ok((plan, test))
+}
+
+/// Locks a crop plan's row for the rest of the transaction (PostgreSQL `FOR UPDATE`; SQLite's
+/// immediate transaction already holds the write lock). Every change to the recommendations of
+/// a plan takes it first, so two drafts never get the same version, and two publishes of the
+/// plan's drafts (or two of one draft) run one after the other: one current version, one
+/// signature and one notice per publish.
+pub(crate) async fn lock_plan(db: &impl ConnectionTrait, plan_id: i64) -> Result<()> {
+    let mut q = crop_plan::Entity::find_by_id(plan_id);
+    if db.get_database_backend() == sea_orm::DbBackend::Postgres {
+        q = q.lock_exclusive();
+    }
+    q.one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("crop plan", plan_id))?;
+    Ok(())
+}
+
+/// A new draft for a field and crop plan (agronomists of the county, admins).
+pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    field_id: i64,
+    crop_plan_id: i64,
+    soil_test_id: Option<i64>,
+    params: Params,
+) -> Result<recommendation::Model> {
+    require_agronomist(actor)?;
+    let f = field_for(db, actor, field_id).await?;
+    let (plan, test) = plan_and_test(db, &f, crop_plan_id, soil_test_id).await?;
+    let (result, basket, rates, notes) = compute(db, &f, &plan, &test, &params).await?;
+    let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, plan.id).await?;
+    let version = recommendation::Entity::find()
+        .filter(recommendation::Column::FieldId.eq(f.id))
+        .filter(recommendation::Column::CropPlanId.eq(plan.id))
+        .order_by_desc(recommendation::Column::Version)
+        .one(&txn)
+        .await?
+        .map(|r| r.version + 1)
+        .unwrap_or(1);
+    let now = crate::now();
+    let rec = recommendation::ActiveModel {
+        field_id: Set(f.id),
+        crop_plan_id: Set(plan.id),
+        soil_test_id: Set(test.id),
+        version: Set(version),
+        status: Set("DRAFT".into()),
+        method: Set(serde_json::to_value(params.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()),
+        parameters: Set(json!({ "params": params, "notes": notes })),
+        result: Set(result),
+        basket: Set(serde_json::to_value(&basket).map_err(|e| Error::Internal(e.to_string()))?),
+        n_kg_per_mu: Set(rates[0]),
+        p2o5_kg_per_mu: Set(rates[1]),
+        k2o_kg_per_mu: Set(rates[2]),
+        notes_zh: Set(String::new()),
+        notes_en: Set(String::new()),
+        reject_reason: Set(None),
+        agronomist_id: Set(None),
+        signed_at: Set(None),
+        signature: Set(None),
+        supersedes_id: Set(None),
+        created_by: Set(actor.user_id),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    }
+    .insert(&txn)
+    .await?;
+    txn.commit().await?;
+    Ok(rec)
+}

@@ -813,7 +813,7 @@ async fn stock_and_sales(
             _ => ("F", 90, 1095, "湖北省肥料质量监督检验站 (demo)"),
         };
         let produced = today - chrono::Duration::days(age_days);
-        let codes = if p.category == "PESTICIDE" {
+        let codes = if p.category == domain::catalog::Category::Pesticide {
             let reg = domain::types::PesticideRegNo::parse(
                 "",
                 p.registration_no.as_deref().unwrap_or(""),
@@ -931,7 +931,7 @@ async fn stock_and_sales(
         .await?;
     let first_fertiliser = county_offers
         .iter()
-        .find(|o| lot_of_sku[&o.sku_id].1.category == "FERTILISER");
+        .find(|o| lot_of_sku[&o.sku_id].1.category == domain::catalog::Category::Fertiliser);
     let restricted = county_offers
         .iter()
         .find(|o| lot_of_sku[&o.sku_id].1.restricted_use);

@@ -77,15 +77,7 @@ fn require_agronomist(actor: &Actor) -> Result<()> {
     actor.require(matches!(actor.role, Role::Agronomist | Role::Admin))
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Method {
-    /// 养分平衡法 (NY/T 1118-2006), soil-test form.
-    #[default]
-    NutrientBalance,
-    /// Rates set by the agronomist; the advisor only sizes the basket.
-    ManualRates,
-}
+pub use crate::types::{FormulaStatus, Method, RecommendationStatus};
 
 /// What an agronomist can set on a draft. Anything left out takes the advisor's default.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -55,30 +55,7 @@ pub fn pack_label(s: &sku::Model) -> String {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Category {
-    Fertiliser,
-    Seed,
-    Pesticide,
-}
-
-impl Category {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Fertiliser => "FERTILISER",
-            Category::Seed => "SEED",
-            Category::Pesticide => "PESTICIDE",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "FERTILISER" => Category::Fertiliser,
-            "SEED" => Category::Seed,
-            "PESTICIDE" => Category::Pesticide,
-            _ => return None,
-        })
-    }
-}
+pub use crate::types::{Category, ProductStatus};
 
 pub const FERTILISER_TYPES: &[&str] = &[
     "STRAIGHT_N",

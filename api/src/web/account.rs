@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::accounts::sessions;
 use domain::entities::{region, web_session};
+use domain::types::Level;
 use serde::Deserialize;
 
 use super::ctx::{SESSION_COOKIE, set_cookie};
@@ -144,7 +145,7 @@ pub struct Township {
 pub async fn townships(state: &AppState, lang: domain::Lang) -> Result<Vec<Township>, WebError> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let all = region::Entity::find()
-        .filter(region::Column::Level.is_in(["TOWNSHIP", "VILLAGE"]))
+        .filter(region::Column::Level.is_in([Level::Township, Level::Village]))
         .order_by_asc(region::Column::Id)
         .all(state.db())
         .await
@@ -152,12 +153,12 @@ pub async fn townships(state: &AppState, lang: domain::Lang) -> Result<Vec<Towns
     let name = |r: &region::Model| lang.pick(&r.name_zh, &r.name_en).to_owned();
     Ok(all
         .iter()
-        .filter(|r| r.level == domain::types::Level::Township)
+        .filter(|r| r.level == Level::Township)
         .map(|t| Township {
             name: name(t),
             villages: all
                 .iter()
-                .filter(|v| v.level == domain::types::Level::Village && v.parent_id == Some(t.id))
+                .filter(|v| v.level == Level::Village && v.parent_id == Some(t.id))
                 .map(|v| (v.id, name(v)))
                 .collect(),
         })

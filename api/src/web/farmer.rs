@@ -54,7 +54,7 @@ fn cards(products: &[product::Model], offers: &[VillageOffer], lang: Lang) -> Ve
             ProductCard {
                 id: p.id,
                 name: lang.pick(&p.name_zh, &p.name_en).to_owned(),
-                category: view::category_words(&p.category, lang),
+                category: view::category_words(p.category, lang),
                 registration_no: p.registration_no.clone().unwrap_or_default(),
                 restricted: p.restricted_use,
                 price: cheapest.map(|o| {
@@ -435,7 +435,7 @@ pub async fn product(
     let db = state.db();
     let lang = ctx.lang;
     let p = catalog::product(db, id).await?;
-    if p.status != "ACTIVE" {
+    if p.status != domain::catalog::ProductStatus::Active {
         return Err(WebError::NotFound);
     }
     let (_, village) = shop::farmer_village(db, actor).await?;
@@ -529,7 +529,7 @@ pub async fn product(
         c: Chrome::new(&ctx, lang.pick(&p.name_zh, &p.name_en), "find"),
         name: lang.pick(&p.name_zh, &p.name_en).to_owned(),
         description: lang.pick(&p.description_zh, &p.description_en).to_owned(),
-        category: view::category_words(&p.category, lang),
+        category: view::category_words(p.category, lang),
         producer: producer
             .as_ref()
             .map(|x| lang.pick(&x.name_zh, &x.name_en).to_owned())
@@ -551,13 +551,13 @@ pub async fn product(
 /// restricted-use one for a restricted product) for pesticides, the seed licence for seed.
 /// Fertiliser needs no dealer licence.
 fn licence_matters(kind: LicenceKind, p: &product::Model) -> bool {
-    match p.category.as_str() {
-        "PESTICIDE" => {
+    match p.category {
+        Category::Pesticide => {
             kind == LicenceKind::PesticideBusiness
                 || (p.restricted_use && kind == LicenceKind::RestrictedPesticide)
         }
-        "SEED" => kind == LicenceKind::SeedBusiness,
-        _ => false,
+        Category::Seed => kind == LicenceKind::SeedBusiness,
+        Category::Fertiliser => false,
     }
 }
 
@@ -890,7 +890,9 @@ async fn checkout_page(
         c: Chrome::new(ctx, ctx.l("结算", "Checkout"), "cart"),
         total: money(lines.iter().map(|l| l.subtotal_fen()).sum()),
         restricted: lines.iter().any(|l| l.product.restricted_use),
-        pesticide: lines.iter().any(|l| l.product.category == "PESTICIDE"),
+        pesticide: lines
+            .iter()
+            .any(|l| l.product.category == Category::Pesticide),
         verified: farmer.verified_at.is_some() && farmer.id_number.is_some(),
         has_problems: lines.iter().any(|l| !l.problems.is_empty()),
         online: state.services.payments.is_some(),
@@ -1391,7 +1393,7 @@ pub async fn field(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
             notes: lang.pick(&r.notes_zh, &r.notes_en).to_owned(),
             signed_by: signer,
             signed_at: r.signed_at.map(china_time).unwrap_or_default(),
-            current: r.status == "PUBLISHED",
+            current: r.status == domain::types::RecommendationStatus::Published,
         });
     }
     page(&FieldPage {

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::Lang;
+use domain::catalog::Category;
 use domain::orders::{DeliveryMode, PaymentMethod, PaymentStatus, Status};
 use domain::regions::LicenceKind;
 use domain::shop::StockWord;
@@ -103,12 +104,11 @@ pub fn stock_class(available: i64) -> &'static str {
     }
 }
 
-pub fn category_words(c: &str, lang: Lang) -> &'static str {
+pub fn category_words(c: Category, lang: Lang) -> &'static str {
     let (zh, en) = match c {
-        "FERTILISER" => ("化肥", "Fertiliser"),
-        "SEED" => ("种子", "Seed"),
-        "PESTICIDE" => ("农药", "Pesticide"),
-        _ => ("", ""),
+        Category::Fertiliser => ("化肥", "Fertiliser"),
+        Category::Seed => ("种子", "Seed"),
+        Category::Pesticide => ("农药", "Pesticide"),
     };
     lang.pick(zh, en)
 }

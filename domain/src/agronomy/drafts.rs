@@ -2,6 +2,7 @@
 //! and the new draft stored under its locked crop plan.
 
 use super::*;
+use crate::types::{Category, ProductStatus};
 
 /// The request a draft sends to the advisor: the nutrient balance with a basket, or a basket for
 /// rates the agronomist set.
@@ -49,7 +50,7 @@ async fn candidate_offers(
         let Some(p) = product::Entity::find_by_id(s.product_id).one(db).await? else {
             continue;
         };
-        if p.category != "FERTILISER" || p.status != "ACTIVE" {
+        if p.category != Category::Fertiliser || p.status != ProductStatus::Active {
             continue;
         }
         let Some(f) = fertiliser_spec::Entity::find_by_id(p.id).one(db).await? else {
@@ -502,11 +503,8 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
         crop_plan_id: Set(plan.id),
         soil_test_id: Set(test.id),
         version: Set(version),
-        status: Set("DRAFT".into()),
-        method: Set(serde_json::to_value(params.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()),
+        status: Set(RecommendationStatus::Draft),
+        method: Set(params.method),
         parameters: Set(json!({ "params": params, "notes": notes })),
         result: Set(result),
         basket: Set(serde_json::to_value(&basket).map_err(|e| Error::Internal(e.to_string()))?),

@@ -14,7 +14,10 @@ pub async fn of_field(
         .filter(recommendation::Column::FieldId.eq(field_id))
         .order_by_desc(recommendation::Column::Id);
     if actor.role == Role::Farmer {
-        q = q.filter(recommendation::Column::Status.is_in(["PUBLISHED", "SUPERSEDED"]));
+        q = q.filter(recommendation::Column::Status.is_in([
+            RecommendationStatus::Published,
+            RecommendationStatus::Superseded,
+        ]));
     }
     Ok(q.all(db).await?)
 }
@@ -32,7 +35,7 @@ pub async fn for_farmer(
         .collect();
     Ok(recommendation::Entity::find()
         .filter(recommendation::Column::FieldId.is_in(fields))
-        .filter(recommendation::Column::Status.eq("PUBLISHED"))
+        .filter(recommendation::Column::Status.eq(RecommendationStatus::Published))
         .order_by_desc(recommendation::Column::Id)
         .all(db)
         .await?)
@@ -55,7 +58,7 @@ pub async fn basket_to_cart<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Vec<CartWarning>> {
     actor.require(actor.role == Role::Farmer)?;
     let r = get(db, actor, id).await?;
-    if r.status != "PUBLISHED" {
+    if r.status != RecommendationStatus::Published {
         return Err(Error::invalid(
             "id",
             Code::InvalidTransition,

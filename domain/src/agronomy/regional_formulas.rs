@@ -190,7 +190,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
         let latest = recommendation::Entity::find()
             .filter(recommendation::Column::FieldId.eq(f.id))
             .filter(recommendation::Column::CropPlanId.eq(plan.id))
-            .filter(recommendation::Column::Status.ne("REJECTED"))
+            .filter(recommendation::Column::Status.ne(RecommendationStatus::Rejected))
             .order_by_desc(recommendation::Column::Version)
             .one(db)
             .await?;
@@ -297,7 +297,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
             skipped: Set(Some(
                 serde_json::to_value(&skipped).map_err(|e| Error::Internal(e.to_string()))?,
             )),
-            status: Set("DRAFT".into()),
+            status: Set(FormulaStatus::Draft),
             created_by: Set(actor.user_id),
             published_by: Set(None),
             published_at: Set(None),
@@ -423,7 +423,7 @@ pub async fn publish_formula(
         .await?
         .ok_or_else(|| Error::not_found("regional formula", id))?;
     actor.require(actor.is_admin() || actor.county_ids.contains(&f.county_id))?;
-    if f.status != "DRAFT" {
+    if f.status != FormulaStatus::Draft {
         return Err(Error::invalid(
             "id",
             Code::InvalidTransition,
@@ -432,7 +432,7 @@ pub async fn publish_formula(
         ));
     }
     let mut am: regional_formula::ActiveModel = f.into();
-    am.status = Set("PUBLISHED".into());
+    am.status = Set(FormulaStatus::Published);
     am.published_by = Set(Some(actor.user_id));
     am.published_at = Set(Some(crate::now()));
     Ok(am.update(db).await?)
@@ -460,7 +460,7 @@ pub async fn formula_to_product<C: ConnectionTrait + TransactionTrait>(
             "this formula is already listed as a product: add packs and offers to that product",
         ));
     }
-    if f.status != "PUBLISHED" {
+    if f.status != FormulaStatus::Published {
         return Err(Error::invalid(
             "id",
             Code::InvalidTransition,

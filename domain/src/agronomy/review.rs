@@ -17,14 +17,19 @@ pub async fn get<C: ConnectionTrait>(
     field_for(db, actor, r.field_id)
         .await
         .map_err(|_| Error::not_found("recommendation", id))?;
-    if actor.role == Role::Farmer && !matches!(r.status.as_str(), "PUBLISHED" | "SUPERSEDED") {
+    if actor.role == Role::Farmer
+        && !matches!(
+            r.status,
+            RecommendationStatus::Published | RecommendationStatus::Superseded
+        )
+    {
         return Err(Error::not_found("recommendation", id));
     }
     Ok(r)
 }
 
 fn must_be_draft(r: &recommendation::Model) -> Result<()> {
-    if r.status != "DRAFT" {
+    if r.status != RecommendationStatus::Draft {
         return Err(Error::invalid(
             "id",
             Code::InvalidTransition,
@@ -58,10 +63,7 @@ pub async fn edit_draft<C: ConnectionTrait + TransactionTrait>(
         let f = field_for(db, actor, r.field_id).await?;
         let (plan, test) = plan_and_test(db, &f, r.crop_plan_id, Some(r.soil_test_id)).await?;
         let (result, basket, rates, notes) = compute(db, &f, &plan, &test, &p).await?;
-        am.method = Set(serde_json::to_value(p.method)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default());
+        am.method = Set(p.method);
         am.parameters = Set(json!({ "params": p, "notes": notes }));
         am.result = Set(result);
         am.basket = Set(serde_json::to_value(&basket).map_err(|e| Error::Internal(e.to_string()))?);
@@ -144,20 +146,20 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
     let previous = recommendation::Entity::find()
         .filter(recommendation::Column::FieldId.eq(r.field_id))
         .filter(recommendation::Column::CropPlanId.eq(r.crop_plan_id))
-        .filter(recommendation::Column::Status.eq("PUBLISHED"))
+        .filter(recommendation::Column::Status.eq(RecommendationStatus::Published))
         .all(&txn)
         .await?;
     let mut supersedes = None;
     for p in previous {
         supersedes = Some(p.id);
         let mut am: recommendation::ActiveModel = p.into();
-        am.status = Set("SUPERSEDED".into());
+        am.status = Set(RecommendationStatus::Superseded);
         am.updated_at = Set(now);
         am.update(&txn).await?;
     }
     let signature = signature_of(&r, actor.user_id, now);
     let mut am: recommendation::ActiveModel = r.into();
-    am.status = Set("PUBLISHED".into());
+    am.status = Set(RecommendationStatus::Published);
     am.agronomist_id = Set(Some(actor.user_id));
     am.signed_at = Set(Some(now));
     am.signature = Set(Some(signature));
@@ -201,7 +203,7 @@ pub async fn reject<C: ConnectionTrait + TransactionTrait>(
         .ok_or_else(|| Error::not_found("recommendation", id))?;
     must_be_draft(&r)?;
     let mut am: recommendation::ActiveModel = r.into();
-    am.status = Set("REJECTED".into());
+    am.status = Set(RecommendationStatus::Rejected);
     am.reject_reason = Set(Some(reason));
     am.agronomist_id = Set(Some(actor.user_id));
     am.updated_at = Set(crate::now());
@@ -246,7 +248,7 @@ pub async fn revise<C: ConnectionTrait + TransactionTrait>(
 pub async fn queue(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<recommendation::Model>> {
     require_agronomist(actor)?;
     let drafts = recommendation::Entity::find()
-        .filter(recommendation::Column::Status.eq("DRAFT"))
+        .filter(recommendation::Column::Status.eq(RecommendationStatus::Draft))
         .order_by_asc(recommendation::Column::Id)
         .all(db)
         .await?;

@@ -96,7 +96,7 @@ pub async fn packs_to_offer(
         .map(|o| o.sku_id)
         .collect();
     let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Status.eq("ACTIVE"))
+        .filter(product::Column::Status.eq(crate::types::ProductStatus::Active))
         .all(db)
         .await?
         .into_iter()

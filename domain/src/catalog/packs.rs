@@ -233,7 +233,7 @@ pub struct PackChoice {
 /// Every active pack of a listed product, by product name: what a receiving form offers.
 pub async fn pack_choices(db: &impl ConnectionTrait) -> Result<Vec<PackChoice>> {
     let products: BTreeMap<i64, product::Model> = product::Entity::find()
-        .filter(product::Column::Status.eq("ACTIVE"))
+        .filter(product::Column::Status.eq(crate::types::ProductStatus::Active))
         .all(db)
         .await?
         .into_iter()

@@ -35,7 +35,7 @@ pub async fn insert_product(
     producer_exists(db, input.producer_id).await?;
     let now = crate::now();
     let p = product::ActiveModel {
-        category: Set(v.category.as_str().into()),
+        category: Set(v.category),
         producer_id: Set(input.producer_id),
         name_zh: Set(v.name_zh),
         name_en: Set(v.name_en),
@@ -44,7 +44,7 @@ pub async fn insert_product(
         registration_no: Set(v.registration_no),
         registration_exempt: Set(input.registration_exempt),
         restricted_use: Set(input.restricted_use),
-        status: Set("ACTIVE".into()),
+        status: Set(ProductStatus::Active),
         created_by_dealer_id: Set(created_by_dealer),
         created_at: Set(now),
         updated_at: Set(now),
@@ -163,7 +163,7 @@ pub async fn update_product<C: ConnectionTrait + TransactionTrait>(
                 .is_some_and(|d| actor.works_for(d)),
     )?;
     let v = validate(&input)?;
-    if v.category.as_str() != existing.category {
+    if v.category != existing.category {
         return Err(Error::invalid(
             "category",
             Code::OutOfRange,
@@ -198,7 +198,11 @@ pub async fn set_product_status(
 ) -> Result<product::Model> {
     actor.require(actor.is_admin())?;
     let mut am: product::ActiveModel = product(db, id).await?.into();
-    am.status = Set(if active { "ACTIVE" } else { "DELISTED" }.into());
+    am.status = Set(if active {
+        ProductStatus::Active
+    } else {
+        ProductStatus::Delisted
+    });
     am.updated_at = Set(crate::now());
     Ok(am.update(db).await?)
 }

@@ -80,7 +80,7 @@ fn sold_where(extra: Condition, with_area: bool) -> sea_orm::sea_query::SelectSt
 fn filter_condition(f: &ProductFilter) -> Condition {
     let mut c = Condition::all();
     if !f.include_delisted {
-        c = c.add(product::Column::Status.eq("ACTIVE"));
+        c = c.add(product::Column::Status.eq(crate::types::ProductStatus::Active));
     }
     if let Some(cat) = f.category {
         c = c.add(product::Column::Category.eq(cat.as_str()));

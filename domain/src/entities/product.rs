@@ -7,7 +7,7 @@ use sea_orm::entity::prelude::*;
 pub struct Model {
     #[sea_orm(primary_key)]
     pub id: i64,
-    pub category: String,
+    pub category: crate::types::Category,
     pub producer_id: i64,
     pub name_zh: String,
     pub name_en: String,
@@ -16,7 +16,7 @@ pub struct Model {
     pub registration_no: Option<String>,
     pub registration_exempt: bool,
     pub restricted_use: bool,
-    pub status: String,
+    pub status: crate::types::ProductStatus,
     pub created_by_dealer_id: Option<i64>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

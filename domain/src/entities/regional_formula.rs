@@ -19,7 +19,7 @@ pub struct Model {
     /// The fields growing the crop this computation left out, and why
     /// (`[agronomy::SkippedField]`); NULL on formulas computed before it was recorded.
     pub skipped: Option<Json>,
-    pub status: String,
+    pub status: crate::types::FormulaStatus,
     pub created_by: i64,
     pub published_by: Option<i64>,
     pub published_at: Option<DateTimeUtc>,

@@ -12,7 +12,7 @@ pub fn check_unit_code(
     field: &str,
 ) -> std::result::Result<UnitCodeKind, FieldError> {
     let c = code.trim();
-    if p.category == "PESTICIDE" {
+    if p.category == crate::types::Category::Pesticide {
         if c.len() < 32 || !c.bytes().all(|b| b.is_ascii_digit()) {
             return Err(FieldError::new(
                 field,
@@ -75,7 +75,7 @@ pub fn check_unit_code(
             "a unit code is 8 to 64 letters or digits",
         ));
     }
-    Ok(if p.category == "SEED" {
+    Ok(if p.category == crate::types::Category::Seed {
         UnitCodeKind::Seed
     } else {
         UnitCodeKind::Generic

@@ -107,7 +107,7 @@ pub async fn cart(db: &impl ConnectionTrait, actor: &Actor) -> Result<Vec<CartLi
                 en: "the dealer withdrew this offer".into(),
             });
         }
-        if p.status != "ACTIVE" {
+        if p.status != crate::types::ProductStatus::Active {
             problems.push(CartProblem {
                 code: "PRODUCT_DELISTED",
                 zh: "该产品已停售".into(),

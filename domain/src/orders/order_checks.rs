@@ -197,7 +197,7 @@ pub(crate) async fn check_order(
     type Packs<'a> = Vec<(usize, &'a cart_line::Model, &'a sku::Model)>;
     let mut products: Vec<(&product::Model, Packs)> = Vec::new();
     for (i, l, _, s, p) in group {
-        if p.category != "PESTICIDE" {
+        if p.category != crate::types::Category::Pesticide {
             continue;
         }
         match products.iter_mut().find(|(q, _)| q.id == p.id) {

@@ -387,7 +387,7 @@ async fn place_in(
             .one(db)
             .await?
             .ok_or_else(|| Error::not_found("product", s.product_id))?;
-        if p.status != "ACTIVE" {
+        if p.status != crate::types::ProductStatus::Active {
             return Err(Error::invalid(
                 field,
                 Code::OfferUnavailable,

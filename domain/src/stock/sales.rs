@@ -135,7 +135,7 @@ pub async fn check_restricted(
     field: &str,
 ) -> Result<()> {
     let today = crate::today();
-    if p.category == "PESTICIDE"
+    if p.category == crate::types::Category::Pesticide
         && !regions::holds_licence(db, dealer_id, LicenceKind::PesticideBusiness, today).await?
     {
         return Err(Error::invalid(
@@ -145,7 +145,7 @@ pub async fn check_restricted(
             "the dealer has no valid pesticide business licence",
         ));
     }
-    if p.category == "SEED"
+    if p.category == crate::types::Category::Seed
         && !regions::holds_licence(db, dealer_id, LicenceKind::SeedBusiness, today).await?
     {
         return Err(Error::invalid(

@@ -489,10 +489,22 @@ mod tests {
         check(Disposition::ALL, Disposition::as_str, Disposition::parse);
         check(RefKind::ALL, RefKind::as_str, RefKind::parse);
         check(Category::ALL, Category::as_str, Category::parse);
-        check(ProductStatus::ALL, ProductStatus::as_str, ProductStatus::parse);
+        check(
+            ProductStatus::ALL,
+            ProductStatus::as_str,
+            ProductStatus::parse,
+        );
         check(Method::ALL, Method::as_str, Method::parse);
-        check(RecommendationStatus::ALL, RecommendationStatus::as_str, RecommendationStatus::parse);
-        check(FormulaStatus::ALL, FormulaStatus::as_str, FormulaStatus::parse);
+        check(
+            RecommendationStatus::ALL,
+            RecommendationStatus::as_str,
+            RecommendationStatus::parse,
+        );
+        check(
+            FormulaStatus::ALL,
+            FormulaStatus::as_str,
+            FormulaStatus::parse,
+        );
         check(Role::ALL, Role::as_str, Role::parse);
         check(DealerRole::ALL, DealerRole::as_str, DealerRole::parse);
         check(Level::ALL, Level::as_str, Level::parse);

@@ -71,7 +71,7 @@ async fn offers_page(state: &AppState, ctx: &Ctx, f: Flash) -> WebResult {
         .map(|o| OfferRow {
             id: o.offer.id,
             product: lang.pick(&o.product.name_zh, &o.product.name_en).to_owned(),
-            category: category_words(&o.product.category, lang),
+            category: category_words(o.product.category, lang),
             pack: pack_label(&o.sku),
             price: money(o.offer.price_fen),
             yuan: plain_yuan(o.offer.price_fen),

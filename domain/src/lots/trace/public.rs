@@ -26,7 +26,7 @@ pub struct PublicTrace {
     pub product_id: i64,
     pub product_zh: String,
     pub product_en: String,
-    pub category: String,
+    pub category: crate::types::Category,
     pub registration_no: Option<String>,
     pub pack: String,
     pub producer_zh: String,

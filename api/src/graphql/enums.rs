@@ -235,6 +235,36 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// Whether a product is sold.
+    ProductStatusGql as "ProductStatus" mirrors types::ProductStatus {
+        Active,
+        /// Taken off the catalog; kept for the ledgers.
+        Delisted,
+    }
+}
+
+mirror_enum! {
+    /// Where a recommendation is in its review.
+    RecommendationStatusGql as "RecommendationStatus" mirrors types::RecommendationStatus {
+        /// Computed, waiting for an agronomist.
+        Draft,
+        /// Signed and shown to the farmer.
+        Published,
+        Rejected,
+        /// A newer one was published for the same crop plan.
+        Superseded,
+    }
+}
+
+mirror_enum! {
+    /// Where a regional formula is.
+    FormulaStatusGql as "FormulaStatus" mirrors types::FormulaStatus {
+        Draft,
+        Published,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -299,5 +329,8 @@ mod tests {
             types::NotificationKind::as_str,
         );
         names_match::<_, AlertKindGql>(types::AlertKind::ALL, types::AlertKind::as_str);
+        names_match::<_, ProductStatusGql>(types::ProductStatus::ALL, types::ProductStatus::as_str);
+        names_match::<_, RecommendationStatusGql>(types::RecommendationStatus::ALL, types::RecommendationStatus::as_str);
+        names_match::<_, FormulaStatusGql>(types::FormulaStatus::ALL, types::FormulaStatus::as_str);
     }
 }

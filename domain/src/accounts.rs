@@ -1,6 +1,18 @@
 //! Accounts, roles, passwords (argon2id), refresh-token families and real-name data.
+//!
+//! Parts: `sessions` (web sessions); `passwords` (hashing, at most one per core at a time);
+//! `refresh_tokens` (issue, rotate, revoke a family, log out); `stations` (a village station keeper
+//! working for the farmers of the village: 代购). This file holds the roles, the `Actor`, users
+//! and signing in, and who may do what.
 
+mod passwords;
+mod refresh_tokens;
 pub mod sessions;
+mod stations;
+
+use passwords::*;
+pub use refresh_tokens::*;
+pub use stations::*;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -78,66 +90,6 @@ pub async fn actor_for(db: &impl ConnectionTrait, user: &app_user::Model) -> Res
         station_id: user.station_id,
         assisted_by: None,
     })
-}
-
-/// Password hashing (argon2id takes 19 MiB and tens of milliseconds of one core) runs at most
-/// once per core at a time. A request waits for its turn up to [`HASH_QUEUE_WAIT`]; past that it
-/// is refused as RATE_LIMITED with a retry time, so a burst of sign-ups or logins costs a queue
-/// and a fast refusal, never memory that grows with the burst.
-static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
-    tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
-});
-const HASH_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
-
-async fn hashing<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T> {
-    let _permit = tokio::time::timeout(HASH_QUEUE_WAIT, HASHING.acquire())
-        .await
-        .map_err(|_| Error::RateLimited {
-            retry_after_secs: 2,
-        })?
-        .map_err(|e| Error::Internal(format!("hashing queue: {e}")))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| Error::Internal(e.to_string()))
-}
-
-async fn hash_password(p: Password) -> Result<String> {
-    hashing(move || {
-        let salt = SaltString::encode_b64(&rand::random::<[u8; 16]>())
-            .map_err(|e| Error::Internal(format!("salt: {e}")))?;
-        Argon2::default()
-            .hash_password(p.expose().as_bytes(), &salt)
-            .map(|h| h.to_string())
-            .map_err(|e| Error::Internal(format!("argon2: {e}")))
-    })
-    .await?
-}
-
-async fn verify_password(password: String, hash: String) -> Result<bool> {
-    hashing(move || {
-        PasswordHash::new(&hash)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-    })
-    .await
-}
-
-/// A hash of a password nobody has, verified when the phone is unknown so that a login for an
-/// unknown phone costs as much as one for a known phone (no user enumeration by timing).
-fn dummy_hash() -> String {
-    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    HASH.get_or_init(|| {
-        let salt = SaltString::encode_b64(b"nongzi-dummy-salt").expect("static salt");
-        Argon2::default()
-            .hash_password(b"not-a-password", &salt)
-            .expect("argon2 with defaults")
-            .to_string()
-    })
-    .clone()
 }
 
 pub struct NewUser {
@@ -449,126 +401,6 @@ pub async fn user_by_id(db: &impl ConnectionTrait, id: i64) -> Result<app_user::
         .ok_or_else(|| Error::not_found("user", id))
 }
 
-/// How long a refresh token lives.
-pub const REFRESH_TTL_DAYS: i64 = 30;
-
-fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
-
-fn new_token() -> String {
-    let bytes: [u8; 32] = rand::random();
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Starts a refresh-token family (one per login) and returns the opaque token.
-pub async fn issue_refresh_token(db: &impl ConnectionTrait, user_id: i64) -> Result<String> {
-    insert_refresh(db, user_id, uuid::Uuid::now_v7().to_string(), crate::now()).await
-}
-
-async fn insert_refresh(
-    db: &impl ConnectionTrait,
-    user_id: i64,
-    family: String,
-    now: DateTime<Utc>,
-) -> Result<String> {
-    let token = new_token();
-    refresh_token::ActiveModel {
-        user_id: Set(user_id),
-        family_id: Set(family),
-        token_hash: Set(token_hash(&token)),
-        created_at: Set(now),
-        expires_at: Set(now + Duration::days(REFRESH_TTL_DAYS)),
-        used_at: Set(None),
-        revoked_at: Set(None),
-        ..Default::default()
-    }
-    .insert(db)
-    .await?;
-    Ok(token)
-}
-
-#[derive(Debug, PartialEq)]
-pub enum RefreshOutcome {
-    Rotated {
-        user: Box<app_user::Model>,
-        token: String,
-    },
-    /// The token was valid once but has been used: its whole family is now revoked.
-    ReuseDetected,
-    Invalid,
-}
-
-/// Rotates a refresh token: the presented token is spent and a new one of the same family is
-/// returned. Presenting a spent token revokes the family (a stolen token was probably used).
-pub async fn rotate_refresh_token<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    token: &str,
-) -> Result<RefreshOutcome> {
-    let now = crate::now();
-    let txn = crate::begin_write(db).await?;
-    let Some(row) = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(token_hash(token)))
-        .one(&txn)
-        .await?
-    else {
-        return Ok(RefreshOutcome::Invalid);
-    };
-    if row.revoked_at.is_some() || row.expires_at <= now {
-        return Ok(RefreshOutcome::Invalid);
-    }
-    // Spend it with a conditional update, so two concurrent uses cannot both succeed.
-    let spent = refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::UsedAt, Expr::value(now))
-        .filter(refresh_token::Column::Id.eq(row.id))
-        .filter(refresh_token::Column::UsedAt.is_null())
-        .exec(&txn)
-        .await?
-        .rows_affected;
-    if spent == 0 {
-        revoke_family(&txn, &row.family_id, now).await?;
-        txn.commit().await?;
-        return Ok(RefreshOutcome::ReuseDetected);
-    }
-    let user = user_by_id(&txn, row.user_id).await?;
-    if user.disabled {
-        revoke_family(&txn, &row.family_id, now).await?;
-        txn.commit().await?;
-        return Ok(RefreshOutcome::Invalid);
-    }
-    let new = insert_refresh(&txn, row.user_id, row.family_id, now).await?;
-    txn.commit().await?;
-    Ok(RefreshOutcome::Rotated {
-        user: Box::new(user),
-        token: new,
-    })
-}
-
-async fn revoke_family(db: &impl ConnectionTrait, family: &str, now: DateTime<Utc>) -> Result<()> {
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::FamilyId.eq(family))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// Logout: the token's whole family stops working. Unknown tokens are ignored.
-pub async fn logout(db: &impl ConnectionTrait, token: &str) -> Result<bool> {
-    let row = refresh_token::Entity::find()
-        .filter(refresh_token::Column::TokenHash.eq(token_hash(token)))
-        .one(db)
-        .await?;
-    match row {
-        Some(r) => {
-            revoke_family(db, &r.family_id, crate::now()).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
-}
-
 /// A farmer records real-name data (needed for restricted-use pesticides).
 pub async fn set_real_name(
     db: &impl ConnectionTrait,
@@ -615,147 +447,6 @@ pub fn may_see_id_number(viewer: Option<&Actor>, owner_id: i64) -> bool {
     viewer.is_some_and(|a| a.user_id == owner_id || a.is_admin())
 }
 
-// ---------------------------------------------------------------- village stations (代购)
-
-/// A station keeper's view of a village farmer.
-fn keeper_station(actor: &Actor) -> Result<i64> {
-    match (actor.role, actor.station_id) {
-        (Role::StationKeeper, Some(s)) => Ok(s),
-        _ => Err(forbidden()),
-    }
-}
-
-async fn station_village(db: &impl ConnectionTrait, station_id: i64) -> Result<i64> {
-    Ok(service_station::Entity::find_by_id(station_id)
-        .one(db)
-        .await?
-        .ok_or_else(|| Error::not_found("station", station_id))?
-        .village_id)
-}
-
-/// The farmers of the keeper's village, matching a phone or a name (all of them when empty),
-/// newest first, at most 50.
-pub async fn station_farmers(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    query: &str,
-) -> Result<Vec<app_user::Model>> {
-    let village = station_village(db, keeper_station(actor)?).await?;
-    let mut q = app_user::Entity::find()
-        .filter(app_user::Column::Role.eq(Role::Farmer.as_str()))
-        .filter(app_user::Column::VillageId.eq(village))
-        .order_by_desc(app_user::Column::Id);
-    let query = query.trim();
-    if !query.is_empty() {
-        q = q.filter(
-            sea_orm::Condition::any()
-                .add(app_user::Column::Phone.contains(query))
-                .add(app_user::Column::DisplayName.contains(query)),
-        );
-    }
-    use sea_orm::QuerySelect;
-    Ok(q.limit(50).all(db).await?)
-}
-
-/// A registered farmer found by the exact phone number a buyer gives at a dealer's counter
-/// (so the sale goes into their trace and their verified real-name data can be used). Only
-/// dealer staff may look; a bad number is a field error.
-pub async fn farmer_by_phone(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    phone: &str,
-) -> Result<Option<app_user::Model>> {
-    actor.require(actor.role == Role::Dealer && actor.dealer_id.is_some())?;
-    let phone = Phone::parse("buyer.phone", phone).map_err(|e| Error::Invalid(vec![e]))?;
-    Ok(app_user::Entity::find()
-        .filter(app_user::Column::Role.eq(Role::Farmer.as_str()))
-        .filter(app_user::Column::Phone.eq(phone.as_str()))
-        .one(db)
-        .await?)
-}
-
-/// A station keeper registers a farmer of the station's village (a neighbour without a phone
-/// of their own still needs an account for the order and its trace).
-pub async fn register_farmer_at_station(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    phone: &str,
-    password: &str,
-    display_name: &str,
-) -> Result<app_user::Model> {
-    let village = station_village(db, keeper_station(actor)?).await?;
-    register_farmer(db, phone, password, display_name, Some(village)).await
-}
-
-/// The farmer actor a station keeper acts as: only for a farmer of the keeper's own village.
-/// What the keeper then does is recorded as theirs (`assisted_by`).
-pub async fn act_for(db: &impl ConnectionTrait, actor: &Actor, farmer_id: i64) -> Result<Actor> {
-    let village = station_village(db, keeper_station(actor)?).await?;
-    let farmer = app_user::Entity::find_by_id(farmer_id)
-        .one(db)
-        .await?
-        .filter(|f| f.role == Role::Farmer && f.village_id == Some(village))
-        .ok_or_else(|| Error::not_found("farmer", farmer_id))?;
-    let mut me = actor_for(db, &farmer).await?;
-    me.assisted_by = Some(actor.user_id);
-    Ok(me)
-}
-
-/// A forgotten password (there is no SMS gateway): the keeper of the farmer's village station,
-/// a dealer owner or staff whose service area covers the farmer's village, or an admin sets a
-/// new one. Every browser session and refresh token of the farmer ends.
-pub async fn reset_farmer_password<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    actor: &Actor,
-    farmer_id: i64,
-    new_password: &str,
-) -> Result<()> {
-    let farmer = user_by_id(db, farmer_id).await?;
-    if farmer.role != Role::Farmer {
-        return Err(Error::not_found("farmer", farmer_id));
-    }
-    let allowed = match actor.role {
-        Role::Admin => true,
-        Role::StationKeeper => match actor.station_id {
-            Some(s) => Some(station_village(db, s).await?) == farmer.village_id,
-            None => false,
-        },
-        Role::Dealer => match (actor.dealer_id, farmer.village_id) {
-            (Some(d), Some(v)) => dealer_service_area::Entity::find()
-                .filter(dealer_service_area::Column::DealerId.eq(d))
-                .filter(dealer_service_area::Column::VillageId.eq(v))
-                .one(db)
-                .await?
-                .is_some(),
-            _ => false,
-        },
-        _ => false,
-    };
-    if !allowed {
-        // Whether the farmer exists is not told to those who may not reset it.
-        return Err(Error::not_found("farmer", farmer_id));
-    }
-    let password =
-        Password::parse("password", new_password).map_err(|e| Error::Invalid(vec![e]))?;
-    let hash = hash_password(password).await?;
-    let txn = crate::begin_write(db).await?;
-    let mut am: app_user::ActiveModel = farmer.into();
-    am.password_hash = Set(hash);
-    am.update(&txn).await?;
-    let now = crate::now();
-    refresh_token::Entity::update_many()
-        .col_expr(refresh_token::Column::RevokedAt, Expr::value(now))
-        .filter(refresh_token::Column::UserId.eq(farmer_id))
-        .filter(refresh_token::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    crate::accounts::sessions::end_all(&txn, farmer_id).await?;
-    txn.commit().await?;
-    Ok(())
-}
-
-// ---------------------------------------------------------------- who may do what
-
 /// Staff of the dealer, or an admin.
 pub fn may_operate(actor: &Actor, dealer_id: i64) -> bool {
     actor.is_admin() || actor.works_for(dealer_id)
@@ -763,34 +454,4 @@ pub fn may_operate(actor: &Actor, dealer_id: i64) -> bool {
 
 pub fn is_regulator_or_admin(actor: &Actor) -> bool {
     matches!(actor.role, Role::Admin | Role::Regulator)
-}
-
-#[cfg(test)]
-mod hashing_tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn hashing_past_the_queue_is_refused_quickly_and_comes_back() {
-        // Every core busy hashing: the next hash waits its turn, then is refused as
-        // RATE_LIMITED instead of running alongside (memory would grow with the burst).
-        let n = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
-        let busy = HASHING.acquire_many(n).await.unwrap();
-        let started = std::time::Instant::now();
-        let p = Password::parse("password", "a-long-password").unwrap();
-        let r = hash_password(p).await;
-        assert!(
-            matches!(
-                r,
-                Err(Error::RateLimited {
-                    retry_after_secs: 2
-                })
-            ),
-            "{r:?}"
-        );
-        assert!(started.elapsed() >= HASH_QUEUE_WAIT);
-        drop(busy);
-        let p = Password::parse("password", "a-long-password").unwrap();
-        let h = hash_password(p).await.unwrap();
-        assert!(verify_password("a-long-password".into(), h).await.unwrap());
-    }
 }

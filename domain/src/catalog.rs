@@ -3,11 +3,11 @@
 //!
 //! Parts: `crops` (the crop codes); `product_input` (a product as entered, per category, and its
 //! validation); `producers`; `products` (creating, updating and listing or delisting a product with
-//! its category's spec); `packs` (SKUs, and finding a pack by GTIN or by name); `offers` (a dealer's
-//! price for a pack, within their licences); `search` (the catalog search: filter, sort, page);
-//! `lookups` (batched look-ups for the API's loaders); `dealer_offers` (a dealer's own offers and
-//! the packs they do not offer yet). This file holds the pack label, the category, the allowed
-//! values of enumerated attributes, and who may edit the catalog.
+//! its category's spec); `packs` (SKUs, and finding a pack by GTIN or by name); `offers` (a
+//! dealer's price for a pack, within their licences); `search` (the catalog search: filter, sort,
+//! page); `lookups` (batched look-ups for the API's loaders); `dealer_offers` (a dealer's own
+//! offers and the packs they do not offer yet). This file holds the pack label, the category, the
+//! allowed values of enumerated attributes, and who may edit the catalog.
 
 pub mod crops;
 mod dealer_offers;

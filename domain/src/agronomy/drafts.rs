@@ -1,5 +1,5 @@
-//! Computing a draft: the offers a field can buy (as the advisor takes them), the advisor's rates and least-cost basket,
-//! and the new draft stored under its locked crop plan.
+//! Computing a draft: the offers a field can buy (as the advisor takes them), the advisor's
+//! rates and least-cost basket, and the new draft stored under its locked crop plan.
 
 use super::*;
 use crate::types::{Category, ProductStatus};

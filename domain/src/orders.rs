@@ -30,6 +30,7 @@ use crate::types::{self, Fen};
 mod cart;
 mod credit;
 pub mod desk;
+mod hand_over;
 mod lifecycle;
 mod lists;
 mod order_checks;

@@ -1,5 +1,5 @@
-//! An order's life after checkout: the transition table applied, reservations released, the
-//! hand-over that turns them into a sale, payments settled, expiry and recall flags.
+//! An order's life after checkout: the transition table applied, reservations released,
+//! payments settled, expiry and recall flags. The hand-over itself is in `hand_over`.
 
 use super::hand_over::hand_over;
 use super::*;

@@ -10,13 +10,13 @@ use domain::orders::{self, DeliveryMode, OrderOptions, PaymentMethod, Status};
 use domain::{Code, Error, FieldError, Lang, fields};
 use futures_util::Stream;
 
-use super::catalog::{Offer, Product, Sku};
 use super::errors::{ApiResult, to_gql};
 use super::loaders::{
     AllocationsOfLine, DealerKey, EventsOfOrder, FieldKey, LinesOfOrder, LotKey, PaymentsOfOrder,
     RegionKey, StationKey, many, one, prefetch,
 };
-use super::region::{Dealer, Region, Station};
+use super::market::{Dealer, Region, Station};
+use super::market::{Offer, Product, Sku};
 use super::stock::{Lot, publish};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick, services};
 use domain::events::DomainEvent;

@@ -12,7 +12,6 @@ use domain::stock::{self, AdjustReason, CsvPolicy};
 use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
-use super::catalog::{Producer, Product, Sku};
 use super::enums::{
     BizStepGql, DispositionGql, LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql,
     UnitCodeKindGql, UnitCodeStatusGql,
@@ -21,7 +20,8 @@ use super::errors::{StockError, split};
 use super::loaders::{
     DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,
 };
-use super::region::Dealer;
+use super::market::Dealer;
+use super::market::{Producer, Product, Sku};
 use super::{
     ApiResult, actor, db, gid, lang, parse_gid, parse_gid_opt, pick, req, services, to_gql,
 };

@@ -10,7 +10,7 @@ use domain::catalog::{self, Category, ProductFilter, SortBy, crops};
 use domain::entities::product;
 use domain::{Code, Error};
 
-use super::errors::{CatalogError, split};
+use super::errors::{CatalogError, payload};
 use super::loaders::{
     DealerKey, FertiliserSpecKey, OffersOfSku, PesticideSpecKey, ProducerKey, SeedSpecKey,
     SkusOfProduct, UsesOfProduct, prefetch,

@@ -16,7 +16,7 @@ use super::enums::{
     BizStepGql, DispositionGql, LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql,
     UnitCodeKindGql, UnitCodeStatusGql,
 };
-use super::errors::{StockError, split};
+use super::errors::{StockError, payload, split};
 use super::loaders::{
     DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,
 };

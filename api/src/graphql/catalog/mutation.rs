@@ -26,21 +26,6 @@ pub struct OfferPayload {
     errors: Vec<CatalogError>,
 }
 
-macro_rules! payload {
-    ($ty:ident, $field:ident, $wrap:expr, $r:expr, $l:expr) => {
-        Ok(match split($r, $l)? {
-            Ok(v) => $ty {
-                $field: Some($wrap(v)),
-                errors: vec![],
-            },
-            Err(e) => $ty {
-                $field: None,
-                errors: CatalogError::list(e, $l),
-            },
-        })
-    };
-}
-
 #[derive(Default)]
 pub struct CatalogMutation;
 
@@ -63,9 +48,10 @@ impl CatalogMutation {
         payload!(
             ProducerPayload,
             producer,
-            Producer,
+            CatalogError,
             catalog::create_producer(db(ctx), a, new).await,
-            l
+            l,
+            |v| Producer(v)
         )
     }
 
@@ -79,7 +65,7 @@ impl CatalogMutation {
         let a = actor(ctx)?;
         let l = lang(ctx);
         let r = async { catalog::create_product(db(ctx), a, input.into_domain()?).await }.await;
-        payload!(ProductPayload, product, Product, r, l)
+        payload!(ProductPayload, product, CatalogError, r, l, |v| Product(v))
     }
 
     /// Replaces a product's data and spec (admins; dealers for products they listed).
@@ -96,7 +82,7 @@ impl CatalogMutation {
             catalog::update_product(db(ctx), a, id, input.into_domain()?).await
         }
         .await;
-        payload!(ProductPayload, product, Product, r, l)
+        payload!(ProductPayload, product, CatalogError, r, l, |v| Product(v))
     }
 
     /// Lists (`active: true`) or delists a product (admins).
@@ -113,7 +99,7 @@ impl CatalogMutation {
             catalog::set_product_status(db(ctx), a, id, active).await
         }
         .await;
-        payload!(ProductPayload, product, Product, r, l)
+        payload!(ProductPayload, product, CatalogError, r, l, |v| Product(v))
     }
 
     /// Adds a pack size to a product (admins and dealers).
@@ -140,7 +126,7 @@ impl CatalogMutation {
             .await
         }
         .await;
-        payload!(SkuPayload, sku, Sku, r, l)
+        payload!(SkuPayload, sku, CatalogError, r, l, |v| Sku(v))
     }
 
     /// Sets a dealer's price (integer fen) for a pack size, or withdraws it (`active: false`).
@@ -161,6 +147,6 @@ impl CatalogMutation {
             catalog::set_offer(db(ctx), a, d, s, price_fen, active).await
         }
         .await;
-        payload!(OfferPayload, offer, Offer, r, l)
+        payload!(OfferPayload, offer, CatalogError, r, l, |v| Offer(v))
     }
 }

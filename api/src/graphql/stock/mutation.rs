@@ -58,21 +58,6 @@ pub struct TraceEventPayload {
     errors: Vec<StockError>,
 }
 
-macro_rules! payload {
-    ($ty:ident, $field:ident, $r:expr, $l:expr, |$v:ident| $wrap:expr) => {
-        Ok(match split($r, $l)? {
-            Ok($v) => $ty {
-                $field: Some($wrap),
-                errors: vec![],
-            },
-            Err(e) => $ty {
-                $field: None,
-                errors: StockError::list(e, $l),
-            },
-        })
-    };
-}
-
 pub fn csv_policy(p: CsvErrorPolicy) -> CsvPolicy {
     match p {
         CsvErrorPolicy::RejectAll => CsvPolicy::RejectAll,
@@ -125,7 +110,7 @@ impl StockMutation {
             domain::lots::create_lot(db(ctx), a, li).await
         }
         .await;
-        payload!(LotPayload, lot, r, l, |v| Lot(v))
+        payload!(LotPayload, lot, StockError, r, l, |v| Lot(v))
     }
 
     /// Adds unit trace codes (32-digit pesticide codes are checked against the registration).
@@ -143,7 +128,7 @@ impl StockMutation {
             domain::lots::lot(db(ctx), id).await
         }
         .await;
-        payload!(LotPayload, lot, r, l, |v| Lot(v))
+        payload!(LotPayload, lot, StockError, r, l, |v| Lot(v))
     }
 
     /// Records an inspection; a non-conformant result puts the lot on hold.
@@ -161,7 +146,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(LotPayload, lot, r, l, |v| Lot(v))
+        payload!(LotPayload, lot, StockError, r, l, |v| Lot(v))
     }
 
     /// Puts a lot on hold (regulators, admins).
@@ -200,7 +185,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(LotPayload, lot, r, l, |v| Lot(v))
+        payload!(LotPayload, lot, StockError, r, l, |v| Lot(v))
     }
 
     /// Receives stock of a lot from a named supplier; writes the purchase-ledger line.
@@ -230,7 +215,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(ReceiptPayload, receipt, r, l, |v| Receipt(v))
+        payload!(ReceiptPayload, receipt, StockError, r, l, |v| Receipt(v))
     }
 
     /// Receives stock from a CSV file (UTF-8, BOM or not). Columns: sku (GTIN or pack id),
@@ -301,7 +286,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(TransferPayload, transfer, r, l, |v| Transfer(v))
+        payload!(TransferPayload, transfer, StockError, r, l, |v| Transfer(v))
     }
 
     async fn stock_transfer_receive(
@@ -321,7 +306,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(TransferPayload, transfer, r, l, |v| Transfer(v))
+        payload!(TransferPayload, transfer, StockError, r, l, |v| Transfer(v))
     }
 
     /// A buyer returns units of a sale.
@@ -420,7 +405,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(SalePayload, sale, r, l, |v| Sale(v.0, v.1))
+        payload!(SalePayload, sale, StockError, r, l, |v| Sale(v.0, v.1))
     }
 
     /// Declares an earlier trace event wrong (a new event points at it; nothing is edited).
@@ -442,7 +427,9 @@ impl StockMutation {
             .await
         }
         .await;
-        payload!(TraceEventPayload, event, r, l, |v| TraceEvent(v))
+        payload!(TraceEventPayload, event, StockError, r, l, |v| TraceEvent(
+            v
+        ))
     }
 
     /// Marks the caller's notifications read; returns how many changed.
@@ -477,7 +464,7 @@ impl StockMutation {
         }
         .await;
         let r = publish_ok(ctx, r).await;
-        payload!(LotPayload, lot, r, l, |v| Lot(v))
+        payload!(LotPayload, lot, StockError, r, l, |v| Lot(v))
     }
 }
 

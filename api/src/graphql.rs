@@ -8,6 +8,7 @@ pub mod enums;
 pub mod errors;
 pub mod limits;
 pub mod loaders;
+pub mod market;
 pub mod messages;
 pub mod orders;
 pub mod region;

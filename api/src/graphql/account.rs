@@ -10,7 +10,7 @@ use domain::{Error, Lang};
 
 use super::errors::{AccountError, split};
 use super::loaders::{DealerKey, RegionKey, one};
-use super::region::{Dealer, Region};
+use super::market::{Dealer, Region};
 use super::{
     ApiResult, Services, actor, db, gid, lang, parse_gid, parse_gid_opt, req, services, to_gql,
 };

@@ -53,6 +53,26 @@ pub fn split<T>(r: domain::Result<T>, lang: Lang) -> ApiResult<Result<T, Vec<Fie
     }
 }
 
+/// Builds a mutation payload `$ty { $field, errors }` from a domain result: on success the
+/// field holds `$wrap` of the value and `errors` is empty; rule violations become `$err` items
+/// (the context's payload error type) and the field is null; anything else is a top-level
+/// error through [`to_gql`] (see [`split`]). The one payload builder for every context.
+macro_rules! payload {
+    ($ty:ident, $field:ident, $err:ident, $r:expr, $l:expr, |$v:pat_param| $wrap:expr) => {
+        Ok(match $crate::graphql::errors::split($r, $l)? {
+            Ok($v) => $ty {
+                $field: Some($wrap),
+                errors: vec![],
+            },
+            Err(e) => $ty {
+                $field: None,
+                errors: $err::list(e, $l),
+            },
+        })
+    };
+}
+pub(crate) use payload;
+
 /// Declares a per-domain error-code enum (a subset of the domain's codes, named alike, with
 /// `INVALID` for anything else) and its payload error object.
 macro_rules! domain_errors {

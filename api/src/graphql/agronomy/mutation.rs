@@ -1,0 +1,424 @@
+//! The agronomy mutations and their payloads: plans, soil tests (and lab CSV import), drafts, review, publishing, basket-to-cart, formulas.
+
+use super::*;
+
+fn errs(e: Vec<FieldError>, l: Lang) -> Vec<AgronomyError> {
+    e.into_iter()
+        .map(|e| AgronomyError {
+            message: e.message(l).to_owned(),
+            field: e.field,
+            code: e.code.as_str().to_owned(),
+        })
+        .collect()
+}
+
+/// A rejected input: the field, a code (REQUIRED, OUT_OF_RANGE, INVALID_FORMAT, DUPLICATE,
+/// UNKNOWN_REFERENCE, INVALID_TRANSITION, INSUFFICIENT_STOCK, ...) and a message.
+#[derive(SimpleObject, Clone)]
+pub struct AgronomyError {
+    field: String,
+    code: String,
+    message: String,
+}
+
+#[derive(SimpleObject)]
+pub struct CropPlanPayload {
+    crop_plan: Option<CropPlan>,
+    errors: Vec<AgronomyError>,
+}
+
+#[derive(SimpleObject)]
+pub struct SoilTestPayload {
+    soil_test: Option<SoilTest>,
+    errors: Vec<AgronomyError>,
+}
+
+#[derive(SimpleObject)]
+pub struct SoilCsvPayload {
+    committed: bool,
+    imported: Vec<SoilTest>,
+    row_errors: Vec<CsvRowError>,
+}
+
+#[derive(SimpleObject)]
+pub struct RecommendationPayload {
+    recommendation: Option<Recommendation>,
+    errors: Vec<AgronomyError>,
+}
+
+#[derive(SimpleObject)]
+pub struct BasketToCartPayload {
+    ok: bool,
+    /// What moved since the recommendation (prices, stock, withdrawn offers).
+    warnings: Vec<String>,
+    errors: Vec<AgronomyError>,
+}
+
+#[derive(SimpleObject)]
+pub struct FormulasPayload {
+    formulas: Vec<RegionalFormula>,
+    errors: Vec<AgronomyError>,
+}
+
+#[derive(SimpleObject)]
+pub struct FormulaPayload {
+    formula: Option<RegionalFormula>,
+    product_id: Option<ID>,
+    errors: Vec<AgronomyError>,
+}
+
+fn rec_payload(
+    r: domain::Result<recommendation::Model>,
+    l: Lang,
+) -> ApiResult<RecommendationPayload> {
+    Ok(match split(r, l)? {
+        Ok(r) => RecommendationPayload {
+            recommendation: Some(Recommendation(r)),
+            errors: vec![],
+        },
+        Err(e) => RecommendationPayload {
+            recommendation: None,
+            errors: errs(e, l),
+        },
+    })
+}
+
+#[derive(Default)]
+pub struct AgronomyMutation;
+
+#[Object]
+impl AgronomyMutation {
+    /// A crop plan for a field (its farmer or the county's agronomists).
+    async fn crop_plan_create(
+        &self,
+        ctx: &Context<'_>,
+        input: CropPlanInput,
+    ) -> ApiResult<CropPlanPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let i = agronomy::CropPlanInput {
+                field_id: parse_gid("fieldId", "Field", &input.field_id)?,
+                crop: input.crop,
+                season: input.season,
+                target_yield_kg_per_mu: input.target_yield_kg_per_mu,
+                past_yields_kg_per_mu: input.past_yields_kg_per_mu,
+                no_fertiliser_yield_kg_per_mu: input.no_fertiliser_yield_kg_per_mu,
+                previous_crop: input.previous_crop,
+                straw_returned: input.straw_returned,
+            };
+            agronomy::create_crop_plan(db(ctx), a, i).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(p) => CropPlanPayload {
+                crop_plan: Some(CropPlan(p)),
+                errors: vec![],
+            },
+            Err(e) => CropPlanPayload {
+                crop_plan: None,
+                errors: errs(e, l),
+            },
+        })
+    }
+
+    /// An agronomist enters a soil test.
+    async fn soil_test_create(
+        &self,
+        ctx: &Context<'_>,
+        input: SoilTestInput,
+    ) -> ApiResult<SoilTestPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let i = agronomy::SoilTestInput {
+                field_id: parse_gid("fieldId", "Field", &input.field_id)?,
+                sampled_on: input.sampled_on,
+                depth_from_cm: input.depth_from_cm,
+                depth_to_cm: input.depth_to_cm,
+                lab: input.lab,
+                lab_sample_id: input.lab_sample_id,
+                ph: input.ph,
+                buffer_ph: input.buffer_ph,
+                organic_matter_g_kg: input.organic_matter_g_kg,
+                alkali_n_mg_kg: input.alkali_n_mg_kg,
+                olsen_p_mg_kg: input.olsen_p_mg_kg,
+                mehlich3_p_mg_kg: input.mehlich3_p_mg_kg,
+                available_k_mg_kg: input.available_k_mg_kg,
+                cec_cmol_kg: input.cec_cmol_kg,
+                ca_mg_kg: input.ca_mg_kg,
+                mg_mg_kg: input.mg_mg_kg,
+                s_mg_kg: input.s_mg_kg,
+                zn_mg_kg: input.zn_mg_kg,
+                b_mg_kg: input.b_mg_kg,
+            };
+            agronomy::create_soil_test(db(ctx), a, i).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(t) => SoilTestPayload {
+                soil_test: Some(SoilTest(t)),
+                errors: vec![],
+            },
+            Err(e) => SoilTestPayload {
+                soil_test: None,
+                errors: errs(e, l),
+            },
+        })
+    }
+
+    /// Imports a lab's CSV (one row per sample). Columns: field_id, or farmer_phone +
+    /// field_name; sampled_on, depth_cm (`0-20`), lab, lab_sample_id, ph, organic_matter_g_kg,
+    /// alkali_n_mg_kg, olsen_p_mg_kg (or mehlich3_p_mg_kg), available_k_mg_kg; optional
+    /// buffer_ph, cec_cmol_kg, ca_mg_kg, mg_mg_kg, s_mg_kg, zn_mg_kg, b_mg_kg.
+    async fn soil_test_import_csv(
+        &self,
+        ctx: &Context<'_>,
+        csv: String,
+        policy: CsvErrorPolicy,
+    ) -> ApiResult<SoilCsvPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let o = agronomy::import_soil_csv(db(ctx), a, &csv, csv_policy(policy))
+            .await
+            .map_err(|e| to_gql(e, l))?;
+        let rows = crate::graphql::stock::csv_payload(
+            domain::stock::CsvOutcome {
+                received: vec![],
+                lots_created: 0,
+                errors: o.errors,
+                committed: o.committed,
+                ..Default::default()
+            },
+            l,
+        );
+        Ok(SoilCsvPayload {
+            committed: o.committed,
+            imported: o.imported.into_iter().map(SoilTest).collect(),
+            row_errors: rows.row_errors,
+        })
+    }
+
+    /// Runs the advisor for a field and crop plan (the latest soil test unless one is named)
+    /// and stores a draft for review, with a least-cost basket of in-stock offers from the
+    /// dealers serving the field's village.
+    async fn recommendation_draft(
+        &self,
+        ctx: &Context<'_>,
+        field_id: ID,
+        crop_plan_id: ID,
+        soil_test_id: Option<ID>,
+        params: Option<RecommendationParamsInput>,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let f = parse_gid("fieldId", "Field", &field_id)?;
+            let p = parse_gid("cropPlanId", "CropPlan", &crop_plan_id)?;
+            let t = parse_gid_opt("soilTestId", "SoilTest", soil_test_id.as_ref())?;
+            agronomy::create_draft(
+                db(ctx),
+                a,
+                f,
+                p,
+                t,
+                params.unwrap_or_default().into_domain()?,
+            )
+            .await
+        }
+        .await;
+        rec_payload(r, l)
+    }
+
+    /// Changes a draft's method, parameters or rates (recomputed) and notes.
+    async fn recommendation_edit(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        params: Option<RecommendationParamsInput>,
+        notes_zh: Option<String>,
+        notes_en: Option<String>,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let id = parse_gid("id", "Recommendation", &id)?;
+            let p = params
+                .map(RecommendationParamsInput::into_domain)
+                .transpose()?;
+            agronomy::edit_draft(db(ctx), a, id, p, notes_zh, notes_en).await
+        }
+        .await;
+        rec_payload(r, l)
+    }
+
+    /// Publishes a draft, signed with the agronomist and the time; the farmer is notified.
+    async fn recommendation_publish(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r =
+            async { agronomy::publish(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await }
+                .await;
+        let r = match r {
+            Ok((rec, events)) => {
+                publish(ctx, events).await;
+                Ok(rec)
+            }
+            Err(e) => Err(e),
+        };
+        rec_payload(r, l)
+    }
+
+    async fn recommendation_reject(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        reason: String,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::reject(db(ctx), a, parse_gid("id", "Recommendation", &id)?, &reason).await
+        }
+        .await;
+        rec_payload(r, l)
+    }
+
+    /// A new draft from an earlier version, to revise a published recommendation.
+    async fn recommendation_revise(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r =
+            async { agronomy::revise(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await }
+                .await;
+        rec_payload(r, l)
+    }
+
+    /// Puts a published recommendation's basket into the farmer's cart, re-priced.
+    async fn recommendation_to_cart(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<BasketToCartPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::basket_to_cart(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(w) => BasketToCartPayload {
+                ok: true,
+                warnings: w
+                    .into_iter()
+                    .map(|w| l.pick(&w.zh, &w.en).to_owned())
+                    .collect(),
+                errors: vec![],
+            },
+            Err(e) => BasketToCartPayload {
+                ok: false,
+                warnings: vec![],
+                errors: errs(e, l),
+            },
+        })
+    }
+
+    /// Clusters a county's fields growing a crop into `formulas` N-P2O5-K2O formulas (drafts).
+    async fn regional_formulas_compute(
+        &self,
+        ctx: &Context<'_>,
+        county_id: ID,
+        crop: String,
+        formulas: i32,
+    ) -> ApiResult<FormulasPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::compute_regional_formulas(
+                db(ctx),
+                a,
+                parse_gid("countyId", "Region", &county_id)?,
+                &crop,
+                formulas.max(0) as usize,
+            )
+            .await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(f) => FormulasPayload {
+                formulas: f.into_iter().map(RegionalFormula).collect(),
+                errors: vec![],
+            },
+            Err(e) => FormulasPayload {
+                formulas: vec![],
+                errors: errs(e, l),
+            },
+        })
+    }
+
+    async fn regional_formula_publish(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<FormulaPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::publish_formula(db(ctx), a, parse_gid("id", "RegionalFormula", &id)?).await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(f) => FormulaPayload {
+                formula: Some(RegionalFormula(f)),
+                product_id: None,
+                errors: vec![],
+            },
+            Err(e) => FormulaPayload {
+                formula: None,
+                product_id: None,
+                errors: errs(e, l),
+            },
+        })
+    }
+
+    /// Lists a published formula as a product a dealer can stock (then add SKUs and offers).
+    async fn regional_formula_to_product(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        producer_id: ID,
+    ) -> ApiResult<FormulaPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::formula_to_product(
+                db(ctx),
+                a,
+                parse_gid("id", "RegionalFormula", &id)?,
+                parse_gid("producerId", "Producer", &producer_id)?,
+            )
+            .await
+        }
+        .await;
+        Ok(match split(r, l)? {
+            Ok(p) => FormulaPayload {
+                formula: None,
+                product_id: Some(gid("Product", p.id)),
+                errors: vec![],
+            },
+            Err(e) => FormulaPayload {
+                formula: None,
+                product_id: None,
+                errors: errs(e, l),
+            },
+        })
+    }
+}

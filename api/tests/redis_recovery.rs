@@ -196,7 +196,7 @@ async fn events_cross_redis_typed_and_a_malformed_message_is_skipped() {
         order_id: 7,
         farmer_id: 8,
         dealer_id: 9,
-        status: "CONFIRMED".into(),
+        status: domain::orders::Status::Confirmed,
     };
     bus1.publish(e.clone()).await;
     let got = tokio::time::timeout(Duration::from_secs(5), on2.recv())

@@ -105,7 +105,7 @@ fn logs_in(scratch: &Scratch, phone: &str, password: &str) -> bool {
             .await
             .unwrap();
         let ok = match domain::accounts::authenticate(&db, phone, password).await {
-            Ok(user) => user.role == "ADMIN",
+            Ok(user) => user.role == domain::accounts::Role::Admin,
             Err(_) => false,
         };
         db.close().await.ok();

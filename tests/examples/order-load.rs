@@ -465,7 +465,7 @@ async fn run(a: &Args, url: &str) -> anyhow::Result<()> {
                 .one(&db)
                 .await?
                 .context("order")?;
-            let via = if o.delivery_mode == "HOME" {
+            let via = if o.delivery_mode == domain::orders::DeliveryMode::Home {
                 "OUT_FOR_DELIVERY"
             } else {
                 "READY_FOR_PICKUP"
@@ -647,7 +647,7 @@ async fn make_farmers(db: &DatabaseConnection, n: usize) -> anyhow::Result<Vec<A
         let u = app_user::ActiveModel {
             phone: Set(format!("137{i:08}")),
             password_hash: Set(first.password_hash.clone()),
-            role: Set("FARMER".into()),
+            role: Set(domain::accounts::Role::Farmer),
             display_name: Set(format!("压测农户 {i}")),
             dealer_id: Set(None),
             dealer_role: Set(None),

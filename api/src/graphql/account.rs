@@ -1,72 +1,21 @@
 //! Accounts: register, log in, refresh, log out, real-name data, users created by admins and
 //! dealer owners.
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use domain::accounts::{self, Actor, DealerRole, NewUser, RefreshOutcome, Role};
+use domain::accounts::{self, Actor, NewUser, RefreshOutcome};
 use domain::entities::app_user;
 use domain::types::{IdNumber, Phone};
 use domain::{Error, Lang};
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::errors::{AccountError, split};
 use super::loaders::{DealerKey, RegionKey, one};
 use super::market::{Dealer, Region};
 use super::{
     ApiResult, Services, actor, db, gid, lang, parse_gid, parse_gid_opt, req, services, to_gql,
 };
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "Role")]
-pub enum RoleGql {
-    Farmer,
-    Dealer,
-    Agronomist,
-    Regulator,
-    Admin,
-    StationKeeper,
-}
-
-impl From<RoleGql> for Role {
-    fn from(r: RoleGql) -> Self {
-        match r {
-            RoleGql::Farmer => Role::Farmer,
-            RoleGql::Dealer => Role::Dealer,
-            RoleGql::Agronomist => Role::Agronomist,
-            RoleGql::Regulator => Role::Regulator,
-            RoleGql::Admin => Role::Admin,
-            RoleGql::StationKeeper => Role::StationKeeper,
-        }
-    }
-}
-
-impl From<Role> for RoleGql {
-    fn from(r: Role) -> Self {
-        match r {
-            Role::Farmer => RoleGql::Farmer,
-            Role::Dealer => RoleGql::Dealer,
-            Role::Agronomist => RoleGql::Agronomist,
-            Role::Regulator => RoleGql::Regulator,
-            Role::Admin => RoleGql::Admin,
-            Role::StationKeeper => RoleGql::StationKeeper,
-        }
-    }
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "DealerRole")]
-pub enum DealerRoleGql {
-    Owner,
-    Staff,
-}
-
-impl From<DealerRoleGql> for DealerRole {
-    fn from(r: DealerRoleGql) -> Self {
-        match r {
-            DealerRoleGql::Owner => DealerRole::Owner,
-            DealerRoleGql::Staff => DealerRole::Staff,
-        }
-    }
-}
 
 /// A user account. Phone, real name and ID number are masked for everyone but the user and admins.
 pub struct User(pub app_user::Model);
@@ -90,17 +39,13 @@ impl User {
         }
     }
     async fn role(&self) -> RoleGql {
-        Role::parse(&self.0.role).unwrap_or(Role::Farmer).into()
+        self.0.role.into()
     }
     async fn display_name(&self) -> &str {
         &self.0.display_name
     }
     async fn dealer_role(&self) -> Option<DealerRoleGql> {
-        match self.0.dealer_role.as_deref() {
-            Some("OWNER") => Some(DealerRoleGql::Owner),
-            Some("STAFF") => Some(DealerRoleGql::Staff),
-            _ => None,
-        }
+        self.0.dealer_role.map(Into::into)
     }
     async fn dealer(&self, ctx: &Context<'_>) -> ApiResult<Option<Dealer>> {
         match self.0.dealer_id {

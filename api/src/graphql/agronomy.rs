@@ -2,13 +2,15 @@
 //! the agronomist's review queue, publishing, the farmer's view, basket-to-cart, and regional
 //! formulas.
 
-use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::agronomy::{self, Method, Params};
 use domain::entities::{crop_plan, recommendation, regional_formula, soil_test};
 use domain::{Error, FieldError, Lang};
 use serde_json::Value;
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::errors::{ApiResult, split, to_gql};
 use super::loaders::{CropPlanKey, FieldKey, SoilTestKey, UserKey, one, prefetch};
 use super::orders::Field;

@@ -10,6 +10,8 @@ use domain::catalog::{self, Category, ProductFilter, SortBy, crops};
 use domain::entities::product;
 use domain::{Code, Error};
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::errors::{CatalogError, payload};
 use super::loaders::{
     DealerKey, FertiliserSpecKey, OffersOfSku, PesticideSpecKey, ProducerKey, SeedSpecKey,

@@ -265,6 +265,115 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// What a user is.
+    RoleGql as "Role" mirrors types::Role {
+        Farmer,
+        Dealer,
+        Agronomist,
+        Regulator,
+        Admin,
+        StationKeeper,
+    }
+}
+
+mirror_enum! {
+    /// What a dealer's user may do there.
+    DealerRoleGql as "DealerRole" mirrors types::DealerRole {
+        Owner,
+        Staff,
+    }
+}
+
+mirror_enum! {
+    /// A region's place in the hierarchy.
+    LevelGql as "RegionLevel" mirrors types::Level {
+        Province,
+        County,
+        Township,
+        Village,
+    }
+}
+
+mirror_enum! {
+    /// What a dealer's licence permits.
+    LicenceKindGql as "LicenceKind" mirrors types::LicenceKind {
+        /// 农药经营许可证
+        PesticideBusiness,
+        /// 限制使用农药经营许可
+        RestrictedPesticide,
+        /// 农作物种子生产经营许可证
+        SeedBusiness,
+    }
+}
+
+mirror_enum! {
+    /// What a product is.
+    CategoryGql as "Category" mirrors types::Category {
+        /// 肥料
+        Fertiliser,
+        /// 种子
+        Seed,
+        /// 农药
+        Pesticide,
+    }
+}
+
+mirror_enum! {
+    /// Where an order is in its life.
+    OrderStatus as "OrderStatus" mirrors orders::Status {
+        Placed,
+        Confirmed,
+        ReadyForPickup,
+        OutForDelivery,
+        Delivered,
+        Completed,
+        Cancelled,
+        Expired,
+    }
+}
+
+mirror_enum! {
+    /// How an order reaches the farmer.
+    DeliveryModeGql as "DeliveryMode" mirrors orders::DeliveryMode {
+        /// Collect at the dealer's store.
+        Pickup,
+        /// Collect at a village station in the dealer's service area.
+        VillageStation,
+        /// Delivered home (never for restricted-use pesticides).
+        Home,
+    }
+}
+
+mirror_enum! {
+    /// How an order is paid.
+    PaymentMethodGql as "PaymentMethod" mirrors orders::PaymentMethod {
+        CashOnDelivery,
+        /// Against the credit limit the dealer set for the farmer.
+        DealerCredit,
+        /// Through the payment provider (a sandbox here).
+        Online,
+    }
+}
+
+mirror_enum! {
+    /// How a recommendation's rates were found.
+    MethodGql as "RecommendationMethod" mirrors types::Method {
+        NutrientBalance,
+        ManualRates,
+    }
+}
+
+mirror_enum! {
+    /// Which book a ledger line is in.
+    LedgerKind as "LedgerKind" mirrors types::LedgerKind {
+        /// 购进台账
+        Purchase,
+        /// 销售台账
+        Sale,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -329,8 +438,24 @@ mod tests {
             types::NotificationKind::as_str,
         );
         names_match::<_, AlertKindGql>(types::AlertKind::ALL, types::AlertKind::as_str);
+        names_match::<_, RoleGql>(types::Role::ALL, types::Role::as_str);
+        names_match::<_, DealerRoleGql>(types::DealerRole::ALL, types::DealerRole::as_str);
+        names_match::<_, LevelGql>(types::Level::ALL, types::Level::as_str);
+        names_match::<_, LicenceKindGql>(types::LicenceKind::ALL, types::LicenceKind::as_str);
+        names_match::<_, CategoryGql>(types::Category::ALL, types::Category::as_str);
+        names_match::<_, OrderStatus>(orders::Status::ALL, orders::Status::as_str);
+        names_match::<_, DeliveryModeGql>(orders::DeliveryMode::ALL, orders::DeliveryMode::as_str);
+        names_match::<_, PaymentMethodGql>(
+            orders::PaymentMethod::ALL,
+            orders::PaymentMethod::as_str,
+        );
+        names_match::<_, MethodGql>(types::Method::ALL, types::Method::as_str);
+        names_match::<_, LedgerKind>(types::LedgerKind::ALL, types::LedgerKind::as_str);
         names_match::<_, ProductStatusGql>(types::ProductStatus::ALL, types::ProductStatus::as_str);
-        names_match::<_, RecommendationStatusGql>(types::RecommendationStatus::ALL, types::RecommendationStatus::as_str);
+        names_match::<_, RecommendationStatusGql>(
+            types::RecommendationStatus::ALL,
+            types::RecommendationStatus::as_str,
+        );
         names_match::<_, FormulaStatusGql>(types::FormulaStatus::ALL, types::FormulaStatus::as_str);
     }
 }

@@ -3,16 +3,18 @@
 //! a pack lists its offers), so they sit below both contexts, which keeps the module graph
 //! acyclic: `catalog` and `region` hold the inputs, queries and mutations, and use these.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use domain::catalog::{self, Category, crops};
+use domain::catalog::{self, crops};
 use domain::entities::{
     dealer, fertiliser_spec, licence, offer, pesticide_spec, pesticide_use, producer, product,
     region, seed_spec, service_station, sku,
 };
-use domain::regions::{self, Level, LicenceKind};
+use domain::regions::{self, LicenceKind};
 use domain::types::{Analysis, CompoundGrade, Fen};
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::loaders::{
     AreaOfDealer, DealerKey, FertiliserSpecKey, LicencesOfDealer, OffersOfDealer, OffersOfSku,
     PesticideSpecKey, ProducerKey, ProductKey, RegionKey, SeedSpecKey, SkuKey, SkusOfProduct,

@@ -6,10 +6,12 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use domain::entities::{credit_account, customer_order, field, order_event, order_line, payment};
-use domain::orders::{self, DeliveryMode, OrderOptions, PaymentMethod, Status};
+use domain::orders::{self, OrderOptions, Status};
 use domain::{Code, Error, FieldError, Lang, fields};
 use futures_util::Stream;
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::errors::{ApiResult, to_gql};
 use super::loaders::{
     AllocationsOfLine, DealerKey, EventsOfOrder, FieldKey, LinesOfOrder, LotKey, PaymentsOfOrder,

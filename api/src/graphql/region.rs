@@ -4,6 +4,8 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::NaiveDate;
 use domain::regions::{self, NewDealer, NewLicence, NewRegion, NewStation};
 
+#[allow(unused_imports)]
+use super::enums::*;
 use super::errors::{RegionError, split};
 use super::market::*;
 use super::{ApiResult, actor, db, lang, parse_gid, parse_gid_opt, to_gql};

@@ -12,10 +12,7 @@ use domain::stock::{self, AdjustReason, CsvPolicy};
 use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
-use super::enums::{
-    BizStepGql, DispositionGql, LocationKindGql, LotStateGql, LotStatusGql, TransferStatusGql,
-    UnitCodeKindGql, UnitCodeStatusGql,
-};
+use super::enums::*;
 use super::errors::{StockError, payload, split};
 use super::loaders::{
     DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,

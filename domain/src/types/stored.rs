@@ -417,17 +417,13 @@ stored_enum! {
 
 stored_enum! {
     /// How a recommendation's rates were found (`recommendation.method`).
+    #[derive(Default)]
     pub enum Method {
         /// 养分平衡法 (NY/T 1118-2006), soil-test form.
+        #[default]
         NutrientBalance = "NUTRIENT_BALANCE",
         /// Rates set by the agronomist; the advisor only sizes the basket.
         ManualRates = "MANUAL_RATES",
-    }
-}
-
-impl Default for Method {
-    fn default() -> Self {
-        Method::NutrientBalance
     }
 }
 

@@ -128,7 +128,7 @@ impl Rows {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|r| r.level == "VILLAGE")
+                .filter(|r| r.level.as_str() == "VILLAGE")
                 .collect(),
         };
         let unique: HashSet<&str> = rows.products.iter().map(|p| p.name_zh.as_str()).collect();
@@ -141,7 +141,9 @@ impl Rows {
     }
 
     fn listed(&self) -> impl Iterator<Item = &product::Model> {
-        self.products.iter().filter(|p| p.status == "ACTIVE")
+        self.products
+            .iter()
+            .filter(|p| p.status.as_str() == "ACTIVE")
     }
 
     /// Names of the listed products among `ids`.
@@ -313,7 +315,10 @@ async fn a_farmer_narrows_the_catalog_by_category_text_crop_pest_and_nutrients()
         let found = search(&app, json!({ "category": cat })).await;
         assert!(!found.is_empty(), "no {cat}");
         assert!(found.iter().all(|n| n["category"] == cat));
-        assert_eq!(names(&found), rows.names_where(|p| p.category == cat));
+        assert_eq!(
+            names(&found),
+            rows.names_where(|p| p.category.as_str() == cat)
+        );
         seen += found.len();
     }
     assert_eq!(seen, all.len());
@@ -424,7 +429,7 @@ async fn a_farmer_narrows_the_catalog_by_category_text_crop_pest_and_nutrients()
     assert!(!both.is_empty());
     let expect: BTreeSet<String> = rows
         .crop("RICE")
-        .intersection(&rows.names_where(|p| p.restricted_use && p.category == "PESTICIDE"))
+        .intersection(&rows.names_where(|p| p.restricted_use && p.category.as_str() == "PESTICIDE"))
         .cloned()
         .collect();
     assert_eq!(names(&both), expect);
@@ -690,7 +695,7 @@ async fn pages_of_seven_walk_the_whole_catalog_exactly_once() {
     let pesticides = walk(&app, json!({ "category": "PESTICIDE" }), "NAME_EN", 7).await;
     assert_eq!(
         names(&pesticides),
-        rows.names_where(|p| p.category == "PESTICIDE")
+        rows.names_where(|p| p.category.as_str() == "PESTICIDE")
     );
 
     // Past the end: an empty page with no next page.

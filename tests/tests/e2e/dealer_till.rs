@@ -361,7 +361,7 @@ async fn a_pack_with_gtin(app: &TestApp) -> (sku::Model, product::Model) {
         let p = domain::catalog::product(app.db(), s.product_id)
             .await
             .unwrap();
-        if p.category == "FERTILISER" && p.status == "ACTIVE" {
+        if p.category.as_str() == "FERTILISER" && p.status.as_str() == "ACTIVE" {
             return (s, p);
         }
     }
@@ -398,7 +398,7 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
     let pack = domain::catalog::pack_label(&s);
     // A second product with the same name and pack (another producer's): a name is ambiguous.
     let twin = product::ActiveModel {
-        category: Set(p.category.clone()),
+        category: Set(p.category),
         producer_id: Set(p.producer_id),
         name_zh: Set("同名测试肥".into()),
         name_en: Set("Twin test fertiliser".into()),
@@ -407,7 +407,7 @@ async fn csv_rows_name_the_pack_by_barcode_or_by_name_and_a_preview_writes_nothi
         registration_no: Set(p.registration_no.clone()),
         registration_exempt: Set(p.registration_exempt),
         restricted_use: Set(false),
-        status: Set("ACTIVE".into()),
+        status: Set(domain::catalog::ProductStatus::Active),
         created_by_dealer_id: Set(None),
         created_at: Set(chrono::Utc::now()),
         updated_at: Set(chrono::Utc::now()),

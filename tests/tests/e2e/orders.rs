@@ -447,7 +447,7 @@ async fn many_farmers(app: &TestApp, n: usize) -> Vec<(i64, String)> {
         let u = app_user::ActiveModel {
             phone: Set(format!("139{i:08}")),
             password_hash: Set(first.password_hash.clone()),
-            role: Set("FARMER".into()),
+            role: Set(domain::accounts::Role::Farmer),
             display_name: Set(format!("抢购农户 {i}")),
             dealer_id: Set(None),
             dealer_role: Set(None),
@@ -763,7 +763,7 @@ async fn every_illegal_move(
 ) {
     let from = Status::parse(order["status"].as_str().unwrap()).unwrap();
     let mode = DeliveryMode::parse(order["deliveryMode"].as_str().unwrap()).unwrap();
-    for to in Status::ALL {
+    for &to in Status::ALL {
         if domain::orders::allowed(from, to, party, mode) {
             continue;
         }

@@ -352,7 +352,7 @@ async fn a_slow_gateway_holds_no_row_lock_while_it_authorises() {
     let placed = checkout.await.unwrap().expect("the checkout goes through");
     assert_eq!(placed.orders.len(), 1);
     let o = &placed.orders[0];
-    assert_eq!(o.payment_status, "AUTHORISED");
+    assert_eq!(o.payment_status.as_str(), "AUTHORISED");
     assert_eq!(o.total_fen, total);
     assert_eq!(provider.calls(), vec![Call::Authorise(total)]);
     let p = payment::Entity::find()
@@ -378,7 +378,7 @@ async fn a_slow_gateway_holds_no_row_lock_while_it_authorises() {
     )
     .await
     .unwrap();
-    assert_eq!(o.payment_status, "VOIDED");
+    assert_eq!(o.payment_status.as_str(), "VOIDED");
     assert_eq!(
         provider.calls()[1..],
         [Call::Void(p.provider_ref.clone(), total)]

@@ -360,7 +360,7 @@ async fn a_new_farmer_orders_and_sees_the_dealer_confirm() {
         .await
         .pop()
         .expect("an order");
-    assert_eq!(order.delivery_mode, "VILLAGE_STATION");
+    assert_eq!(order.delivery_mode.as_str(), "VILLAGE_STATION");
     let page = b.get(&format!("/orders/{}", order.id)).await;
     assert!(page.body.contains("data-status=\"PLACED\""));
     assert!(page.body.contains("等待经销商确认"));

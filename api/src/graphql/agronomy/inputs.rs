@@ -46,13 +46,6 @@ pub struct SoilTestInput {
     pub(crate) b_mg_kg: Option<f64>,
 }
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "RecommendationMethod")]
-pub enum MethodGql {
-    NutrientBalance,
-    ManualRates,
-}
-
 #[derive(InputObject, Default)]
 pub struct RecommendationParamsInput {
     method: Option<MethodGql>,

@@ -116,7 +116,7 @@ impl AgronomyQuery {
             .await
             .map_err(|e| to_gql(e, l))?
             .into_iter()
-            .filter(|f| sees_drafts || f.status == "PUBLISHED")
+            .filter(|f| sees_drafts || f.status == domain::types::FormulaStatus::Published)
             .map(RegionalFormula)
             .collect())
     }

@@ -197,13 +197,11 @@ impl Recommendation {
     async fn version(&self) -> i32 {
         self.0.version
     }
-    /// DRAFT, PUBLISHED, REJECTED or SUPERSEDED.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> RecommendationStatusGql {
+        self.0.status.into()
     }
-    /// NUTRIENT_BALANCE or MANUAL_RATES.
-    async fn method(&self) -> &str {
-        &self.0.method
+    async fn method(&self) -> MethodGql {
+        self.0.method.into()
     }
     async fn field(&self, ctx: &Context<'_>) -> ApiResult<Option<Field>> {
         Ok(one(ctx, FieldKey(self.0.field_id)).await?.map(Field))
@@ -492,9 +490,8 @@ impl RegionalFormula {
         }
         out
     }
-    /// DRAFT or PUBLISHED.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> FormulaStatusGql {
+        self.0.status.into()
     }
     async fn published_at(&self) -> Option<DateTime<Utc>> {
         self.0.published_at

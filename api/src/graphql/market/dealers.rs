@@ -2,37 +2,6 @@
 
 use super::*;
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "RegionLevel")]
-pub enum LevelGql {
-    Province,
-    County,
-    Township,
-    Village,
-}
-
-impl From<LevelGql> for Level {
-    fn from(l: LevelGql) -> Self {
-        match l {
-            LevelGql::Province => Level::Province,
-            LevelGql::County => Level::County,
-            LevelGql::Township => Level::Township,
-            LevelGql::Village => Level::Village,
-        }
-    }
-}
-
-impl From<Level> for LevelGql {
-    fn from(l: Level) -> Self {
-        match l {
-            Level::Province => LevelGql::Province,
-            Level::County => LevelGql::County,
-            Level::Township => LevelGql::Township,
-            Level::Village => LevelGql::Village,
-        }
-    }
-}
-
 /// A province, county, township or village.
 pub struct Region(pub region::Model);
 
@@ -46,7 +15,7 @@ impl Region {
         self.0.code.as_deref()
     }
     async fn level(&self) -> LevelGql {
-        Level::parse(&self.0.level).unwrap_or(Level::Village).into()
+        self.0.level.into()
     }
     /// The name in the caller's language.
     async fn name(&self, ctx: &Context<'_>) -> String {
@@ -118,37 +87,12 @@ impl Station {
     }
 }
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "LicenceKind")]
-pub enum LicenceKindGql {
-    /// 农药经营许可证
-    PesticideBusiness,
-    /// 限制使用农药经营许可
-    RestrictedPesticide,
-    /// 农作物种子生产经营许可证
-    SeedBusiness,
-}
-
-impl From<LicenceKindGql> for LicenceKind {
-    fn from(k: LicenceKindGql) -> Self {
-        match k {
-            LicenceKindGql::PesticideBusiness => LicenceKind::PesticideBusiness,
-            LicenceKindGql::RestrictedPesticide => LicenceKind::RestrictedPesticide,
-            LicenceKindGql::SeedBusiness => LicenceKind::SeedBusiness,
-        }
-    }
-}
-
 pub struct Licence(pub licence::Model);
 
 #[Object]
 impl Licence {
     async fn kind(&self) -> LicenceKindGql {
-        match LicenceKind::parse(&self.0.kind) {
-            Some(LicenceKind::RestrictedPesticide) => LicenceKindGql::RestrictedPesticide,
-            Some(LicenceKind::SeedBusiness) => LicenceKindGql::SeedBusiness,
-            _ => LicenceKindGql::PesticideBusiness,
-        }
+        self.0.kind.into()
     }
     async fn number(&self) -> &str {
         &self.0.number
@@ -192,8 +136,8 @@ impl Dealer {
     async fn phone(&self) -> &str {
         &self.0.phone
     }
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> DealerStatusGql {
+        self.0.status.into()
     }
     /// The township or village the store is in.
     async fn region(&self, ctx: &Context<'_>) -> ApiResult<Option<Region>> {
@@ -213,7 +157,7 @@ impl Dealer {
             .await?
             .iter()
             .any(|l| {
-                l.kind == LicenceKind::RestrictedPesticide.as_str()
+                l.kind == LicenceKind::RestrictedPesticide
                     && l.valid_from <= today
                     && today <= l.valid_to
             }))

@@ -2,27 +2,6 @@
 
 use super::*;
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "Category")]
-pub enum CategoryGql {
-    /// 肥料
-    Fertiliser,
-    /// 种子
-    Seed,
-    /// 农药
-    Pesticide,
-}
-
-impl From<CategoryGql> for Category {
-    fn from(c: CategoryGql) -> Self {
-        match c {
-            CategoryGql::Fertiliser => Category::Fertiliser,
-            CategoryGql::Seed => Category::Seed,
-            CategoryGql::Pesticide => Category::Pesticide,
-        }
-    }
-}
-
 /// A producer (manufacturer) of inputs.
 pub struct Producer(pub producer::Model);
 
@@ -57,11 +36,7 @@ impl Product {
         gid("Product", self.0.id)
     }
     async fn category(&self) -> CategoryGql {
-        match Category::parse(&self.0.category) {
-            Some(Category::Seed) => CategoryGql::Seed,
-            Some(Category::Pesticide) => CategoryGql::Pesticide,
-            _ => CategoryGql::Fertiliser,
-        }
+        self.0.category.into()
     }
     async fn name(&self, ctx: &Context<'_>) -> String {
         pick(ctx, &self.0.name_zh, &self.0.name_en)
@@ -93,9 +68,8 @@ impl Product {
     async fn restricted_use(&self) -> bool {
         self.0.restricted_use
     }
-    /// ACTIVE or DELISTED.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> ProductStatusGql {
+        self.0.status.into()
     }
     async fn producer(&self, ctx: &Context<'_>) -> ApiResult<Option<Producer>> {
         Ok(one(ctx, ProducerKey(self.0.producer_id))

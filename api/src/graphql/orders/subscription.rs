@@ -5,8 +5,7 @@ use super::*;
 /// A stock alert for a dealer.
 #[derive(SimpleObject, Clone)]
 pub struct StockAlert {
-    /// LOW_STOCK, NEAR_EXPIRY or RECALL.
-    kind: String,
+    kind: AlertKindGql,
     dealer_id: ID,
     sku_id: Option<ID>,
     lot_id: Option<ID>,
@@ -93,7 +92,7 @@ impl Subscription {
                         return None;
                     }
                     Some(StockAlert {
-                        kind,
+                        kind: kind.into(),
                         dealer_id: gid("Dealer", dealer_id),
                         sku_id: sku_id.map(|s| gid("Sku", s)),
                         lot_id: lot_id.map(|s| gid("Lot", s)),

@@ -2,89 +2,6 @@
 
 use super::*;
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum OrderStatus {
-    Placed,
-    Confirmed,
-    ReadyForPickup,
-    OutForDelivery,
-    Delivered,
-    Completed,
-    Cancelled,
-    Expired,
-}
-
-impl From<OrderStatus> for Status {
-    fn from(s: OrderStatus) -> Self {
-        match s {
-            OrderStatus::Placed => Status::Placed,
-            OrderStatus::Confirmed => Status::Confirmed,
-            OrderStatus::ReadyForPickup => Status::ReadyForPickup,
-            OrderStatus::OutForDelivery => Status::OutForDelivery,
-            OrderStatus::Delivered => Status::Delivered,
-            OrderStatus::Completed => Status::Completed,
-            OrderStatus::Cancelled => Status::Cancelled,
-            OrderStatus::Expired => Status::Expired,
-        }
-    }
-}
-
-impl From<Status> for OrderStatus {
-    fn from(s: Status) -> Self {
-        match s {
-            Status::Placed => OrderStatus::Placed,
-            Status::Confirmed => OrderStatus::Confirmed,
-            Status::ReadyForPickup => OrderStatus::ReadyForPickup,
-            Status::OutForDelivery => OrderStatus::OutForDelivery,
-            Status::Delivered => OrderStatus::Delivered,
-            Status::Completed => OrderStatus::Completed,
-            Status::Cancelled => OrderStatus::Cancelled,
-            Status::Expired => OrderStatus::Expired,
-        }
-    }
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "DeliveryMode")]
-pub enum DeliveryModeGql {
-    /// Collect at the dealer's store.
-    Pickup,
-    /// Collect at a village station in the dealer's service area.
-    VillageStation,
-    /// Delivered home (never for restricted-use pesticides).
-    Home,
-}
-
-impl From<DeliveryModeGql> for DeliveryMode {
-    fn from(m: DeliveryModeGql) -> Self {
-        match m {
-            DeliveryModeGql::Pickup => DeliveryMode::Pickup,
-            DeliveryModeGql::VillageStation => DeliveryMode::VillageStation,
-            DeliveryModeGql::Home => DeliveryMode::Home,
-        }
-    }
-}
-
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-#[graphql(name = "PaymentMethod")]
-pub enum PaymentMethodGql {
-    CashOnDelivery,
-    /// Against the credit limit the dealer set for the farmer.
-    DealerCredit,
-    /// Through the payment provider (a sandbox here).
-    Online,
-}
-
-impl From<PaymentMethodGql> for PaymentMethod {
-    fn from(m: PaymentMethodGql) -> Self {
-        match m {
-            PaymentMethodGql::CashOnDelivery => PaymentMethod::CashOnDelivery,
-            PaymentMethodGql::DealerCredit => PaymentMethod::DealerCredit,
-            PaymentMethodGql::Online => PaymentMethod::Online,
-        }
-    }
-}
-
 #[derive(SimpleObject)]
 pub struct CartProblem {
     /// PRICE_CHANGED, INSUFFICIENT_STOCK, LOT_RECALLED, REAL_NAME_REQUIRED, OFFER_WITHDRAWN, OUTSIDE_SERVICE_AREA,
@@ -164,15 +81,13 @@ impl Order {
         self.0.id
     }
     async fn status(&self) -> OrderStatus {
-        Status::parse(&self.0.status)
-            .unwrap_or(Status::Placed)
-            .into()
+        self.0.status.into()
     }
     async fn dealer(&self, ctx: &Context<'_>) -> ApiResult<Option<Dealer>> {
         Ok(one(ctx, DealerKey(self.0.dealer_id)).await?.map(Dealer))
     }
-    async fn delivery_mode(&self) -> &str {
-        &self.0.delivery_mode
+    async fn delivery_mode(&self) -> DeliveryModeGql {
+        self.0.delivery_mode.into()
     }
     async fn station(&self, ctx: &Context<'_>) -> ApiResult<Option<Station>> {
         match self.0.station_id {
@@ -183,12 +98,11 @@ impl Order {
     async fn delivery_address(&self) -> Option<&str> {
         self.0.delivery_address.as_deref()
     }
-    async fn payment_method(&self) -> &str {
-        &self.0.payment_method
+    async fn payment_method(&self) -> PaymentMethodGql {
+        self.0.payment_method.into()
     }
-    /// PENDING, PAID, ON_CREDIT, CREDIT_RELEASED, AUTHORISED, CAPTURED, VOIDED, REFUNDED, FAILED.
-    async fn payment_status(&self) -> &str {
-        &self.0.payment_status
+    async fn payment_status(&self) -> PaymentStatusGql {
+        self.0.payment_status.into()
     }
     async fn total_fen(&self) -> i64 {
         self.0.total_fen
@@ -307,9 +221,8 @@ impl Allocation {
     async fn quantity(&self) -> i64 {
         self.0.quantity
     }
-    /// RESERVED, RELEASED or SOLD.
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> AllocationStatusGql {
+        self.0.status.into()
     }
 }
 
@@ -318,16 +231,10 @@ pub struct OrderEvent(pub order_event::Model);
 #[Object]
 impl OrderEvent {
     async fn from(&self) -> Option<OrderStatus> {
-        self.0
-            .from_status
-            .as_deref()
-            .and_then(Status::parse)
-            .map(Into::into)
+        self.0.from_status.map(Into::into)
     }
     async fn to(&self) -> OrderStatus {
-        Status::parse(&self.0.to_status)
-            .unwrap_or(Status::Placed)
-            .into()
+        self.0.to_status.into()
     }
     /// Who: a user id, or null for the system (expiry).
     async fn actor_id(&self) -> Option<ID> {
@@ -348,8 +255,8 @@ impl Payment {
     async fn provider(&self) -> &str {
         &self.0.provider
     }
-    async fn status(&self) -> &str {
-        &self.0.status
+    async fn status(&self) -> ChargeStatusGql {
+        self.0.status.into()
     }
     async fn amount_fen(&self) -> i64 {
         self.0.amount_fen

@@ -6,8 +6,7 @@ use super::*;
 pub struct InspectionInput {
     report_no: String,
     lab: String,
-    /// CONFORMANT or NON_CONFORMANT.
-    result: String,
+    result: InspectionResultGql,
     date: NaiveDate,
 }
 
@@ -16,7 +15,7 @@ impl From<InspectionInput> for domain::lots::InspectionInput {
         domain::lots::InspectionInput {
             report_no: i.report_no,
             lab: i.lab,
-            result: i.result,
+            result: i.result.into(),
             date: i.date,
         }
     }

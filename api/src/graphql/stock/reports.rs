@@ -26,7 +26,7 @@ pub struct PublicTrace {
     product_name: String,
     product_name_zh: String,
     product_name_en: String,
-    category: String,
+    category: CategoryGql,
     registration_no: Option<String>,
     pack: String,
     producer_name: String,
@@ -53,7 +53,7 @@ impl PublicTrace {
             product_name: l.pick(&t.product_zh, &t.product_en).to_owned(),
             product_name_zh: t.product_zh,
             product_name_en: t.product_en,
-            category: t.category,
+            category: t.category.into(),
             registration_no: t.registration_no,
             pack: t.pack,
             producer_name: l.pick(&t.producer_zh, &t.producer_en).to_owned(),
@@ -64,7 +64,7 @@ impl PublicTrace {
             inspection: Inspection {
                 report_no: t.inspection_report_no,
                 lab: t.inspection_lab,
-                result: t.inspection_result,
+                result: t.inspection_result.map(Into::into),
                 date: t.inspection_date,
             },
             disposition: t.disposition.into(),
@@ -188,23 +188,6 @@ impl RecallReport {
     }
 }
 
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum LedgerKind {
-    /// 购进台账
-    Purchase,
-    /// 销售台账
-    Sale,
-}
-
-impl From<LedgerKind> for ledger::Kind {
-    fn from(k: LedgerKind) -> Self {
-        match k {
-            LedgerKind::Purchase => ledger::Kind::Purchase,
-            LedgerKind::Sale => ledger::Kind::Sale,
-        }
-    }
-}
-
 pub struct LedgerLine(pub domain::entities::ledger_line::Model);
 
 #[Object]
@@ -212,8 +195,8 @@ impl LedgerLine {
     async fn id(&self) -> ID {
         gid("LedgerLine", self.0.id)
     }
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> LedgerKind {
+        self.0.kind.into()
     }
     /// The local (China Standard Time) date.
     async fn date(&self) -> NaiveDate {
@@ -288,9 +271,8 @@ impl Notification {
     async fn id(&self) -> ID {
         gid("Notification", self.0.id)
     }
-    /// LOT_RECALLED, ORDER_UPDATED, RECOMMENDATION_PUBLISHED, ...
-    async fn kind(&self) -> &str {
-        &self.0.kind
+    async fn kind(&self) -> NotificationKindGql {
+        self.0.kind.into()
     }
     async fn title(&self, ctx: &Context<'_>) -> String {
         pick(ctx, &self.0.title_zh, &self.0.title_en)

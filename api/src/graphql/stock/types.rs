@@ -7,7 +7,7 @@ pub struct Inspection {
     pub(crate) report_no: Option<String>,
     pub(crate) lab: Option<String>,
     /// CONFORMANT or NON_CONFORMANT.
-    pub(crate) result: Option<String>,
+    pub(crate) result: Option<InspectionResultGql>,
     pub(crate) date: Option<NaiveDate>,
 }
 
@@ -42,7 +42,7 @@ impl Lot {
         Inspection {
             report_no: self.0.inspection_report_no.clone(),
             lab: self.0.inspection_lab.clone(),
-            result: self.0.inspection_result.clone(),
+            result: self.0.inspection_result.map(Into::into),
             date: self.0.inspection_date,
         }
     }
@@ -209,9 +209,9 @@ impl TraceEvent {
     async fn recorded_at(&self) -> DateTime<Utc> {
         self.0.recorded_at
     }
-    /// RECEIPT, SALE, TRANSFER or ORDER, with `refId`.
-    async fn ref_kind(&self) -> Option<&str> {
-        self.0.ref_kind.as_deref()
+    /// What `refId` points at.
+    async fn ref_kind(&self) -> Option<RefKindGql> {
+        self.0.ref_kind.map(Into::into)
     }
     async fn ref_id(&self) -> Option<i64> {
         self.0.ref_id
@@ -363,9 +363,8 @@ impl Sale {
     async fn id(&self) -> ID {
         gid("Sale", self.0.id)
     }
-    /// COUNTER or ORDER.
-    async fn channel(&self) -> &str {
-        &self.0.channel
+    async fn channel(&self) -> SaleChannelGql {
+        self.0.channel.into()
     }
     async fn dealer(&self, ctx: &Context<'_>) -> ApiResult<Option<Dealer>> {
         Ok(one(ctx, DealerKey(self.0.dealer_id)).await?.map(Dealer))

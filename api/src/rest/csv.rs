@@ -11,7 +11,7 @@ use domain::lots::trace;
 use domain::stock::{self, ledger};
 use serde::Deserialize;
 
-use super::{LangQuery, domain_error, lang_from, rest_actor, text_error};
+use super::{LangQuery, RestError, lang_from, rest_actor};
 use crate::state::AppState;
 
 fn csv_response(body: String, filename: &str) -> Response {
@@ -44,54 +44,40 @@ pub async fn ledger_csv(
     headers: HeaderMap,
     Path(dealer): Path<String>,
     Query(q): Query<LedgerQuery>,
-) -> Response {
+) -> Result<Response, RestError> {
     let lang = lang_from(&headers, q.lang.as_deref());
-    let actor = match rest_actor(&state, &headers, lang) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
-        return text_error(
-            StatusCode::NOT_FOUND,
-            lang,
-            "经销商不存在",
-            "no such dealer",
-        );
-    };
+    let actor = rest_actor(&state, &headers, lang)?;
+    let dealer_id = dealer_id_from_path(&dealer)
+        .map_err(|()| RestError::not_found(lang, "经销商不存在", "no such dealer"))?;
     let kind = match q.kind.as_deref().unwrap_or("SALE") {
         "PURCHASE" | "purchase" => ledger::Kind::Purchase,
         "SALE" | "sale" => ledger::Kind::Sale,
         _ => {
-            return text_error(
-                StatusCode::BAD_REQUEST,
+            return Err(RestError::bad_input(
                 lang,
                 "kind 应为 PURCHASE 或 SALE",
                 "kind must be PURCHASE or SALE",
-            );
+            ));
         }
     };
-    let (from, to) = match ledger::parse_range(&q.from, &q.to, domain::today()) {
-        Ok(r) => r,
-        Err(e) => return domain_error(e, lang),
-    };
-    match ledger::lines(state.db(), &actor, dealer_id, kind, from, to).await {
-        Ok(rows) => {
-            let body = ledger::to_csv(
-                &rows,
-                kind,
-                lang,
-                domain::accounts::is_regulator_or_admin(&actor),
-            );
-            csv_response(
-                body,
-                &format!(
-                    "ledger-{}-{dealer_id}-{from}-{to}.csv",
-                    kind.as_str().to_lowercase()
-                ),
-            )
-        }
-        Err(e) => domain_error(e, lang),
-    }
+    let (from, to) = ledger::parse_range(&q.from, &q.to, domain::today())
+        .map_err(|e| RestError::from_domain(e, lang))?;
+    let rows = ledger::lines(state.db(), &actor, dealer_id, kind, from, to)
+        .await
+        .map_err(|e| RestError::from_domain(e, lang))?;
+    let body = ledger::to_csv(
+        &rows,
+        kind,
+        lang,
+        domain::accounts::is_regulator_or_admin(&actor),
+    );
+    Ok(csv_response(
+        body,
+        &format!(
+            "ledger-{}-{dealer_id}-{from}-{to}.csv",
+            kind.as_str().to_lowercase()
+        ),
+    ))
 }
 
 /// Accepts a numeric id or a Relay global id (`Dealer:3`, base64).
@@ -108,25 +94,23 @@ pub async fn recall_csv(
     headers: HeaderMap,
     Path(lot): Path<String>,
     Query(q): Query<LangQuery>,
-) -> Response {
+) -> Result<Response, RestError> {
     let lang = lang_from(&headers, q.lang.as_deref());
-    let actor = match rest_actor(&state, &headers, lang) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let lot_id = match lot.parse::<i64>().or_else(|_| {
-        crate::graphql::parse_gid("lotId", "Lot", &async_graphql::ID(lot.clone())).map_err(|_| ())
-    }) {
-        Ok(id) => id,
-        Err(()) => return text_error(StatusCode::NOT_FOUND, lang, "批次不存在", "no such lot"),
-    };
-    match trace::recall_report(state.db(), &actor, lot_id).await {
-        Ok(r) => csv_response(
-            recall_to_csv(&r, lang),
-            &format!("recall-{}-{}.csv", r.lot.lot_no, lot_id),
-        ),
-        Err(e) => domain_error(e, lang),
-    }
+    let actor = rest_actor(&state, &headers, lang)?;
+    let lot_id = lot
+        .parse::<i64>()
+        .or_else(|_| {
+            crate::graphql::parse_gid("lotId", "Lot", &async_graphql::ID(lot.clone()))
+                .map_err(|_| ())
+        })
+        .map_err(|()| RestError::not_found(lang, "批次不存在", "no such lot"))?;
+    let r = trace::recall_report(state.db(), &actor, lot_id)
+        .await
+        .map_err(|e| RestError::from_domain(e, lang))?;
+    Ok(csv_response(
+        recall_to_csv(&r, lang),
+        &format!("recall-{}-{}.csv", r.lot.lot_no, lot_id),
+    ))
 }
 
 fn recall_to_csv(r: &trace::RecallReport, lang: Lang) -> String {
@@ -225,94 +209,78 @@ pub async fn receipts_csv(
     Path(dealer): Path<String>,
     Query(q): Query<UploadQuery>,
     body: Bytes,
-) -> Response {
+) -> Result<Response, RestError> {
     let lang = lang_from(&headers, q.lang.as_deref());
-    let actor = match rest_actor(&state, &headers, lang) {
-        Ok(a) => a,
-        Err(r) => return *r,
-    };
-    let Ok(dealer_id) = dealer_id_from_path(&dealer) else {
-        return text_error(
-            StatusCode::NOT_FOUND,
-            lang,
-            "经销商不存在",
-            "no such dealer",
-        );
-    };
+    let actor = rest_actor(&state, &headers, lang)?;
+    let dealer_id = dealer_id_from_path(&dealer)
+        .map_err(|()| RestError::not_found(lang, "经销商不存在", "no such dealer"))?;
     let Ok(text) = std::str::from_utf8(&body) else {
-        return text_error(
-            StatusCode::BAD_REQUEST,
+        return Err(RestError::bad_input(
             lang,
             "文件不是 UTF-8 编码：请在 Excel 中另存为“CSV UTF-8”",
             "the file is not UTF-8: save it as \"CSV UTF-8\"",
-        );
+        ));
     };
     if let Some((line, c)) = first_control_char(text) {
-        return text_error(
-            StatusCode::BAD_REQUEST,
+        return Err(RestError::bad_input(
             lang,
             &format!("第 {line} 行含有控制字符 U+{:04X}：请检查文件", c as u32),
             &format!(
                 "line {line} contains the control character U+{:04X}: check the file",
                 c as u32
             ),
-        );
+        ));
     }
     let policy = match q.policy.as_deref().unwrap_or("REJECT_ALL") {
         "REJECT_ALL" => stock::CsvPolicy::RejectAll,
         "SKIP_INVALID" => stock::CsvPolicy::SkipInvalid,
         _ => {
-            return text_error(
-                StatusCode::BAD_REQUEST,
+            return Err(RestError::bad_input(
                 lang,
                 "policy 应为 REJECT_ALL 或 SKIP_INVALID",
                 "policy must be REJECT_ALL or SKIP_INVALID",
-            );
+            ));
         }
     };
-    match stock::receive_csv(state.db(), &actor, dealer_id, text, policy).await {
-        Ok((o, events)) => {
-            state.services.bus.publish_all(events).await;
-            let status = if o.committed {
-                StatusCode::OK
-            } else {
-                StatusCode::UNPROCESSABLE_ENTITY
-            };
-            // Each receipt with its lot's number and trace code, as the GraphQL answer has
-            // them: what the dealer prints on labels next.
-            let lots =
-                match trace::lots_by_id(state.db(), o.received.iter().map(|r| r.lot_id)).await {
-                    Ok(l) => l,
-                    Err(e) => return domain_error(e, lang),
-                };
-            let receipts: Vec<serde_json::Value> = o
-                .received
-                .iter()
-                .map(|r| {
-                    let lot = lots.get(&r.lot_id);
-                    serde_json::json!({
-                        "receiptId": crate::graphql::gid("Receipt", r.id),
-                        "lotId": crate::graphql::gid("Lot", r.lot_id),
-                        "lotNo": lot.map(|l| l.lot_no.as_str()),
-                        "traceCode": lot.map(|l| l.trace_code.as_str()),
-                        "quantity": r.quantity,
-                    })
-                })
-                .collect();
-            let body = serde_json::json!({
-                "committed": o.committed,
-                "received": o.received.len(),
-                "receipts": receipts,
-                "lotsCreated": o.lots_created,
-                "rowErrors": o.errors.iter().map(|e| serde_json::json!({
-                    "line": e.line, "column": e.column, "columnName": e.column_name,
-                    "code": e.code.as_str(), "message": lang.pick(&e.zh, &e.en),
-                })).collect::<Vec<_>>(),
-            });
-            (status, axum::Json(body)).into_response()
-        }
-        Err(e) => domain_error(e, lang),
-    }
+    let (o, events) = stock::receive_csv(state.db(), &actor, dealer_id, text, policy)
+        .await
+        .map_err(|e| RestError::from_domain(e, lang))?;
+    state.services.bus.publish_all(events).await;
+    let status = if o.committed {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    // Each receipt with its lot's number and trace code, as the GraphQL answer has
+    // them: what the dealer prints on labels next.
+    let lots = trace::lots_by_id(state.db(), o.received.iter().map(|r| r.lot_id))
+        .await
+        .map_err(|e| RestError::from_domain(e, lang))?;
+    let receipts: Vec<serde_json::Value> = o
+        .received
+        .iter()
+        .map(|r| {
+            let lot = lots.get(&r.lot_id);
+            serde_json::json!({
+                "receiptId": crate::graphql::gid("Receipt", r.id),
+                "lotId": crate::graphql::gid("Lot", r.lot_id),
+                "lotNo": lot.map(|l| l.lot_no.as_str()),
+                "traceCode": lot.map(|l| l.trace_code.as_str()),
+                "quantity": r.quantity,
+            })
+        })
+        .collect();
+    let body = serde_json::json!({
+        "committed": o.committed,
+        "received": o.received.len(),
+        "receipts": receipts,
+        "lotsCreated": o.lots_created,
+        "rowErrors": o.errors.iter().map(|e| serde_json::json!({
+            "line": e.line, "column": e.column, "columnName": e.column_name,
+            "code": e.code.as_str(), "message": lang.pick(&e.zh, &e.en),
+        })).collect::<Vec<_>>(),
+    });
+    Ok((status, axum::Json(body)).into_response())
 }
 
 /// The first control character of an uploaded text other than tab and line breaks (a NUL ends a

@@ -1,11 +1,11 @@
 //! The QR codes of a lot's or unit's trace page: the page's address and the SVG/PNG downloads.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use domain::lots::trace;
 
-use super::text_error;
+use super::RestError;
 use crate::state::{AppState, lang_of};
 
 pub(crate) fn trace_url(headers: &HeaderMap, code: &str) -> String {
@@ -25,40 +25,26 @@ pub async fn trace_qr(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path((code, file)): Path<(String, String)>,
-) -> Response {
+) -> Result<Response, RestError> {
     let lang = lang_of(&headers);
     match trace::resolve_code(state.db(), &code).await {
         Ok(Some(_)) => {}
         Ok(None) => {
-            return text_error(
-                StatusCode::NOT_FOUND,
+            return Err(RestError::not_found(
                 lang,
                 "未找到该追溯码",
                 "unknown trace code",
-            );
+            ));
         }
+        // Only a database error: logged with its causes, answered with the short message.
         Err(e) => {
-            tracing::error!(error = %e, "qr");
-            return text_error(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                lang,
-                "服务器内部错误",
-                "internal error",
-            );
+            let short = RestError::internal(lang);
+            return Err(RestError::from_domain(e, lang).with_message(short.message()));
         }
     }
     let url = trace_url(&headers, &code);
-    let qr = match qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M) {
-        Ok(q) => q,
-        Err(_) => {
-            return text_error(
-                StatusCode::BAD_REQUEST,
-                lang,
-                "追溯码过长",
-                "trace code too long",
-            );
-        }
-    };
+    let qr = qrcode::QrCode::with_error_correction_level(url.as_bytes(), qrcode::EcLevel::M)
+        .map_err(|_| RestError::bad_input(lang, "追溯码过长", "trace code too long"))?;
     let name = format!(
         "attachment; filename=\"nongzi-{code}.{}\"",
         if file == "qr.png" { "png" } else { "svg" }
@@ -70,35 +56,30 @@ pub async fn trace_qr(
                 .min_dimensions(256, 256)
                 .quiet_zone(true)
                 .build();
-            (
+            Ok((
                 [
                     (header::CONTENT_TYPE, "image/svg+xml"),
                     (header::CONTENT_DISPOSITION, name.as_str()),
                 ],
                 svg,
             )
-                .into_response()
+                .into_response())
         }
         "qr.png" => match qr_png(&qr) {
-            Ok(png) => (
+            Ok(png) => Ok((
                 [
                     (header::CONTENT_TYPE, "image/png"),
                     (header::CONTENT_DISPOSITION, name.as_str()),
                 ],
                 png,
             )
-                .into_response(),
+                .into_response()),
             Err(e) => {
-                tracing::error!(error = %e, "png");
-                text_error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    lang,
-                    "服务器内部错误",
-                    "internal error",
-                )
+                tracing::error!(error = %format!("{e:#}"), "png");
+                Err(RestError::internal(lang))
             }
         },
-        _ => text_error(StatusCode::NOT_FOUND, lang, "未找到", "not found"),
+        _ => Err(RestError::not_found(lang, "未找到", "not found")),
     }
 }
 

@@ -109,3 +109,172 @@ impl IntoResponse for RestError {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    use domain::error::StateName;
+    use domain::{Code, Error, FieldError, Lang};
+
+    use super::RestError;
+
+    const PAID: StateName = StateName {
+        code: "PAID",
+        zh: "已支付",
+        en: "paid",
+    };
+    const DRAFT: StateName = StateName {
+        code: "DRAFT",
+        zh: "草稿",
+        en: "draft",
+    };
+
+    /// One of each variant with the status and code it answers; the match makes a new variant
+    /// fail to compile here until it is listed.
+    fn every_variant() -> Vec<(Error, StatusCode, &'static str)> {
+        let all = vec![
+            (
+                Error::Invalid(vec![FieldError::new(
+                    "quantity",
+                    Code::OutOfRange,
+                    "数量应大于 0",
+                    "must be above 0",
+                )]),
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+            ),
+            (
+                Error::IllegalTransition {
+                    from: PAID,
+                    to: DRAFT,
+                },
+                StatusCode::BAD_REQUEST,
+                "BAD_USER_INPUT",
+            ),
+            (
+                Error::not_found("Lot", 7),
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+            ),
+            (
+                Error::Forbidden {
+                    zh: "不是你的门店".into(),
+                    en: "not your shop".into(),
+                },
+                StatusCode::FORBIDDEN,
+                "FORBIDDEN",
+            ),
+            (
+                Error::Unauthenticated,
+                StatusCode::UNAUTHORIZED,
+                "UNAUTHENTICATED",
+            ),
+            (
+                Error::RateLimited {
+                    retry_after_secs: 30,
+                },
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+            ),
+            (
+                Error::Db(sea_orm::DbErr::Custom(
+                    "relation \"secret_table\" does not exist at 10.0.0.3".into(),
+                )),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+            ),
+            (
+                Error::Internal("pool exhausted at 10.0.0.3".into()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL",
+            ),
+        ];
+        for (e, _, _) in &all {
+            match e {
+                Error::Invalid(_)
+                | Error::IllegalTransition { .. }
+                | Error::NotFound { .. }
+                | Error::Forbidden { .. }
+                | Error::Unauthenticated
+                | Error::RateLimited { .. }
+                | Error::Db(_)
+                | Error::Internal(_) => {}
+            }
+        }
+        all
+    }
+
+    async fn answer(e: RestError) -> (StatusCode, String, String) {
+        let resp = e.into_response();
+        let status = resp.status();
+        let ctype = resp.headers()[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 16)
+            .await
+            .unwrap();
+        (status, ctype, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn each_domain_error_has_its_status_code_and_message() {
+        for lang in [Lang::Zh, Lang::En] {
+            for (e, status, code) in every_variant() {
+                let message = e.message(lang);
+                let r = RestError::from_domain(e, lang);
+                assert_eq!((r.status(), r.code()), (status, code), "{message}");
+                let (s, ctype, body) = answer(r).await;
+                assert_eq!(s, status);
+                assert_eq!(ctype, "text/plain; charset=utf-8");
+                assert_eq!(body, message);
+            }
+        }
+    }
+
+    #[test]
+    fn rest_and_graphql_give_a_domain_error_the_same_code() {
+        for (e, _, code) in every_variant() {
+            let gql = crate::graphql::errors::to_gql(e, Lang::En);
+            let ext = gql.extensions.expect("extensions");
+            assert_eq!(
+                ext.get("code"),
+                Some(&async_graphql::Value::from(code)),
+                "{}",
+                gql.message
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_internal_error_answer_says_nothing_internal() {
+        for lang in [Lang::Zh, Lang::En] {
+            for (e, status, _) in every_variant() {
+                if status != StatusCode::INTERNAL_SERVER_ERROR {
+                    continue;
+                }
+                let (_, _, body) = answer(RestError::from_domain(e, lang)).await;
+                for secret in ["secret_table", "relation", "10.0.0.3", "pool", "database"] {
+                    assert!(!body.contains(secret), "{body}");
+                }
+                assert_eq!(
+                    body,
+                    lang.pick(
+                        "服务器内部错误，请稍后重试",
+                        "internal error, please try again later"
+                    )
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_rate_limit_answer_says_when_to_retry() {
+        let r = RestError::rate_limited(0, Lang::En, "稍后重试", "retry later");
+        assert_eq!(r.code(), "RATE_LIMITED");
+        let resp = r.into_response();
+        assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(resp.headers()[axum::http::header::RETRY_AFTER], "1");
+    }
+}

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod error_code;
 pub mod graphql;
 pub mod rest;
 pub mod router;

@@ -19,6 +19,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::TraceLayer;
 
 use crate::graphql::{self, RequestCtx};
+use crate::rest::RestError;
 
 use crate::state::{AppState, bearer, client_ip, lang_of, publish_events};
 
@@ -264,38 +265,34 @@ async fn payment_callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     body: axum::body::Bytes,
-) -> Response {
+) -> Result<Response, RestError> {
     let sig = headers
         .get("x-nongzi-signature")
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     if !domain::orders::payments::verify(&state.services.config.payment_secret, &body, sig) {
-        return (StatusCode::UNAUTHORIZED, "bad signature").into_response();
+        return Err(RestError::new("UNAUTHENTICATED", "bad signature"));
     }
     let Ok(v) = serde_json::from_slice::<serde_json::Value>(&body) else {
-        return (StatusCode::BAD_REQUEST, "body must be JSON").into_response();
+        return Err(RestError::new("BAD_USER_INPUT", "body must be JSON"));
     };
     let (Some(reference), Some(status)) = (v["providerRef"].as_str(), v["status"].as_str()) else {
-        return (
-            StatusCode::BAD_REQUEST,
+        return Err(RestError::new(
+            "BAD_USER_INPUT",
             "providerRef and status are required",
-        )
-            .into_response();
+        ));
     };
+    // The provider reads English only, and any other refusal is ours, not the notice's.
     match domain::orders::payment_callback(state.db(), reference, status).await {
         Ok((_, events)) => {
             publish_events(&state, events).await;
-            (StatusCode::OK, Json(serde_json::json!({ "ok": true }))).into_response()
+            Ok((StatusCode::OK, Json(serde_json::json!({ "ok": true }))).into_response())
         }
-        Err(domain::Error::NotFound { .. }) => {
-            (StatusCode::NOT_FOUND, "unknown payment").into_response()
-        }
-        Err(domain::Error::Invalid(_)) => {
-            (StatusCode::BAD_REQUEST, "unknown status").into_response()
-        }
+        Err(domain::Error::NotFound { .. }) => Err(RestError::new("NOT_FOUND", "unknown payment")),
+        Err(domain::Error::Invalid(_)) => Err(RestError::new("BAD_USER_INPUT", "unknown status")),
         Err(e) => {
-            tracing::error!(error = ?e, "payment callback");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            tracing::error!(error = %e.with_causes(), "payment callback");
+            Err(RestError::internal(Lang::En))
         }
     }
 }

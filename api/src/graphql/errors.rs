@@ -8,21 +8,7 @@ use domain::{Code, Error, FieldError, Lang};
 pub type ApiResult<T> = async_graphql::Result<T>;
 
 pub fn to_gql(e: Error, lang: Lang) -> async_graphql::Error {
-    let code = match &e {
-        Error::Invalid(_) | Error::IllegalTransition { .. } => "BAD_USER_INPUT",
-        Error::NotFound { .. } => "NOT_FOUND",
-        Error::Forbidden { .. } => "FORBIDDEN",
-        Error::Unauthenticated => "UNAUTHENTICATED",
-        Error::RateLimited { .. } => "RATE_LIMITED",
-        Error::Db(inner) => {
-            tracing::error!(error = %e.with_causes(), detail = ?inner, "database error");
-            "INTERNAL"
-        }
-        Error::Internal(msg) => {
-            tracing::error!(error = %msg, "internal error");
-            "INTERNAL"
-        }
-    };
+    let code = crate::error_code::code_of(&e);
     let message = e.message(lang);
     async_graphql::Error::new(message).extend_with(|_, ext| {
         ext.set("code", code);

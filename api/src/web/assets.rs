@@ -114,7 +114,7 @@ pub async fn file(headers: HeaderMap, Path(file): Path<String>) -> Response {
     } else if file == "icon.svg" {
         serve(&headers, ICON_SVG.into(), "image/svg+xml", &h.icon, false)
     } else {
-        (StatusCode::NOT_FOUND, "not found").into_response()
+        crate::rest::RestError::new("NOT_FOUND", "not found").into_response()
     }
 }
 

@@ -64,8 +64,8 @@ pub async fn page(
     Path(code): Path<String>,
 ) -> Response {
     let lang = ctx.lang;
-    if let Some(r) = crate::rest::rate_limited(&state, &headers, peer, lang).await {
-        return r;
+    if let Err(e) = crate::rest::rate_limited(&state, &headers, peer, lang).await {
+        return e.into_response();
     }
     let c = Chrome::new(&ctx, ctx.l("农资追溯", "Trace"), "scan");
     let found = match trace::public_trace(state.db(), &code).await {

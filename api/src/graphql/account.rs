@@ -10,7 +10,7 @@ use domain::{Error, Lang};
 
 #[allow(unused_imports)]
 use super::enums::*;
-use super::errors::{AccountError, split};
+use super::errors::{AccountError, payload};
 use super::loaders::{DealerKey, RegionKey, one};
 use super::market::{Dealer, Region};
 use super::{
@@ -227,6 +227,14 @@ pub async fn check_login_limits(
         .map_err(refused)
 }
 
+/// The payload of a successful sign-up or log-in: a new refresh token, then the access token.
+async fn logged_in(ctx: &Context<'_>, user: app_user::Model) -> ApiResult<AuthPayload> {
+    let refresh = accounts::issue_refresh_token(db(ctx), user.id)
+        .await
+        .map_err(|e| to_gql(e, lang(ctx)))?;
+    tokens_for(ctx, user, refresh).await
+}
+
 async fn tokens_for(
     ctx: &Context<'_>,
     user: app_user::Model,
@@ -261,30 +269,25 @@ impl AccountMutation {
             s.config.login_limit_per_ip,
         )
         .await?;
-        let village = match split(
-            parse_gid_opt("villageId", "Region", input.village_id.as_ref()),
-            l,
-        )? {
-            Ok(v) => v,
-            Err(e) => return Ok(AuthPayload::failed(AccountError::list(e, l))),
-        };
-        let r = accounts::register_farmer(
-            &s.db,
-            &input.phone,
-            &input.password,
-            &input.display_name,
-            village,
-        )
-        .await;
-        match split(r, l)? {
-            Ok(user) => {
-                let refresh = accounts::issue_refresh_token(&s.db, user.id)
-                    .await
-                    .map_err(|e| to_gql(e, l))?;
-                tokens_for(ctx, user, refresh).await
-            }
-            Err(e) => Ok(AuthPayload::failed(AccountError::list(e, l))),
+        let r = async {
+            let village = parse_gid_opt("villageId", "Region", input.village_id.as_ref())?;
+            accounts::register_farmer(
+                &s.db,
+                &input.phone,
+                &input.password,
+                &input.display_name,
+                village,
+            )
+            .await
         }
+        .await;
+        payload!(
+            AccountError,
+            r,
+            l,
+            |user| logged_in(ctx, user).await?,
+            |e| AuthPayload::failed(e)
+        )
     }
 
     /// Logs in with phone and password. Attempts are limited per phone and per client address;
@@ -300,15 +303,14 @@ impl AccountMutation {
         check_login_limits(s, &phone, req(ctx).client_ip)
             .await
             .map_err(|e| to_gql(e, l))?;
-        match split(accounts::authenticate(&s.db, &phone, &password).await, l)? {
-            Ok(user) => {
-                let refresh = accounts::issue_refresh_token(&s.db, user.id)
-                    .await
-                    .map_err(|e| to_gql(e, l))?;
-                tokens_for(ctx, user, refresh).await
-            }
-            Err(e) => Ok(AuthPayload::failed(AccountError::list(e, l))),
-        }
+        let r = accounts::authenticate(&s.db, &phone, &password).await;
+        payload!(
+            AccountError,
+            r,
+            l,
+            |user| logged_in(ctx, user).await?,
+            |e| AuthPayload::failed(e)
+        )
     }
 
     /// Exchanges a refresh token for a new access token and refresh token. A refresh token
@@ -348,21 +350,8 @@ impl AccountMutation {
     ) -> ApiResult<UserPayload> {
         let a = actor(ctx)?;
         let l = lang(ctx);
-        Ok(
-            match split(
-                accounts::set_real_name(db(ctx), a, &real_name, &id_number).await,
-                l,
-            )? {
-                Ok(u) => UserPayload {
-                    user: Some(User(u)),
-                    errors: vec![],
-                },
-                Err(e) => UserPayload {
-                    user: None,
-                    errors: AccountError::list(e, l),
-                },
-            },
-        )
+        let r = accounts::set_real_name(db(ctx), a, &real_name, &id_number).await;
+        payload!(UserPayload, user, AccountError, r, l, |u| User(u))
     }
 
     /// Creates a dealer user, agronomist, regulator or admin (admins), or a staff member of
@@ -374,49 +363,30 @@ impl AccountMutation {
     ) -> ApiResult<UserPayload> {
         let a = actor(ctx)?;
         let l = lang(ctx);
-        let ids = (|| -> domain::Result<_> {
-            let dealer = parse_gid_opt("dealerId", "Dealer", input.dealer_id.as_ref())?;
-            let counties = input
+        let r = async {
+            let dealer_id = parse_gid_opt("dealerId", "Dealer", input.dealer_id.as_ref())?;
+            let county_ids = input
                 .county_ids
                 .iter()
                 .flatten()
                 .enumerate()
                 .map(|(i, c)| parse_gid(&format!("countyIds.{i}"), "Region", c))
                 .collect::<domain::Result<Vec<_>>>()?;
-            Ok((dealer, counties))
-        })();
-        let (dealer_id, county_ids) = match split(ids, l)? {
-            Ok(v) => v,
-            Err(e) => {
-                return Ok(UserPayload {
-                    user: None,
-                    errors: AccountError::list(e, l),
-                });
-            }
-        };
-        let new = NewUser {
-            phone: input.phone,
-            password: input.password,
-            display_name: input.display_name,
-            role: input.role.into(),
-            dealer_id,
-            dealer_role: input.dealer_role.map(Into::into),
-            county_ids,
-            village_id: None,
-            station_id: None,
-        };
-        Ok(
-            match split(accounts::create_user(db(ctx), a, new).await, l)? {
-                Ok(u) => UserPayload {
-                    user: Some(User(u)),
-                    errors: vec![],
-                },
-                Err(e) => UserPayload {
-                    user: None,
-                    errors: AccountError::list(e, l),
-                },
-            },
-        )
+            let new = NewUser {
+                phone: input.phone,
+                password: input.password,
+                display_name: input.display_name,
+                role: input.role.into(),
+                dealer_id,
+                dealer_role: input.dealer_role.map(Into::into),
+                county_ids,
+                village_id: None,
+                station_id: None,
+            };
+            accounts::create_user(db(ctx), a, new).await
+        }
+        .await;
+        payload!(UserPayload, user, AccountError, r, l, |u| User(u))
     }
 }
 

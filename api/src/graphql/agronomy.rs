@@ -11,10 +11,10 @@ use serde_json::Value;
 
 #[allow(unused_imports)]
 use super::enums::*;
-use super::errors::{ApiResult, split, to_gql};
+use super::errors::{ApiResult, PayloadError, payload, to_gql};
 use super::loaders::{CropPlanKey, FieldKey, SoilTestKey, UserKey, one, prefetch};
 use super::orders::Field;
-use super::stock::{CsvErrorPolicy, CsvRowError, csv_policy, publish};
+use super::stock::{CsvErrorPolicy, CsvRowError, csv_policy, publish_ok};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick};
 
 mod inputs;

@@ -6,20 +6,21 @@ use std::collections::BTreeMap;
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject, Subscription};
 use chrono::{DateTime, Utc};
 use domain::entities::{credit_account, customer_order, field, order_event, order_line, payment};
+use domain::error::StateName;
 use domain::orders::{self, OrderOptions, Status};
 use domain::{Code, Error, FieldError, Lang, fields};
 use futures_util::Stream;
 
 #[allow(unused_imports)]
 use super::enums::*;
-use super::errors::{ApiResult, to_gql};
+use super::errors::{ApiResult, PayloadError, payload, to_gql};
 use super::loaders::{
     AllocationsOfLine, DealerKey, EventsOfOrder, FieldKey, LinesOfOrder, LotKey, PaymentsOfOrder,
     RegionKey, StationKey, many, one, prefetch,
 };
 use super::market::{Dealer, Region, Station};
 use super::market::{Offer, Product, Sku};
-use super::stock::{Lot, publish};
+use super::stock::{Lot, publish_ok};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick, services};
 use domain::events::DomainEvent;
 

@@ -6,7 +6,7 @@ use domain::regions::{self, NewDealer, NewLicence, NewRegion, NewStation};
 
 #[allow(unused_imports)]
 use super::enums::*;
-use super::errors::{RegionError, split};
+use super::errors::{RegionError, payload};
 use super::market::*;
 use super::{ApiResult, actor, db, lang, parse_gid, parse_gid_opt, to_gql};
 
@@ -192,16 +192,7 @@ impl RegionMutation {
             regions::create_region(db(ctx), a, new).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(r) => RegionPayload {
-                region: Some(Region(r)),
-                errors: vec![],
-            },
-            Err(e) => RegionPayload {
-                region: None,
-                errors: RegionError::list(e, l),
-            },
-        })
+        payload!(RegionPayload, region, RegionError, r, l, |r| Region(r))
     }
 
     /// Adds a village service station (admins).
@@ -225,16 +216,7 @@ impl RegionMutation {
             regions::create_station(db(ctx), a, new).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(s) => StationPayload {
-                station: Some(Station(s)),
-                errors: vec![],
-            },
-            Err(e) => StationPayload {
-                station: None,
-                errors: RegionError::list(e, l),
-            },
-        })
+        payload!(StationPayload, station, RegionError, r, l, |s| Station(s))
     }
 
     /// Registers a dealer with licences and service area (admins).
@@ -260,16 +242,7 @@ impl RegionMutation {
             regions::create_dealer(db(ctx), a, new).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(d) => DealerPayload {
-                dealer: Some(Dealer(d)),
-                errors: vec![],
-            },
-            Err(e) => DealerPayload {
-                dealer: None,
-                errors: RegionError::list(e, l),
-            },
-        })
+        payload!(DealerPayload, dealer, RegionError, r, l, |d| Dealer(d))
     }
 
     /// Adds a licence to a dealer (admins).
@@ -287,16 +260,7 @@ impl RegionMutation {
             regions::dealer(db(ctx), id).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(d) => DealerPayload {
-                dealer: Some(Dealer(d)),
-                errors: vec![],
-            },
-            Err(e) => DealerPayload {
-                dealer: None,
-                errors: RegionError::list(e, l),
-            },
-        })
+        payload!(DealerPayload, dealer, RegionError, r, l, |d| Dealer(d))
     }
 
     /// Replaces a dealer's service area (admins, or the dealer's owner).
@@ -315,15 +279,6 @@ impl RegionMutation {
             regions::dealer(db(ctx), id).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(d) => DealerPayload {
-                dealer: Some(Dealer(d)),
-                errors: vec![],
-            },
-            Err(e) => DealerPayload {
-                dealer: None,
-                errors: RegionError::list(e, l),
-            },
-        })
+        payload!(DealerPayload, dealer, RegionError, r, l, |d| Dealer(d))
     }
 }

@@ -13,7 +13,7 @@ use domain::types::{Fen, IdNumber};
 use domain::{Error, Lang};
 
 use super::enums::*;
-use super::errors::{StockError, payload, split};
+use super::errors::{StockError, payload};
 use super::loaders::{
     DealerKey, LocationKey, LotKey, ProducerKey, ProductKey, SkuKey, one, prefetch,
 };
@@ -26,6 +26,20 @@ use super::{
 /// Publishes what a committed change means, on every node.
 pub async fn publish(ctx: &Context<'_>, events: Vec<domain::events::DomainEvent>) {
     services(ctx).bus.publish_all(events).await;
+}
+
+/// Publishes the events of a successful change and passes its value on (for a payload).
+pub async fn publish_ok<T>(
+    ctx: &Context<'_>,
+    r: domain::Result<(T, Vec<domain::events::DomainEvent>)>,
+) -> domain::Result<T> {
+    match r {
+        Ok((v, events)) => {
+            publish(ctx, events).await;
+            Ok(v)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn dealer_gid(field: &str, id: &ID) -> domain::Result<i64> {

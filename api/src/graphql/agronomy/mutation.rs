@@ -2,16 +2,6 @@
 
 use super::*;
 
-fn errs(e: Vec<FieldError>, l: Lang) -> Vec<AgronomyError> {
-    e.into_iter()
-        .map(|e| AgronomyError {
-            message: e.message(l).to_owned(),
-            field: e.field,
-            code: e.code.as_str().to_owned(),
-        })
-        .collect()
-}
-
 /// A rejected input: the field, a code (REQUIRED, OUT_OF_RANGE, INVALID_FORMAT, DUPLICATE,
 /// UNKNOWN_REFERENCE, INVALID_TRANSITION, INSUFFICIENT_STOCK, ...) and a message.
 #[derive(SimpleObject, Clone)]
@@ -19,6 +9,16 @@ pub struct AgronomyError {
     field: String,
     code: String,
     message: String,
+}
+
+impl PayloadError for AgronomyError {
+    fn from_field(e: FieldError, l: Lang) -> Self {
+        AgronomyError {
+            message: e.message(l).to_owned(),
+            field: e.field,
+            code: e.code.as_str().to_owned(),
+        }
+    }
 }
 
 #[derive(SimpleObject)]
@@ -71,16 +71,14 @@ fn rec_payload(
     r: domain::Result<recommendation::Model>,
     l: Lang,
 ) -> ApiResult<RecommendationPayload> {
-    Ok(match split(r, l)? {
-        Ok(r) => RecommendationPayload {
-            recommendation: Some(Recommendation(r)),
-            errors: vec![],
-        },
-        Err(e) => RecommendationPayload {
-            recommendation: None,
-            errors: errs(e, l),
-        },
-    })
+    payload!(
+        RecommendationPayload,
+        recommendation,
+        AgronomyError,
+        r,
+        l,
+        |r| Recommendation(r)
+    )
 }
 
 #[derive(Default)]
@@ -110,15 +108,8 @@ impl AgronomyMutation {
             agronomy::create_crop_plan(db(ctx), a, i).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(p) => CropPlanPayload {
-                crop_plan: Some(CropPlan(p)),
-                errors: vec![],
-            },
-            Err(e) => CropPlanPayload {
-                crop_plan: None,
-                errors: errs(e, l),
-            },
+        payload!(CropPlanPayload, crop_plan, AgronomyError, r, l, |p| {
+            CropPlan(p)
         })
     }
 
@@ -155,15 +146,8 @@ impl AgronomyMutation {
             agronomy::create_soil_test(db(ctx), a, i).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(t) => SoilTestPayload {
-                soil_test: Some(SoilTest(t)),
-                errors: vec![],
-            },
-            Err(e) => SoilTestPayload {
-                soil_test: None,
-                errors: errs(e, l),
-            },
+        payload!(SoilTestPayload, soil_test, AgronomyError, r, l, |t| {
+            SoilTest(t)
         })
     }
 
@@ -263,14 +247,7 @@ impl AgronomyMutation {
         let r =
             async { agronomy::publish(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await }
                 .await;
-        let r = match r {
-            Ok((rec, events)) => {
-                publish(ctx, events).await;
-                Ok(rec)
-            }
-            Err(e) => Err(e),
-        };
-        rec_payload(r, l)
+        rec_payload(publish_ok(ctx, r).await, l)
     }
 
     async fn recommendation_reject(
@@ -314,20 +291,15 @@ impl AgronomyMutation {
             agronomy::basket_to_cart(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(w) => BasketToCartPayload {
-                ok: true,
-                warnings: w
-                    .into_iter()
-                    .map(|w| l.pick(&w.zh, &w.en).to_owned())
-                    .collect(),
-                errors: vec![],
-            },
-            Err(e) => BasketToCartPayload {
-                ok: false,
-                warnings: vec![],
-                errors: errs(e, l),
-            },
+        payload!(BasketToCartPayload, AgronomyError, r, l, |w| {
+            ok: true,
+            warnings: w
+                .into_iter()
+                .map(|w| l.pick(&w.zh, &w.en).to_owned())
+                .collect(),
+        } else {
+            ok: false,
+            warnings: vec![],
         })
     }
 
@@ -352,15 +324,10 @@ impl AgronomyMutation {
             .await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(f) => FormulasPayload {
-                formulas: f.into_iter().map(RegionalFormula).collect(),
-                errors: vec![],
-            },
-            Err(e) => FormulasPayload {
-                formulas: vec![],
-                errors: errs(e, l),
-            },
+        payload!(FormulasPayload, AgronomyError, r, l, |f| {
+            formulas: f.into_iter().map(RegionalFormula).collect(),
+        } else {
+            formulas: vec![],
         })
     }
 
@@ -375,18 +342,7 @@ impl AgronomyMutation {
             agronomy::publish_formula(db(ctx), a, parse_gid("id", "RegionalFormula", &id)?).await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(f) => FormulaPayload {
-                formula: Some(RegionalFormula(f)),
-                product_id: None,
-                errors: vec![],
-            },
-            Err(e) => FormulaPayload {
-                formula: None,
-                product_id: None,
-                errors: errs(e, l),
-            },
-        })
+        payload!(FormulaPayload, formula, AgronomyError, r, l, |f| RegionalFormula(f), product_id: None)
     }
 
     /// Lists a published formula as a product a dealer can stock (then add SKUs and offers).
@@ -408,17 +364,6 @@ impl AgronomyMutation {
             .await
         }
         .await;
-        Ok(match split(r, l)? {
-            Ok(p) => FormulaPayload {
-                formula: None,
-                product_id: Some(gid("Product", p.id)),
-                errors: vec![],
-            },
-            Err(e) => FormulaPayload {
-                formula: None,
-                product_id: None,
-                errors: errs(e, l),
-            },
-        })
+        payload!(FormulaPayload, product_id, AgronomyError, r, l, |p| gid("Product", p.id), formula: None)
     }
 }

@@ -70,36 +70,26 @@ pub struct OrderError {
     to: Option<OrderStatus>,
 }
 
-impl OrderError {
-    fn list(errs: Vec<FieldError>, l: Lang) -> Vec<Self> {
-        errs.into_iter()
-            .map(|e| OrderError {
-                message: e.message(l).to_owned(),
-                field: e.field,
-                code: e.code.into(),
-                from: None,
-                to: None,
-            })
-            .collect()
-    }
-}
-
-/// Splits a result for an order payload: rule violations and illegal transitions are data.
-fn split_order<T>(r: domain::Result<T>, l: Lang) -> ApiResult<Result<T, Vec<OrderError>>> {
-    match r {
-        Ok(v) => Ok(Ok(v)),
-        Err(Error::Invalid(errs)) => Ok(Err(OrderError::list(errs, l))),
-        Err(Error::IllegalTransition { from, to }) => {
-            let message = Error::IllegalTransition { from, to }.message(l);
-            Ok(Err(vec![OrderError {
-                field: "to".into(),
-                code: OrderErrorCode::InvalidTransition,
-                message,
-                from: Status::parse(from.code).map(Into::into),
-                to: Status::parse(to.code).map(Into::into),
-            }]))
+impl PayloadError for OrderError {
+    fn from_field(e: FieldError, l: Lang) -> Self {
+        OrderError {
+            message: e.message(l).to_owned(),
+            field: e.field,
+            code: e.code.into(),
+            from: None,
+            to: None,
         }
-        Err(e) => Err(to_gql(e, l)),
+    }
+
+    /// An illegal order-state change is the caller's to fix, so it is payload data.
+    fn from_transition(from: StateName, to: StateName, message: String) -> Option<Self> {
+        Some(OrderError {
+            field: "to".into(),
+            code: OrderErrorCode::InvalidTransition,
+            message,
+            from: Status::parse(from.code).map(Into::into),
+            to: Status::parse(to.code).map(Into::into),
+        })
     }
 }
 
@@ -163,16 +153,7 @@ pub fn order_settings(ctx: &Context<'_>) -> orders::Settings {
 
 async fn cart_payload(ctx: &Context<'_>, r: domain::Result<()>) -> ApiResult<CartPayload> {
     let l = lang(ctx);
-    match split_order(r, l)? {
-        Ok(()) => Ok(CartPayload {
-            changed: true,
-            errors: vec![],
-        }),
-        Err(e) => Ok(CartPayload {
-            changed: false,
-            errors: e,
-        }),
-    }
+    payload!(CartPayload, OrderError, r, l, |()| { changed: true } else { changed: false })
 }
 
 #[derive(Default)]
@@ -249,20 +230,13 @@ impl OrderMutation {
             .await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok(p) => {
-                publish(ctx, p.events).await;
-                OrderPlacePayload {
-                    orders: p.orders.into_iter().map(Order).collect(),
-                    replayed: p.replayed,
-                    errors: vec![],
-                }
-            }
-            Err(e) => OrderPlacePayload {
-                orders: vec![],
-                replayed: false,
-                errors: e,
-            },
+        let r = publish_ok(ctx, r.map(|p| ((p.orders, p.replayed), p.events))).await;
+        payload!(OrderPlacePayload, OrderError, r, l, |(placed, again)| {
+            orders: placed.into_iter().map(Order).collect(),
+            replayed: again,
+        } else {
+            orders: vec![],
+            replayed: false,
         })
     }
 
@@ -300,19 +274,8 @@ impl OrderMutation {
             .await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok((o, events)) => {
-                publish(ctx, events).await;
-                OrderPayload {
-                    order: Some(Order(o)),
-                    errors: vec![],
-                }
-            }
-            Err(e) => OrderPayload {
-                order: None,
-                errors: e,
-            },
-        })
+        let r = publish_ok(ctx, r).await;
+        payload!(OrderPayload, order, OrderError, r, l, |o| Order(o))
     }
 
     /// The order's dealer swaps a line's reservations on lots that can no longer be sold (a
@@ -333,19 +296,8 @@ impl OrderMutation {
             orders::desk::reallocate_line(db(ctx), a, id, line, order_settings(ctx)).await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok((o, events)) => {
-                publish(ctx, events).await;
-                OrderPayload {
-                    order: Some(Order(o)),
-                    errors: vec![],
-                }
-            }
-            Err(e) => OrderPayload {
-                order: None,
-                errors: e,
-            },
-        })
+        let r = publish_ok(ctx, r).await;
+        payload!(OrderPayload, order, OrderError, r, l, |o| Order(o))
     }
 
     /// A dealer owner sets a farmer's credit limit (integer fen).
@@ -369,15 +321,8 @@ impl OrderMutation {
             .await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok(acc) => CreditPayload {
-                account: Some(CreditAccount(acc)),
-                errors: vec![],
-            },
-            Err(e) => CreditPayload {
-                account: None,
-                errors: e,
-            },
+        payload!(CreditPayload, account, OrderError, r, l, |acc| {
+            CreditAccount(acc)
         })
     }
 
@@ -402,15 +347,8 @@ impl OrderMutation {
             .await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok(acc) => CreditPayload {
-                account: Some(CreditAccount(acc)),
-                errors: vec![],
-            },
-            Err(e) => CreditPayload {
-                account: None,
-                errors: e,
-            },
+        payload!(CreditPayload, account, OrderError, r, l, |acc| {
+            CreditAccount(acc)
         })
     }
 
@@ -443,15 +381,6 @@ impl OrderMutation {
             fields::create(db(ctx), a, new).await
         }
         .await;
-        Ok(match split_order(r, l)? {
-            Ok(f) => FieldPayload {
-                field: Some(Field(f)),
-                errors: vec![],
-            },
-            Err(e) => FieldPayload {
-                field: None,
-                errors: e,
-            },
-        })
+        payload!(FieldPayload, field, OrderError, r, l, |f| Field(f))
     }
 }

@@ -468,34 +468,11 @@ impl StockMutation {
     }
 }
 
-/// Publishes the events of a successful change and passes its value on.
-async fn publish_ok<T>(
-    ctx: &Context<'_>,
-    r: domain::Result<(T, Vec<domain::events::DomainEvent>)>,
-) -> domain::Result<T> {
-    match r {
-        Ok((v, events)) => {
-            publish(ctx, events).await;
-            Ok(v)
-        }
-        Err(e) => Err(e),
-    }
-}
-
 async fn stock_payload(
     ctx: &Context<'_>,
     r: domain::Result<((), Vec<domain::events::DomainEvent>)>,
     l: Lang,
 ) -> ApiResult<StockPayload> {
     let r = publish_ok(ctx, r).await;
-    Ok(match split(r, l)? {
-        Ok(()) => StockPayload {
-            ok: true,
-            errors: vec![],
-        },
-        Err(e) => StockPayload {
-            ok: false,
-            errors: StockError::list(e, l),
-        },
-    })
+    payload!(StockPayload, StockError, r, l, |()| { ok: true } else { ok: false })
 }

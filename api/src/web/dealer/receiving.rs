@@ -2,18 +2,24 @@
 //! in the browser: the file is first checked without writing anything (every bad cell shown
 //! with its line and column), then received whole or without its bad rows. After receiving,
 //! the lot's labels print with the QR code of its public trace page.
+//!
+//! The CSV flow (template, upload and check, apply) is the part `csv`; the one-lot form and the
+//! labels stay here.
+
+pub mod csv;
+
+use csv::{apply, template, upload};
 
 use crate::web::ctx::{Path, Query};
-use axum::extract::{Multipart, State};
-use axum::http::{HeaderMap, header};
+use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::{Form, Router};
 use chrono::NaiveDate;
-use domain::Lang;
 use domain::error::{Code, FieldError};
 use domain::lots::InspectionInput;
-use domain::stock::{self, CsvPolicy, LotReceipt, Supplier};
+use domain::stock::{self, LotReceipt, Supplier};
 use domain::types::InspectionResult;
 use serde::Deserialize;
 
@@ -370,321 +376,6 @@ pub async fn receive_one(
     }
 }
 
-// ---------------------------------------------------------------- CSV
-
-/// The template's columns: (English header, Chinese header, example cell).
-const TEMPLATE: &[(&str, &str, &str)] = &[
-    ("gtin", "商品条码", ""),
-    ("product", "产品名称", "复合肥 15-15-15"),
-    ("pack", "规格", "40 kg"),
-    ("lot_no", "批号", "20260301A"),
-    ("produced_on", "生产日期", "2026-03-01"),
-    ("expires_on", "有效期至", "2028-02-28"),
-    ("quantity", "数量", "20"),
-    ("unit_cost", "进货单价", "128.50"),
-    ("supplier_name", "供货单位", "某某农资有限公司"),
-    (
-        "supplier_licence_no",
-        "供货单位许可证号",
-        "农药经营许可证号或营业执照号",
-    ),
-    ("supplier_contact", "联系方式", "13800000000"),
-    ("source_document", "来源单据", "进货单 2026-0301"),
-    ("inspection_report_no", "检验报告编号", ""),
-    ("inspection_lab", "检验机构", ""),
-    ("inspection_result", "检验结果", ""),
-    ("inspection_date", "检验日期", ""),
-];
-
-#[derive(Deserialize, Default)]
-pub struct LangQuery {
-    #[serde(default)]
-    lang: String,
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// `GET /dealer/receiving/template.csv?lang=zh|en`: the columns, with one example row, in
-/// UTF-8 with a BOM so Excel opens the Chinese right.
-pub async fn template(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Query(q): Query<LangQuery>,
-) -> WebResult {
-    Console::open(&state, &ctx, "", "receiving").await?;
-    let zh = match q.lang.as_str() {
-        "zh" => true,
-        "en" => false,
-        _ => ctx.lang == Lang::Zh,
-    };
-    let head: Vec<&str> = TEMPLATE
-        .iter()
-        .map(|c| if zh { c.1 } else { c.0 })
-        .collect();
-    let example: Vec<String> = TEMPLATE.iter().map(|c| csv_cell(c.2)).collect();
-    let body = format!("\u{feff}{}\r\n{}\r\n", head.join(","), example.join(","));
-    let name = if zh {
-        "receiving-template-zh.csv"
-    } else {
-        "receiving-template-en.csv"
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-pub struct Cell {
-    pub text: String,
-    pub bad: bool,
-    pub why: String,
-}
-
-pub struct PreviewRow {
-    pub line: usize,
-    pub cells: Vec<Cell>,
-    pub bad: bool,
-    /// Messages about the whole row (no column).
-    pub notes: Vec<String>,
-}
-
-pub struct ErrLine {
-    pub line: usize,
-    pub column: String,
-    pub message: String,
-}
-
-#[derive(askama::Template)]
-#[template(path = "dealer/receiving_preview.html")]
-struct PreviewPage {
-    c: Chrome,
-    headers: Vec<String>,
-    rows: Vec<PreviewRow>,
-    errors: Vec<ErrLine>,
-    good: usize,
-    bad: usize,
-    text: String,
-    idem: String,
-    /// True when a receive was tried and refused (the file changed between preview and send).
-    refused: bool,
-}
-
-fn col_name(n: usize) -> String {
-    // Spreadsheet letters: 1 -> A, 27 -> AA.
-    let mut n = n;
-    let mut s = String::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.insert(0, (b'A' + r as u8) as char);
-        n = (n - 1) / 26;
-    }
-    s
-}
-
-async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) -> WebResult {
-    let con = Console::open(state, ctx, ctx.l("核对 CSV", "Check the CSV"), "receiving").await?;
-    let (o, _) = stock::receive_csv(
-        state.db(),
-        con.actor(),
-        con.dealer_id(),
-        &text,
-        CsvPolicy::Preview,
-    )
-    .await?;
-    let lang = ctx.lang;
-    let errors: Vec<ErrLine> = o
-        .errors
-        .iter()
-        .map(|e| ErrLine {
-            line: e.line,
-            column: match (e.column, &e.column_name) {
-                (Some(c), Some(n)) => format!("{} ({n})", col_name(c)),
-                (Some(c), None) => col_name(c),
-                (None, Some(n)) => n.clone(),
-                (None, None) => String::new(),
-            },
-            message: lang.pick(&e.zh, &e.en).to_owned(),
-        })
-        .collect();
-    let width = o
-        .rows
-        .iter()
-        .map(|r| r.cells.len())
-        .max()
-        .unwrap_or(0)
-        .max(o.headers.len());
-    let rows: Vec<PreviewRow> = o
-        .rows
-        .iter()
-        .map(|r| {
-            let mine: Vec<_> = o.errors.iter().filter(|e| e.line == r.line).collect();
-            PreviewRow {
-                line: r.line,
-                bad: !mine.is_empty(),
-                notes: mine
-                    .iter()
-                    .filter(|e| e.column.is_none())
-                    .map(|e| lang.pick(&e.zh, &e.en).to_owned())
-                    .collect(),
-                cells: (0..width)
-                    .map(|i| {
-                        let why: Vec<&str> = mine
-                            .iter()
-                            .filter(|e| e.column == Some(i + 1))
-                            .map(|e| lang.pick(&e.zh, &e.en))
-                            .collect();
-                        Cell {
-                            text: r.cells.get(i).cloned().unwrap_or_default(),
-                            bad: !why.is_empty(),
-                            why: why.join("；"),
-                        }
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    let good = o.good_lines.len();
-    let bad = rows.iter().filter(|r| r.bad).count();
-    let mut headers = o.headers.clone();
-    headers.resize(width, String::new());
-    page(&PreviewPage {
-        c: con.c,
-        headers,
-        rows,
-        errors,
-        good,
-        bad,
-        text,
-        idem: random_token(),
-        refused,
-    })
-}
-
-/// The largest CSV accepted (a day's delivery is a few hundred rows).
-const MAX_CSV: usize = 1024 * 1024;
-
-/// `POST /dealer/receiving/csv` (multipart: `csrf`, `file`): checks the file and shows it,
-/// writing nothing.
-pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) -> WebResult {
-    let mut csrf = String::new();
-    let mut bytes: Option<Vec<u8>> = None;
-    let bad_form = |zh: &'static str, en: &'static str| WebError::Refused { zh, en };
-    while let Some(field) = mp
-        .next_field()
-        .await
-        .map_err(|_| bad_form("上传中断，请重试", "the upload was cut off: try again"))?
-    {
-        match field.name() {
-            Some("csrf") => {
-                csrf = field.text().await.unwrap_or_default();
-            }
-            Some("file") => {
-                let b = field.bytes().await.map_err(|_| {
-                    bad_form("上传中断，请重试", "the upload was cut off: try again")
-                })?;
-                bytes = Some(b.to_vec());
-            }
-            _ => {}
-        }
-    }
-    ctx.check_csrf(&csrf)?;
-    Console::open(&state, &ctx, "", "receiving").await?;
-    let problem = match &bytes {
-        None => Some(ctx.l("请选择要上传的 CSV 文件", "Choose a CSV file to upload")),
-        Some(b) if b.iter().all(|c| c.is_ascii_whitespace()) => {
-            Some(ctx.l("文件是空的", "The file is empty"))
-        }
-        Some(b) if b.len() > MAX_CSV => Some(ctx.l(
-            "文件太大（最大 1 MB）：请分成几个文件上传",
-            "The file is too large (1 MB at most): split it into several files",
-        )),
-        Some(b) if std::str::from_utf8(b).is_err() => Some(ctx.l(
-            "文件不是 UTF-8 编码：在 Excel 中请“另存为 CSV UTF-8（逗号分隔）”",
-            "The file is not UTF-8: in Excel use Save As \"CSV UTF-8 (Comma delimited)\"",
-        )),
-        _ => None,
-    };
-    if let Some(p) = problem {
-        return render(
-            &state,
-            &ctx,
-            LotFields::default(),
-            vec![],
-            vec![p.to_owned()],
-            &[],
-        )
-        .await;
-    }
-    let text = String::from_utf8(bytes.unwrap_or_default()).unwrap_or_default();
-    preview_page(&state, &ctx, text, false).await
-}
-
-#[derive(Deserialize)]
-pub struct ApplyForm {
-    csrf: String,
-    #[serde(default)]
-    idem: String,
-    text: String,
-    /// `skip` receives only the good rows; anything else the whole file or nothing.
-    #[serde(default)]
-    policy: String,
-}
-
-/// `POST /dealer/receiving/csv/apply`: receives the checked file (one-shot).
-pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyForm>) -> WebResult {
-    ctx.check_csrf(&f.csrf)?;
-    let con = Console::open(&state, &ctx, "", "receiving").await?;
-    if let Err(done) = claim(&state, con.session, &f.idem, "/dealer/receiving").await? {
-        return Ok(done);
-    }
-    let policy = if f.policy == "skip" {
-        CsvPolicy::SkipInvalid
-    } else {
-        CsvPolicy::RejectAll
-    };
-    let result =
-        stock::receive_csv(state.db(), con.actor(), con.dealer_id(), &f.text, policy).await;
-    match result {
-        Ok((o, events)) if o.committed && !o.received.is_empty() => {
-            publish_events(&state, events).await;
-            let mut lots: Vec<i64> = o.received.iter().map(|r| r.lot_id).collect();
-            lots.dedup();
-            let url = format!(
-                "/dealer/receiving?lots={}",
-                lots.iter()
-                    .map(i64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(",")
-            );
-            finish(&state, con.session, &f.idem, Some(&url)).await?;
-            Ok(Redirect::to(&url).into_response())
-        }
-        Ok(_) => {
-            finish(&state, con.session, &f.idem, None).await?;
-            preview_page(&state, &ctx, f.text, true).await
-        }
-        Err(e) => {
-            finish(&state, con.session, &f.idem, None).await?;
-            let errors = messages(e, &ctx)?;
-            render(&state, &ctx, LotFields::default(), vec![], errors, &[]).await
-        }
-    }
-}
-
 // ---------------------------------------------------------------- labels
 
 pub struct Label {
@@ -769,14 +460,4 @@ pub fn routes() -> Router<AppState> {
         .route("/dealer/receiving/csv", post(upload))
         .route("/dealer/receiving/csv/apply", post(apply))
         .route("/dealer/lots/{id}/labels", get(labels))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_are_named_as_a_spreadsheet_names_them() {
-        assert_eq!(super::col_name(1), "A");
-        assert_eq!(super::col_name(16), "P");
-        assert_eq!(super::col_name(27), "AA");
-    }
 }

@@ -3,6 +3,9 @@
 //! transfers to stations and their receipt, adjustments, returns and destruction. Also the
 //! form plumbing the console's other pages share: one-shot POSTs and refusals that keep what
 //! was typed.
+//!
+//! Over 600 lines because each shelf action is a few lines of form and handler around one
+//! stock service; a split would only scatter one page's actions.
 
 use std::collections::BTreeMap;
 

@@ -4,6 +4,9 @@
 //! a reload and needs no script. Selling is one one-shot POST to `stock::counter_sale`, which
 //! checks every rule (licences, real name, registered use, stock); a refusal names the line and
 //! leaves stock as it was. The receipt is printable and carries the lot numbers and trace codes.
+//!
+//! Over 600 lines because it is one page: the sale in the address, its lines and the receipt
+//! are read and shown together, and a split would only scatter them.
 
 use crate::web::ctx::{Path, Query};
 use axum::extract::State;

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 
 use anyhow::anyhow;
 use domain::accounts::{Actor, Role};
+use domain::catalog::Category;
 use domain::regions;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, EntityTrait};
 
@@ -45,13 +46,13 @@ pub(super) async fn stock_and_sales(
             .await?
             .ok_or_else(|| anyhow!("sku without product"))?;
         // Shelf lives typical of labels: fertiliser 3 years, seed 1 year, pesticide 2 years.
-        let (prefix, age_days, shelf_days, lab) = match p.category.as_str() {
-            "SEED" => ("S", 60, 365, "湖北省种子质量监督检验站 (demo)"),
-            "PESTICIDE" => ("P", 120, 730, "湖北省农药检定所 (demo)"),
-            _ => ("F", 90, 1095, "湖北省肥料质量监督检验站 (demo)"),
+        let (prefix, age_days, shelf_days, lab) = match p.category {
+            Category::Seed => ("S", 60, 365, "湖北省种子质量监督检验站 (demo)"),
+            Category::Pesticide => ("P", 120, 730, "湖北省农药检定所 (demo)"),
+            Category::Fertiliser => ("F", 90, 1095, "湖北省肥料质量监督检验站 (demo)"),
         };
         let produced = today - chrono::Duration::days(age_days);
-        let codes = if p.category == domain::catalog::Category::Pesticide {
+        let codes = if p.category == Category::Pesticide {
             let reg = domain::types::PesticideRegNo::parse(
                 "",
                 p.registration_no.as_deref().unwrap_or(""),
@@ -104,10 +105,10 @@ pub(super) async fn stock_and_sales(
                 .one(db)
                 .await?
                 .ok_or_else(|| anyhow!("lot without producer"))?;
-            let quantity = match p.category.as_str() {
-                "FERTILISER" => 60,
-                "SEED" => 40,
-                _ => 30,
+            let quantity = match p.category {
+                Category::Fertiliser => 60,
+                Category::Seed => 40,
+                Category::Pesticide => 30,
             };
             let input = domain::stock::ReceiptInput {
                 dealer_id: *d,

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::accounts::sessions;
 use domain::entities::{region, web_session};
-use domain::types::Level;
+use domain::types::{Level, Role};
 use serde::Deserialize;
 
 use super::ctx::{SESSION_COOKIE, set_cookie};
@@ -112,10 +112,10 @@ pub async fn login(
     match result {
         Ok(user) => {
             // Each role's first page when the sign-in was not on the way to another one.
-            let home = match user.role.as_str() {
-                "STATION_KEEPER" => Some("/station"),
-                "DEALER" => Some("/dealer"),
-                _ => None,
+            let home = match user.role {
+                Role::StationKeeper => Some("/station"),
+                Role::Dealer => Some("/dealer"),
+                Role::Farmer | Role::Agronomist | Role::Regulator | Role::Admin => None,
             };
             let to = match home {
                 Some(h) if f.next.as_deref().is_none_or(|n| n == "/") => h.to_owned(),

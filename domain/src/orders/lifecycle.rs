@@ -302,7 +302,7 @@ pub async fn expire_due<C: ConnectionTrait + TransactionTrait>(
     settings: Settings,
 ) -> Result<Vec<DomainEvent>> {
     let due = customer_order::Entity::find()
-        .filter(customer_order::Column::Status.eq(Status::Placed.as_str()))
+        .filter(customer_order::Column::Status.eq(Status::Placed))
         .filter(customer_order::Column::ExpiresAt.lt(crate::now()))
         .order_by_asc(customer_order::Column::Id)
         .limit(500)

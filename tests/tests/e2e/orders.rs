@@ -933,15 +933,27 @@ async fn every_illegal_transition_is_refused_with_its_from_and_to_states() {
 
 /// Polls an order until it reaches `status` (at most 20 s).
 async fn wait_for_status(app: &TestApp, token: &str, o: &Value, status: &str) -> Value {
+    wait_until(app, token, o, status, |now| now["status"] == status).await
+}
+
+/// Polls the order until `done` holds (20 s at most), e.g. until a payment settled after the
+/// status change committed: the provider is called outside the transaction.
+async fn wait_until(
+    app: &TestApp,
+    token: &str,
+    o: &Value,
+    what: &str,
+    done: impl Fn(&Value) -> bool,
+) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let now = order(app, token, o).await;
-        if now["status"] == status {
+        if done(&now) {
             return now;
         }
         assert!(
             Instant::now() < deadline,
-            "order never became {status}: {now:#}"
+            "order never became {what}: {now:#}"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -1091,7 +1103,11 @@ async fn an_unconfirmed_order_expires_in_the_background_and_gives_everything_bac
     assert_eq!(d["creditAccounts"][0]["balanceFen"], 6_000);
 
     // Nobody confirms: the background task expires both.
-    let online = wait_for_status(&app, &c.farmer, &online, "EXPIRED").await;
+    // The expiry commits first and voids the online authorisation after: wait for both.
+    let online = wait_until(&app, &c.farmer, &online, "EXPIRED and settled", |o| {
+        o["status"] == "EXPIRED" && o["paymentStatus"] != "AUTHORISED"
+    })
+    .await;
     let credit = wait_for_status(&app, &c.farmer, &credit, "EXPIRED").await;
     assert_eq!(stock_of(&app, &c.owner, &c.county, &f.sku).await, (20, 0));
     assert_eq!(online["paymentStatus"], "VOIDED");

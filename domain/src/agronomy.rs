@@ -12,6 +12,7 @@
 //! and the recommendation's method, parameters and basket that all of them share.
 
 mod advisor_input;
+mod county_params;
 mod crop_plans;
 mod drafts;
 mod farmer_view;
@@ -21,6 +22,7 @@ mod soil_csv;
 mod soil_tests;
 
 pub use advisor_input::*;
+pub use county_params::*;
 pub use crop_plans::*;
 pub use drafts::*;
 pub use farmer_view::*;
@@ -56,12 +58,6 @@ use advisor::units::{Kg, KgPerMu, MgPerKg, Ph, Positive, RecoveryRate, Yield};
 pub fn advisor_crop(code: &str) -> Option<&'static str> {
     crate::catalog::crops::advisor_key(code)
 }
-
-/// Correction coefficients used in a draft when the agronomist has given none and the crop plan
-/// has no no-fertiliser yield to calibrate them. They are placeholders, not data: NY/T
-/// 1118-2006 calibrates them per county from omission plots, so every draft that uses them
-/// says so and the agronomist sets them before publishing.
-pub const PLACEHOLDER_CORRECTION: [f64; 3] = [0.5, 0.5, 0.5];
 
 /// A field the actor may work on: the farmer's own, an agronomist's county, or any for admins.
 /// Anything else is "not found": the existence of someone's field is private too.

@@ -7,6 +7,8 @@ pub mod app_setting;
 pub mod app_user;
 pub mod cart_line;
 pub mod checkout;
+pub mod county_parameter;
+pub mod county_setting;
 pub mod credit_account;
 pub mod credit_repayment;
 pub mod crop_plan;

@@ -99,6 +99,13 @@ pub enum Code {
     QuantityExceedsLabelDose,
     OfferUnavailable,
     PriceChanged,
+    // agronomy
+    /// The county requires a second agronomist's approval before publishing.
+    ApprovalRequired,
+    /// The approver must not be the draft's author or its last editor.
+    SecondAgronomistRequired,
+    /// The record changed since it was read; reload and try again.
+    Stale,
 }
 
 impl Code {
@@ -141,6 +148,9 @@ impl Code {
             Code::QuantityExceedsLabelDose => "QUANTITY_EXCEEDS_LABEL_DOSE",
             Code::OfferUnavailable => "OFFER_UNAVAILABLE",
             Code::PriceChanged => "PRICE_CHANGED",
+            Code::ApprovalRequired => "APPROVAL_REQUIRED",
+            Code::SecondAgronomistRequired => "SECOND_AGRONOMIST_REQUIRED",
+            Code::Stale => "STALE",
         }
     }
 }

@@ -10,6 +10,7 @@ mod m20261129_000004_agronomy;
 mod m20261201_000005_web;
 mod m20261202_000006_credit_repayment;
 mod m20261203_000007_formula_skipped;
+mod m20261204_000008_county_agronomy;
 mod util;
 
 pub struct Migrator;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000005_web::Migration),
             Box::new(m20261202_000006_credit_repayment::Migration),
             Box::new(m20261203_000007_formula_skipped::Migration),
+            Box::new(m20261204_000008_county_agronomy::Migration),
         ]
     }
 }

@@ -4,6 +4,7 @@
 
 mod e2e {
     pub mod agronomy;
+    pub mod agronomy_county;
     pub mod agronomy_rules;
     pub mod auth;
     pub mod catalog;

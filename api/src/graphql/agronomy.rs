@@ -17,11 +17,13 @@ use super::orders::Field;
 use super::stock::{CsvErrorPolicy, CsvRowError, csv_policy, publish_ok};
 use super::{actor, db, gid, lang, parse_gid, parse_gid_opt, pick};
 
+mod county;
 mod inputs;
 mod mutation;
 mod query;
 mod types;
 
+pub use county::*;
 pub use inputs::*;
 pub use mutation::*;
 pub use query::*;

@@ -84,16 +84,39 @@ fn analysis_text(f: &fertiliser_spec::Model) -> String {
     .to_string()
 }
 
-/// Runs the advisor for a field, crop plan and soil test with the given parameters. Returns the
-/// advisor's answer, the priced basket, and the rates (kg/mu of N, P2O5, K2O).
+/// A computed draft: the advisor's answer, the priced basket, the rates (kg/mu of N, P2O5,
+/// K2O), the computation's notes and where each value it used came from.
+pub struct Computed {
+    pub result: Value,
+    pub basket: Basket,
+    pub rates: [f64; 3],
+    pub notes: Vec<String>,
+    pub provenance: Vec<Provenance>,
+}
+
+impl Computed {
+    /// The draft's stored `parameters`: what the agronomist set, the notes, the provenance and
+    /// the record of edits so far.
+    pub(crate) fn parameters(&self, params: &Params, edits: &[Value]) -> Value {
+        json!({
+            "params": params,
+            "notes": self.notes,
+            "provenance": self.provenance,
+            "edits": edits,
+        })
+    }
+}
+
+/// Runs the advisor for a field, crop plan and soil test with the given parameters.
 pub async fn compute(
     db: &impl ConnectionTrait,
     f: &field::Model,
     plan: &crop_plan::Model,
     test: &soil_test::Model,
     params: &Params,
-) -> Result<(Value, Basket, [f64; 3], Vec<String>)> {
+) -> Result<Computed> {
     validate_params(params)?;
+    let mut provenance = Vec::new();
     let crop = advisor_crop(&plan.crop).ok_or_else(|| {
         Error::invalid(
             "cropPlanId",
@@ -145,30 +168,35 @@ pub async fn compute(
             let coefficient = |c: [f64; 3]| {
                 npk(c, "correction_coefficients", Positive::try_new).map_err(advisor_error)
             };
-            let (correction_coefficients, no_fertiliser_yield_kg_per_mu) = match (
-                params.correction_coefficients,
-                plan.no_fertiliser_yield_kg_per_mu,
-            ) {
-                (Some(c), _) => (coefficient(c)?, None),
-                (None, Some(y)) => (
-                    advisor::api::Npk::default(),
-                    Some(
-                        at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")
-                            .map_err(advisor_error)?,
+            let resolved = resolve(db, f, plan, test, params).await?;
+            if resolved.soil_supply_assumed {
+                notes.push("本县尚未设定校正系数，土壤供肥量按缺素区相对产量默认值估算（见参数来源），请按本县空白区试验核定 / the county has no correction coefficients yet: the soil supply is estimated from default omission-plot relative yields (see where each value came from); set them from the county's omission plots".to_owned());
+            }
+            let (correction_coefficients, no_fertiliser_yield_kg_per_mu) =
+                match (resolved.correction, plan.no_fertiliser_yield_kg_per_mu) {
+                    (Some(c), _) => (coefficient(c)?, None),
+                    (None, Some(y)) => (
+                        advisor::api::Npk::default(),
+                        Some(
+                            at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")
+                                .map_err(advisor_error)?,
+                        ),
                     ),
-                ),
-                (None, None) => {
-                    debug_assert!(uses_placeholder_correction(params, plan));
-                    notes.push("校正系数使用默认值 0.5，请农技人员按本县空白区试验核定 / correction coefficients are the 0.5 placeholder: set them from the county's omission plots".to_owned());
-                    (coefficient(PLACEHOLDER_CORRECTION)?, None)
-                }
-            };
-            let recovery_rates = match params.recovery_rates {
+                    (None, None) => (advisor::api::Npk::default(), None),
+                };
+            let recovery_rates = match resolved.recovery {
                 Some(rr) => {
                     npk(rr, "recovery_rates", RecoveryRate::try_new).map_err(advisor_error)?
                 }
                 None => advisor::api::Npk::default(),
             };
+            let target_yield_factor = match (&past_yields_kg_per_mu, resolved.target_yield_factor) {
+                (Some(_), Some(t)) => {
+                    Some(at(Positive::try_new(t), "target_yield_factor").map_err(advisor_error)?)
+                }
+                _ => None,
+            };
+            provenance = resolved.provenance;
             // Lime only where the soil is acid and a buffer pH was measured.
             let target_ph = if let (Some(t), Some(_)) = (params.target_ph, test.buffer_ph) {
                 Some(t)
@@ -187,7 +215,7 @@ pub async fn compute(
                 area_mu,
                 target_yield_kg_per_mu,
                 past_yields_kg_per_mu,
-                target_yield_factor: None,
+                target_yield_factor,
                 soil: advisor_soil(test, olsen, true).map_err(advisor_error)?,
                 correction_coefficients,
                 no_fertiliser_yield_kg_per_mu,
@@ -219,6 +247,15 @@ pub async fn compute(
                     "每亩养分用量应在 0 到 200 公斤之间",
                     "rates must be 0 to 200 kg per mu",
                 ));
+            }
+            for (i, nutrient) in ["n", "p2o5", "k2o"].iter().enumerate() {
+                provenance.push(Provenance {
+                    key: format!("rates.{nutrient}"),
+                    value: rates[i],
+                    source: ValueSource::Draft,
+                    cite_zh: "农技人员手动填写的每亩用量".into(),
+                    cite_en: "rate per mu set by the agronomist".into(),
+                });
             }
             fn kg<Q>(per_mu: f64, area_mu: f64, field: &str) -> Result<Kg<Q>> {
                 at(Kg::try_new(per_mu * area_mu), field).map_err(advisor_error)
@@ -352,7 +389,13 @@ pub async fn compute(
             .collect(),
         lines,
     };
-    Ok((result, basket, rates, notes))
+    Ok(Computed {
+        result,
+        basket,
+        rates,
+        notes,
+        provenance,
+    })
 }
 
 /// The name an offer goes by in the advisor's request and basket.
@@ -486,7 +529,7 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
     require_agronomist(actor)?;
     let f = field_for(db, actor, field_id).await?;
     let (plan, test) = plan_and_test(db, &f, crop_plan_id, soil_test_id).await?;
-    let (result, basket, rates, notes) = compute(db, &f, &plan, &test, &params).await?;
+    let computed = compute(db, &f, &plan, &test, &params).await?;
     let txn = crate::begin_write(db).await?;
     lock_plan(&txn, plan.id).await?;
     let version = recommendation::Entity::find()
@@ -505,12 +548,14 @@ pub async fn create_draft<C: ConnectionTrait + TransactionTrait>(
         version: Set(version),
         status: Set(RecommendationStatus::Draft),
         method: Set(params.method),
-        parameters: Set(json!({ "params": params, "notes": notes })),
-        result: Set(result),
-        basket: Set(serde_json::to_value(&basket).map_err(|e| Error::Internal(e.to_string()))?),
-        n_kg_per_mu: Set(rates[0]),
-        p2o5_kg_per_mu: Set(rates[1]),
-        k2o_kg_per_mu: Set(rates[2]),
+        parameters: Set(computed.parameters(&params, &[])),
+        basket: Set(
+            serde_json::to_value(&computed.basket).map_err(|e| Error::Internal(e.to_string()))?
+        ),
+        result: Set(computed.result),
+        n_kg_per_mu: Set(computed.rates[0]),
+        p2o5_kg_per_mu: Set(computed.rates[1]),
+        k2o_kg_per_mu: Set(computed.rates[2]),
         notes_zh: Set(String::new()),
         notes_en: Set(String::new()),
         reject_reason: Set(None),

@@ -14,8 +14,8 @@ pub struct FormulaField {
     pub formula_kg_per_mu: f64,
     /// What remains to top up with straights, kg nutrient per mu (N, P2O5, K2O).
     pub top_up_kg_per_mu: [f64; 3],
-    /// The rates rest on the 0.5 placeholder correction coefficients (no calibration from the
-    /// county's omission plots), as a draft's note says.
+    /// The rates rest on default parameters the county has not set (before drafts recorded
+    /// their provenance: the 0.5 placeholder correction coefficients), as a draft's note says.
     #[serde(default)]
     pub placeholder_correction: bool,
 }
@@ -41,8 +41,20 @@ impl SkippedField {
     }
 }
 
-/// Whether a draft with these parameters on this plan uses the placeholder correction
-/// coefficients: nutrient balance with none given and no no-fertiliser yield to calibrate them.
+/// Whether rates computed with no parameters rest on defaults the county has not set.
+async fn soil_supply_assumed_for(
+    db: &impl ConnectionTrait,
+    f: &field::Model,
+    plan: &crop_plan::Model,
+    test: &soil_test::Model,
+) -> Result<bool> {
+    Ok(resolve(db, f, plan, test, &Params::default())
+        .await?
+        .soil_supply_assumed)
+}
+
+/// Whether a draft stored before drafts recorded their provenance used the 0.5 placeholder
+/// correction coefficients: nutrient balance with none given and no no-fertiliser yield.
 pub fn uses_placeholder_correction(params: &Params, plan: &crop_plan::Model) -> bool {
     params.method == Method::NutrientBalance
         && params.correction_coefficients.is_none()
@@ -198,13 +210,22 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
             Some(r) => {
                 let params: Params =
                     serde_json::from_value(r.parameters["params"].clone()).unwrap_or_default();
+                let on_defaults = match r.parameters.get("provenance") {
+                    Some(Value::Array(p)) => p.iter().any(|v| {
+                        v["source"] == "DEFAULT"
+                            && v["key"]
+                                .as_str()
+                                .is_some_and(|k| k.starts_with("correction."))
+                    }),
+                    _ => uses_placeholder_correction(&params, &plan),
+                };
                 (
                     [r.n_kg_per_mu, r.p2o5_kg_per_mu, r.k2o_kg_per_mu],
-                    uses_placeholder_correction(&params, &plan),
+                    on_defaults,
                 )
             }
-            None => match rates_only(&f, &plan, &test).await {
-                Ok(r) => (r, uses_placeholder_correction(&Params::default(), &plan)),
+            None => match rates_only(db, &f, &plan, &test).await {
+                Ok(r) => (r, soil_supply_assumed_for(db, &f, &plan, &test).await?),
                 Err(skip) => {
                     skipped.push(skip);
                     continue;
@@ -316,6 +337,7 @@ pub async fn compute_regional_formulas<C: ConnectionTrait + TransactionTrait>(
 /// Nutrient-balance rates with the draft defaults, without a basket (for clustering), or why
 /// the field has none.
 async fn rates_only(
+    db: &impl ConnectionTrait,
     f: &field::Model,
     plan: &crop_plan::Model,
     test: &soil_test::Model,
@@ -350,32 +372,43 @@ async fn rates_only(
                 ));
             }
         };
+    let resolved = resolve(db, f, plan, test, &Params::default())
+        .await
+        .map_err(|e| {
+            skip(
+                "ADVISOR_REFUSED",
+                format!("读取本县参数失败：{e}"),
+                format!("the county's parameters could not be read: {e}"),
+            )
+        })?;
     let request = (|| {
         let (correction_coefficients, no_fertiliser_yield_kg_per_mu) =
-            match plan.no_fertiliser_yield_kg_per_mu {
-                Some(y) => (
+            match (resolved.correction, plan.no_fertiliser_yield_kg_per_mu) {
+                (Some(c), _) => (npk(c, "correction_coefficients", Positive::try_new)?, None),
+                (None, Some(y)) => (
                     advisor::api::Npk::default(),
                     Some(at(KgPerMu::try_new(y), "no_fertiliser_yield_kg_per_mu")?),
                 ),
-                None => (
-                    npk(
-                        PLACEHOLDER_CORRECTION,
-                        "correction_coefficients",
-                        Positive::try_new,
-                    )?,
-                    None,
-                ),
+                (None, None) => (advisor::api::Npk::default(), None),
             };
+        let recovery_rates = match resolved.recovery {
+            Some(r) => npk(r, "recovery_rates", RecoveryRate::try_new)?,
+            None => advisor::api::Npk::default(),
+        };
+        let target_yield_factor = match (&past_yields_kg_per_mu, resolved.target_yield_factor) {
+            (Some(_), Some(t)) => Some(at(Positive::try_new(t), "target_yield_factor")?),
+            _ => None,
+        };
         Ok(advisor::api::RecommendRequest {
             crop: crop.to_owned(),
             area_mu: at(Positive::try_new(f.area_mu), "area_mu")?,
             target_yield_kg_per_mu: target_yield_kg_per_mu.transpose()?,
             past_yields_kg_per_mu: past_yields_kg_per_mu.transpose()?,
-            target_yield_factor: None,
+            target_yield_factor,
             soil: advisor_soil(test, olsen, false)?,
             correction_coefficients,
             no_fertiliser_yield_kg_per_mu,
-            recovery_rates: advisor::api::Npk::default(),
+            recovery_rates,
             uptake_kg_per_kg_yield: advisor::api::Npk::default(),
             legume_n_factor: None,
             target_ph: None,

@@ -59,17 +59,57 @@ pub async fn edit_draft<C: ConnectionTrait + TransactionTrait>(
     let r = get(db, actor, id).await?;
     must_be_draft(&r)?;
     let mut am: recommendation::ActiveModel = r.clone().into();
+    // The record of edits: who changed what, when, and what it was before (the earlier
+    // computation's notes among it, so an edit never loses them).
+    let mut edits: Vec<Value> = r.parameters["edits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut changed = Vec::new();
+    if params.is_some() {
+        changed.push("params");
+    }
+    if notes_zh.as_ref().is_some_and(|n| n.trim() != r.notes_zh) {
+        changed.push("notesZh");
+    }
+    if notes_en.as_ref().is_some_and(|n| n.trim() != r.notes_en) {
+        changed.push("notesEn");
+    }
+    let edit = json!({
+        "at": crate::now().to_rfc3339(),
+        "by": actor.user_id,
+        "changed": changed,
+        "before": {
+            "method": r.method,
+            "params": r.parameters["params"],
+            "rates": [r.n_kg_per_mu, r.p2o5_kg_per_mu, r.k2o_kg_per_mu],
+            "notes": r.parameters["notes"],
+            "notesZh": r.notes_zh,
+            "notesEn": r.notes_en,
+        },
+    });
+    if !changed.is_empty() {
+        edits.push(edit);
+        // An approval was of the draft as it was.
+        am.approved_by = Set(None);
+        am.approved_at = Set(None);
+    }
     if let Some(p) = params {
         let f = field_for(db, actor, r.field_id).await?;
         let (plan, test) = plan_and_test(db, &f, r.crop_plan_id, Some(r.soil_test_id)).await?;
-        let (result, basket, rates, notes) = compute(db, &f, &plan, &test, &p).await?;
+        let c = compute(db, &f, &plan, &test, &p).await?;
         am.method = Set(p.method);
-        am.parameters = Set(json!({ "params": p, "notes": notes }));
-        am.result = Set(result);
-        am.basket = Set(serde_json::to_value(&basket).map_err(|e| Error::Internal(e.to_string()))?);
-        am.n_kg_per_mu = Set(rates[0]);
-        am.p2o5_kg_per_mu = Set(rates[1]);
-        am.k2o_kg_per_mu = Set(rates[2]);
+        am.parameters = Set(c.parameters(&p, &edits));
+        am.basket =
+            Set(serde_json::to_value(&c.basket).map_err(|e| Error::Internal(e.to_string()))?);
+        am.result = Set(c.result);
+        am.n_kg_per_mu = Set(c.rates[0]);
+        am.p2o5_kg_per_mu = Set(c.rates[1]);
+        am.k2o_kg_per_mu = Set(c.rates[2]);
+    } else if !changed.is_empty() {
+        let mut parameters = r.parameters.clone();
+        parameters["edits"] = Value::Array(edits);
+        am.parameters = Set(parameters);
     }
     for (field, v) in [("notesZh", &notes_zh), ("notesEn", &notes_en)] {
         if v.as_ref().is_some_and(|n| n.chars().count() > 4000) {
@@ -96,6 +136,14 @@ pub async fn edit_draft<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("recommendation", id))?;
     must_be_draft(&current)?;
+    if current.updated_at != r.updated_at {
+        return Err(Error::invalid(
+            "id",
+            Code::Stale,
+            "草稿已被他人修改，请刷新后再改",
+            "the draft changed meanwhile: reload it and edit again",
+        ));
+    }
     let r = am.update(&txn).await?;
     txn.commit().await?;
     Ok(r)
@@ -108,7 +156,7 @@ fn signature_of(
     at: chrono::DateTime<chrono::Utc>,
 ) -> String {
     let content = format!(
-        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}",
         r.id,
         r.field_id,
         r.crop_plan_id,
@@ -120,9 +168,64 @@ fn signature_of(
         r.notes_zh,
         r.notes_en,
         agronomist_id,
-        at.timestamp_micros()
+        at.timestamp_micros(),
+        r.approved_by.unwrap_or(0)
     );
     hex::encode(Sha256::digest(content.as_bytes()))
+}
+
+/// Whether a user wrote or edited the draft.
+fn worked_on(r: &recommendation::Model, user_id: i64) -> bool {
+    r.created_by == user_id
+        || r.parameters["edits"]
+            .as_array()
+            .is_some_and(|e| e.iter().any(|e| e["by"].as_i64() == Some(user_id)))
+}
+
+/// A second agronomist's approval of a draft, where the county requires one before
+/// publishing: anyone of the county's agronomists (or an admin) who neither drafted nor edited
+/// it. An edit after the approval withdraws it.
+pub async fn approve<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    actor: &Actor,
+    id: i64,
+) -> Result<recommendation::Model> {
+    require_agronomist(actor)?;
+    let r = get(db, actor, id).await?;
+    let txn = crate::begin_write(db).await?;
+    lock_plan(&txn, r.crop_plan_id).await?;
+    let r = recommendation::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| Error::not_found("recommendation", id))?;
+    must_be_draft(&r)?;
+    if worked_on(&r, actor.user_id) {
+        return Err(Error::invalid(
+            "id",
+            Code::SecondAgronomistRequired,
+            "起草或修改过这份草稿的人不能审核它，请另一位农技人员审核",
+            "whoever drafted or edited this draft cannot approve it: a second agronomist must",
+        ));
+    }
+    let mut am: recommendation::ActiveModel = r.into();
+    am.approved_by = Set(Some(actor.user_id));
+    am.approved_at = Set(Some(crate::now()));
+    let r = am.update(&txn).await?;
+    txn.commit().await?;
+    Ok(r)
+}
+
+/// Whether the county of a draft's field requires a second agronomist's approval.
+pub async fn approval_required(
+    db: &impl ConnectionTrait,
+    r: &recommendation::Model,
+) -> Result<bool> {
+    let f = field::Entity::find_by_id(r.field_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("field", r.field_id))?;
+    let county = crate::regions::county_of(db, f.village_id).await?;
+    requires_second_approval(db, county).await
 }
 
 /// Publishes a draft, signed by the agronomist with the time. The field's previous published
@@ -142,6 +245,14 @@ pub async fn publish<C: ConnectionTrait + TransactionTrait>(
         .await?
         .ok_or_else(|| Error::not_found("recommendation", id))?;
     must_be_draft(&r)?;
+    if approval_required(&txn, &r).await? && r.approved_by.is_none() {
+        return Err(Error::invalid(
+            "id",
+            Code::ApprovalRequired,
+            "本县要求另一位农技人员审核后才能发布",
+            "this county requires a second agronomist's approval before publishing",
+        ));
+    }
     let now = crate::lots::trace::micros(crate::now());
     let previous = recommendation::Entity::find()
         .filter(recommendation::Column::FieldId.eq(r.field_id))

@@ -26,6 +26,9 @@ pub struct Model {
     pub signed_at: Option<DateTimeUtc>,
     pub signature: Option<String>,
     pub supersedes_id: Option<i64>,
+    /// The second agronomist who approved the draft (where the county requires one).
+    pub approved_by: Option<i64>,
+    pub approved_at: Option<DateTimeUtc>,
     pub created_by: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

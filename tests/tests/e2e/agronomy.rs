@@ -96,8 +96,8 @@ async fn from_a_lab_csv_to_an_order_of_the_published_basket() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|n| n.as_str().unwrap().contains("0.5")),
-        "placeholder coefficients are flagged"
+            .any(|n| n.as_str().unwrap().contains("默认值")),
+        "default coefficients are flagged"
     );
     let basket = &rec["basket"];
     assert_eq!(basket["feasible"], true, "{basket:#}");

@@ -1680,7 +1680,7 @@ async fn regional_formulas_record_placeholder_coefficients_and_refused_fields() 
     assert!(
         notes
             .iter()
-            .any(|n| n.contains("1 of 2") && n.contains("0.5 placeholder")),
+            .any(|n| n.contains("1 of 2") && n.contains("default parameters")),
         "{notes:?}"
     );
     assert!(
@@ -1707,7 +1707,7 @@ async fn regional_formulas_record_placeholder_coefficients_and_refused_fields() 
         stored["computationNotes"][0]
             .as_str()
             .unwrap()
-            .contains("默认校正系数 0.5"),
+            .contains("尚未核定的默认参数"),
         "{stored:#}"
     );
     // publish it so a dealer may list it; still no fields for the dealer

@@ -236,6 +236,71 @@ impl AgronomyMutation {
         rec_payload(r, l)
     }
 
+    /// A second agronomist's approval, where the county requires one before publishing (not
+    /// whoever drafted or edited it). An edit afterwards withdraws it.
+    async fn recommendation_approve(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<RecommendationPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r =
+            async { agronomy::approve(db(ctx), a, parse_gid("id", "Recommendation", &id)?).await }
+                .await;
+        rec_payload(r, l)
+    }
+
+    /// Sets a county's parameters for a crop (and soil type), with their source and date.
+    async fn county_parameter_set(
+        &self,
+        ctx: &Context<'_>,
+        input: CountyParameterInput,
+    ) -> ApiResult<CountyParameterPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async { agronomy::set_county_param(db(ctx), a, input.into_domain()?).await }.await;
+        payload!(
+            CountyParameterPayload,
+            parameter,
+            AgronomyError,
+            r,
+            l,
+            |p| CountyParameter(p)
+        )
+    }
+
+    /// Removes a county's parameter row (drafts fall back to the sourced defaults).
+    async fn county_parameter_delete(&self, ctx: &Context<'_>, id: ID) -> ApiResult<DeletePayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            agronomy::delete_county_param(db(ctx), a, parse_gid("id", "CountyParameter", &id)?)
+                .await
+        }
+        .await;
+        payload!(DeletePayload, AgronomyError, r, l, |_| { ok: true } else { ok: false })
+    }
+
+    /// Whether the county's drafts need a second agronomist's approval before publishing.
+    async fn county_settings_set(
+        &self,
+        ctx: &Context<'_>,
+        county_id: ID,
+        require_second_approval: bool,
+    ) -> ApiResult<CountySettingsPayload> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let r = async {
+            let id = parse_gid("countyId", "Region", &county_id)?;
+            agronomy::set_require_second_approval(db(ctx), a, id, require_second_approval).await
+        }
+        .await;
+        payload!(CountySettingsPayload, settings, AgronomyError, r, l, |s| {
+            CountySettings::from(s)
+        })
+    }
+
     /// Publishes a draft, signed with the agronomist and the time; the farmer is notified.
     async fn recommendation_publish(
         &self,

@@ -49,6 +49,35 @@ impl AgronomyQuery {
     }
 
     /// Drafts waiting for review in the agronomist's counties, oldest first.
+    /// A county's agronomy parameters by crop and soil type (its agronomists and regulators,
+    /// admins).
+    async fn county_parameters(
+        &self,
+        ctx: &Context<'_>,
+        county_id: ID,
+    ) -> ApiResult<Vec<CountyParameter>> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let id = parse_gid("countyId", "Region", &county_id).map_err(|e| to_gql(e, l))?;
+        Ok(agronomy::county_params(db(ctx), a, id)
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .into_iter()
+            .map(CountyParameter)
+            .collect())
+    }
+
+    /// A county's agronomy settings.
+    async fn county_settings(&self, ctx: &Context<'_>, county_id: ID) -> ApiResult<CountySettings> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let id = parse_gid("countyId", "Region", &county_id).map_err(|e| to_gql(e, l))?;
+        agronomy::county_settings(db(ctx), a, id)
+            .await
+            .map(Into::into)
+            .map_err(|e| to_gql(e, l))
+    }
+
     async fn recommendation_queue(&self, ctx: &Context<'_>) -> ApiResult<Vec<Recommendation>> {
         let a = actor(ctx)?;
         let rows = agronomy::queue(db(ctx), a)

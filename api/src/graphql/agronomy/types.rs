@@ -325,6 +325,34 @@ impl Recommendation {
     async fn signed_at(&self) -> Option<DateTime<Utc>> {
         self.0.signed_at
     }
+    /// Where each value the computation used came from: the draft, the crop plan, the
+    /// county's parameters, or a sourced default.
+    async fn provenance(&self, ctx: &Context<'_>) -> Vec<ValueProvenance> {
+        provenance_of(&self.0.parameters, lang(ctx))
+    }
+    /// The record of edits, oldest first.
+    async fn edits(&self) -> Vec<RecommendationEdit> {
+        edits_of(&self.0.parameters)
+    }
+    /// The second agronomist who approved the draft, where the county requires one.
+    async fn approved_by_id(&self) -> Option<ID> {
+        self.0.approved_by.map(|a| gid("User", a))
+    }
+    async fn approved_by_name(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        match self.0.approved_by {
+            Some(a) => Ok(one(ctx, UserKey(a)).await?.map(|u| u.display_name)),
+            None => Ok(None),
+        }
+    }
+    async fn approved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.approved_at
+    }
+    /// Whether the county requires a second agronomist's approval before this is published.
+    async fn approval_required(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        agronomy::approval_required(db(ctx), &self.0)
+            .await
+            .map_err(|e| to_gql(e, lang(ctx)))
+    }
     /// SHA-256 over the content, the agronomist and the time.
     async fn signature(&self) -> Option<&str> {
         self.0.signature.as_deref()
@@ -459,8 +487,8 @@ impl RegionalFormula {
             .collect()
     }
     /// What the computation assumed or left out, in the caller's language: how many fields'
-    /// rates rest on the 0.5 placeholder correction coefficients, and how many fields were
-    /// left out.
+    /// rates rest on default parameters the county has not set, and how many fields were left
+    /// out.
     async fn computation_notes(&self, ctx: &Context<'_>) -> Vec<String> {
         let mut out = Vec::new();
         let details = self.details();
@@ -469,11 +497,11 @@ impl RegionalFormula {
             out.push(pick(
                 ctx,
                 &format!(
-                    "{} 个地块中有 {placeholder} 个的用量使用了默认校正系数 0.5，请农技人员按本县空白区试验核定",
+                    "{} 个地块中有 {placeholder} 个的用量使用了本县尚未核定的默认参数，请农技人员按本县试验设定",
                     details.len()
                 ),
                 &format!(
-                    "{placeholder} of {} fields' rates use the 0.5 placeholder correction coefficients: set them from the county's omission plots",
+                    "{placeholder} of {} fields' rates rest on default parameters the county has not set: set them from the county's trials",
                     details.len()
                 ),
             ));

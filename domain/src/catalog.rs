@@ -65,6 +65,9 @@ pub const FERTILISER_TYPES: &[&str] = &[
     "ORGANIC",
     "MICROBIAL",
     "WATER_SOLUBLE",
+    // 石灰质土壤调理剂 (quicklime, slaked lime, ground limestone) for acid soils: no N, P2O5
+    // or K2O; its calcium is declared as `secondary.Ca`.
+    "LIME",
 ];
 
 pub const FORMS: &[&str] = &["GRANULAR", "POWDER", "LIQUID", "CRYSTAL", "PRILLED"];

@@ -21,7 +21,7 @@ struct Candidate {
 }
 
 /// The fertiliser offers a field can buy: active offers of dealers serving its village, of
-/// listed fertilisers sold by the kg, with sellable stock now.
+/// listed fertilisers sold by the kg (with N, P2O5 or K2O, or lime), with sellable stock now.
 async fn candidate_offers(
     db: &impl ConnectionTrait,
     village_id: i64,
@@ -56,7 +56,7 @@ async fn candidate_offers(
         let Some(f) = fertiliser_spec::Entity::find_by_id(p.id).one(db).await? else {
             continue;
         };
-        if f.n_pct + f.p2o5_pct + f.k2o_pct <= 0.0 {
+        if f.n_pct + f.p2o5_pct + f.k2o_pct <= 0.0 && lime_ca_pct(&f).is_none() {
             continue;
         }
         let available = orders::available_of(db, o.dealer_id, s.id).await?;
@@ -125,7 +125,10 @@ pub async fn compute(
             "this crop cannot be planned",
         )
     })?;
-    let candidates = candidate_offers(db, f.village_id).await?;
+    let (candidates, limes): (Vec<_>, Vec<_>) = candidate_offers(db, f.village_id)
+        .await?
+        .into_iter()
+        .partition(|(c, _)| lime_ca_pct(&c.spec).is_none());
     let mut notes = Vec::new();
     let basket_settings = advisor::api::BasketSettings {
         mode: advisor::basket::Mode::AtLeast,
@@ -310,10 +313,12 @@ pub async fn compute(
         })
         .collect::<advisor::Result<Vec<_>>>()
         .map_err(advisor_error)?;
+    let mut lime_kg_per_mu = None;
     let (result, outcome, rates) = match request {
         AdvisorRequest::Recommend(mut r) => {
             r.products = products;
             let answer = run_advisor(*r).await.map_err(advisor_error)?;
+            lime_kg_per_mu = answer.lime.as_ref().map(|l| l.kg_per_mu.value());
             let outcome = answer.basket.clone();
             let rates = answer.rates_kg_per_mu.values();
             (
@@ -365,6 +370,11 @@ pub async fn compute(
             price_fen_per_bag: c.offer.price_fen,
         });
     }
+    if let Some(kg) = lime_kg_per_mu.filter(|kg| *kg > 0.0) {
+        let (lime_lines, note) = lime_basket(&limes, kg * f.area_mu);
+        lines.extend(lime_lines);
+        notes.extend(note);
+    }
     if !outcome.proven_optimal {
         let ms = params
             .basket_time_limit_ms
@@ -396,6 +406,72 @@ pub async fn compute(
         notes,
         provenance,
     })
+}
+
+/// Calcium in a lime product, per cent (`secondary.Ca` of a LIME fertiliser).
+fn lime_ca_pct(spec: &fertiliser_spec::Model) -> Option<f64> {
+    (spec.fertiliser_type == "LIME")
+        .then(|| spec.secondary["Ca"].as_f64())
+        .flatten()
+        .filter(|ca| *ca > 0.0)
+}
+
+/// Calcium in agricultural limestone (CaCO3: 40.08 / 100.09 = 40.04 %), the form the lime
+/// requirement is given in (NCDA&CS: US t/acre of limestone; METHODS.md §6).
+const CA_IN_LIMESTONE: f64 = 0.4004;
+
+/// Whole bags of the offered lime products that bring the field the calcium of `limestone_kg`
+/// of limestone, cheapest calcium first; with a note when stock falls short or none is offered.
+fn lime_basket(limes: &[(Candidate, i64)], limestone_kg: f64) -> (Vec<BasketLine>, Option<String>) {
+    let ca_needed = limestone_kg * CA_IN_LIMESTONE;
+    let mut by_cost: Vec<(&Candidate, i64, f64)> = limes
+        .iter()
+        .filter_map(|(c, avail)| {
+            let ca = lime_ca_pct(&c.spec)? / 100.0 * c.sku.pack_size;
+            (ca > 0.0).then_some((c, *avail, ca))
+        })
+        .collect();
+    by_cost.sort_by(|a, b| {
+        (a.0.offer.price_fen as f64 / a.2)
+            .total_cmp(&(b.0.offer.price_fen as f64 / b.2))
+            .then(a.0.offer.id.cmp(&b.0.offer.id))
+    });
+    if by_cost.is_empty() {
+        return (
+            vec![],
+            Some(format!(
+                "服务该村的经销商没有石灰类产品，需另购约 {limestone_kg:.0} 公斤石灰石粉（或等钙量的石灰） / no dealer serving the village offers lime: buy about {limestone_kg:.0} kg of ground limestone (or lime with the same calcium) elsewhere"
+            )),
+        );
+    }
+    let mut left = ca_needed;
+    let mut lines = Vec::new();
+    for (c, avail, ca_per_bag) in by_cost {
+        if left <= 1e-9 {
+            break;
+        }
+        let bags = ((left / ca_per_bag - 1e-9).ceil() as i64).min(avail);
+        if bags <= 0 {
+            continue;
+        }
+        left -= bags as f64 * ca_per_bag;
+        lines.push(BasketLine {
+            offer_id: c.offer.id,
+            dealer_id: c.offer.dealer_id,
+            sku_id: c.sku.id,
+            product_id: c.product.id,
+            product_zh: c.product.name_zh.clone(),
+            product_en: c.product.name_en.clone(),
+            analysis: format!("Ca {}%", lime_ca_pct(&c.spec).unwrap_or_default()),
+            bag_kg: c.sku.pack_size,
+            bags,
+            price_fen_per_bag: c.offer.price_fen,
+        });
+    }
+    let note = (left > 1e-9).then(|| {
+        format!("石灰库存不足：还差约 {:.0} 公斤钙（约 {:.0} 公斤石灰石粉） / not enough lime in stock: about {:.0} kg of calcium short (about {:.0} kg of ground limestone)", left, left / CA_IN_LIMESTONE, left, left / CA_IN_LIMESTONE)
+    });
+    (lines, note)
 }
 
 /// The name an offer goes by in the advisor's request and basket.

@@ -131,7 +131,17 @@ pub(crate) fn validate(p: &ProductInput) -> Result<ValidProduct> {
     match category {
         Some(Category::Fertiliser) => {
             if let Some(f) = &p.fertiliser {
-                let organic = matches!(f.fertiliser_type.as_str(), "ORGANIC" | "MICROBIAL");
+                let organic =
+                    matches!(f.fertiliser_type.as_str(), "ORGANIC" | "MICROBIAL" | "LIME");
+                if f.fertiliser_type == "LIME" && f.secondary.get("Ca").is_none_or(|ca| *ca <= 0.0)
+                {
+                    errs.push(FieldError::new(
+                        "fertiliser.secondary.Ca",
+                        Code::Required,
+                        "石灰类产品需标明钙（Ca）含量",
+                        "a lime product must declare its calcium (Ca) content",
+                    ));
+                }
                 one_of(
                     &mut errs,
                     "fertiliser.fertiliserType",

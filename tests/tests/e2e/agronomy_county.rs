@@ -476,3 +476,42 @@ async fn a_second_agronomist_must_approve_when_the_county_says_so() {
         .await;
     assert_eq!(farmer.error_code(), Some("FORBIDDEN"), "{:#}", farmer.body);
 }
+
+/// Lime: an acid paddy soil gets lime in kg per mu, and the basket carries whole bags of the
+/// offered lime product bringing the calcium of that much limestone (and not a bag more).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lime_is_in_kg_per_mu_and_in_the_basket() {
+    let app = spawn_app().await;
+    let w = who(&app).await;
+    let f = field(&app, &w.farmer, "村东水田").await; // pH 5.3, buffer pH 6.1, 8 mu
+    let p = plan(&app, &w.farmer, &f, "水稻", &[560.0, 590.0, 610.0]).await;
+    let d = app
+        .gql(
+            "mutation($f: ID!, $p: ID!) { recommendationDraft(fieldId: $f, cropPlanId: $p) { recommendation { limeKgPerMu basket { lines { productName analysis bagKg bags } } } errors { code message } } }",
+            json!({ "f": f, "p": p }),
+            Some(&w.agronomist),
+        )
+        .await
+        .ok();
+    let r = &d["recommendationDraft"]["recommendation"];
+    let lime = r["limeKgPerMu"].as_f64().unwrap();
+    assert!(lime > 0.0, "{d:#}");
+    let line = r["basket"]["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["analysis"] == "Ca 50%")
+        .unwrap_or_else(|| panic!("no lime line: {d:#}"))
+        .clone();
+    let bags = line["bags"].as_f64().unwrap();
+    let ca_per_bag = line["bagKg"].as_f64().unwrap() * 0.50;
+    let ca_needed = lime * 8.0 * 0.4004;
+    assert!(
+        bags * ca_per_bag >= ca_needed - 1e-6,
+        "{line:#} for {ca_needed} kg Ca"
+    );
+    assert!(
+        (bags - 1.0) * ca_per_bag < ca_needed,
+        "not a bag more: {line:#}"
+    );
+}

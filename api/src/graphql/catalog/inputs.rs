@@ -56,7 +56,8 @@ pub struct ElementInput {
 
 #[derive(InputObject)]
 pub struct FertiliserSpecInput {
-    /// STRAIGHT_N, STRAIGHT_P, STRAIGHT_K, COMPOUND, ORGANIC, MICROBIAL or WATER_SOLUBLE.
+    /// STRAIGHT_N, STRAIGHT_P, STRAIGHT_K, COMPOUND, ORGANIC, MICROBIAL, WATER_SOLUBLE or LIME (a liming
+    /// soil conditioner, its calcium in `secondary.Ca`).
     fertiliser_type: String,
     #[graphql(name = "nPct")]
     n_pct: f64,

@@ -116,7 +116,8 @@ pub struct FertiliserSpec(pub fertiliser_spec::Model);
 
 #[Object]
 impl FertiliserSpec {
-    /// STRAIGHT_N, STRAIGHT_P, STRAIGHT_K, COMPOUND, ORGANIC, MICROBIAL or WATER_SOLUBLE.
+    /// STRAIGHT_N, STRAIGHT_P, STRAIGHT_K, COMPOUND, ORGANIC, MICROBIAL, WATER_SOLUBLE or LIME (a liming
+    /// soil conditioner, its calcium in `secondary.Ca`).
     async fn fertiliser_type(&self) -> &str {
         &self.0.fertiliser_type
     }

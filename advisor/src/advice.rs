@@ -652,7 +652,16 @@ mod tests {
             // P2O5 is all basal wherever we have a source.
             assert_eq!(s.application[0].p2o5, 1.0, "{}", s.crop);
         }
-        for key in ["rice", "winter_wheat", "spring_wheat", "maize"] {
+        for key in [
+            "rice",
+            "winter_wheat",
+            "spring_wheat",
+            "maize",
+            "rapeseed",
+            "cotton",
+            "potato",
+            "peanut",
+        ] {
             assert!(split_for(key).is_some(), "{key}");
         }
     }
@@ -775,9 +784,53 @@ mod tests {
     }
 
     #[test]
+    fn rapeseed_vector() {
+        // N 12 = 24 units: 13.2/7.2/3.6 -> 13 + 7 + 3 = 23, the last unit to 0.6 (bolting) ->
+        // 6.5 + 3.5 + 2.0.
+        let p = split_plan("rapeseed", [12.0, 4.0, 6.0], 3.0).unwrap();
+        assert_eq!(app(&p, "basal").kg_per_mu, [6.5, 4.0, 6.0]);
+        assert_eq!(app(&p, "seedling").kg_per_mu, [3.5, 0.0, 0.0]);
+        assert_eq!(app(&p, "bolting").kg_per_mu, [2.0, 0.0, 0.0]);
+        assert_eq!(app(&p, "bolting").stage_zh, "薹肥");
+    }
+
+    #[test]
+    fn cotton_vector() {
+        // N 14 = 28 units: 7.7 x 3 and 4.9 -> 7 + 7 + 7 + 4 = 25; the 3 left to the largest
+        // remainders 0.9 (boll), then 0.7 basal, 0.7 first flower (ties to the earlier).
+        let p = split_plan("cotton", [14.0, 6.0, 11.0], 10.0).unwrap();
+        assert_eq!(app(&p, "basal").kg_per_mu, [4.0, 6.0, 6.5]);
+        assert_eq!(app(&p, "first_flower").kg_per_mu, [4.0, 0.0, 4.5]);
+        assert_eq!(app(&p, "full_flower").kg_per_mu, [3.5, 0.0, 0.0]);
+        assert_eq!(app(&p, "boll").kg_per_mu, [2.5, 0.0, 0.0]);
+        assert_eq!(p.field_kg, [140.0, 60.0, 110.0]);
+    }
+
+    #[test]
+    fn potato_vector() {
+        let p = split_plan("potato", [12.0, 6.0, 15.0], 2.0).unwrap();
+        assert_eq!(app(&p, "basal").kg_per_mu, [6.0, 6.0, 10.5]);
+        assert_eq!(app(&p, "emergence").kg_per_mu, [4.0, 0.0, 0.0]);
+        assert_eq!(app(&p, "tuber_set").kg_per_mu, [2.0, 0.0, 4.5]);
+    }
+
+    #[test]
+    fn peanut_vector() {
+        // The guidance's own amounts give back its own split: N 9.875 -> 10.0 (20 units:
+        // 9.88/10.12 -> 9 + 10, the last to basal's 0.88) -> 5.0 + 5.0; K 7.375 -> 7.5.
+        let p = split_plan("peanut", [9.875, 5.625, 7.375], 1.0).unwrap();
+        assert_eq!(p.rate_kg_per_mu, [10.0, 5.5, 7.5]);
+        assert_eq!(app(&p, "basal").kg_per_mu, [5.0, 5.5, 6.5]);
+        assert_eq!(app(&p, "pegging").kg_per_mu, [5.0, 0.0, 1.0]);
+    }
+
+    #[test]
     fn bad_input_is_a_typed_error() {
-        let e = split_plan("tomato", [1.0, 1.0, 1.0], 1.0).unwrap_err();
-        assert_eq!(e.field(), Some("crop"));
+        for crop in ["tomato", "soybean", "no_such_crop"] {
+            let e = split_plan(crop, [1.0, 1.0, 1.0], 1.0).unwrap_err();
+            assert_eq!(e.field(), Some("crop"));
+            assert!(e.to_string().contains(crop));
+        }
         let e = split_plan("rice", [1.0, -1.0, 1.0], 1.0).unwrap_err();
         assert_eq!(e.field(), Some("rates_kg_per_mu[1]"));
         let e = split_plan("rice", [1.0, f64::NAN, 1.0], 1.0).unwrap_err();

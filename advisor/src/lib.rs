@@ -30,6 +30,7 @@
 //! [`methods::balance::nutrient_balance`], [`basket::least_cost_basket`]; each has a `*_steps`
 //! companion that writes the bilingual explanation.
 
+pub mod advice;
 pub mod api;
 pub mod basket;
 pub mod data;

@@ -299,6 +299,22 @@ impl Texture {
         }
     }
 
+    pub fn zh(self) -> &'static str {
+        match self {
+            Texture::SandyLoam => "砂壤土",
+            Texture::Loam => "壤土",
+            Texture::ClayLoam => "黏壤土",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Texture::SandyLoam => "sandy loam",
+            Texture::Loam => "loam",
+            Texture::ClayLoam => "clay loam",
+        }
+    }
+
     /// Reads a texture from a field's soil description, in Chinese or English ("黏壤土",
     /// "沙土", "clay loam", "水稻土 paddy soil" -> none). Clay is looked for first (a 黏壤 is
     /// a clay loam), then sand, then loam.
@@ -975,6 +991,13 @@ mod tests {
             Some(Texture::SandyLoam)
         );
         assert_eq!(Texture::from_soil_text("水稻土 paddy soil"), None);
+        // The names are the table's own.
+        for t in [Texture::SandyLoam, Texture::Loam, Texture::ClayLoam] {
+            assert_eq!(LIME_CN.row(t).zh, t.zh());
+            assert_eq!(LIME_CN.row(t).en, t.en());
+            assert_eq!(Texture::from_soil_text(t.zh()), Some(t));
+            assert_eq!(Texture::from_soil_text(t.en()), Some(t));
+        }
         assert_eq!(Texture::ClayLoam.key(), "clay_loam");
     }
 

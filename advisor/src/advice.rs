@@ -677,6 +677,7 @@ mod tests {
             "cotton",
             "potato",
             "peanut",
+            "soybean",
         ] {
             assert!(split_for(key).is_some(), "{key}");
         }
@@ -841,8 +842,17 @@ mod tests {
     }
 
     #[test]
+    fn soybean_vector() {
+        // One application at sowing carries everything.
+        let p = split_plan("soybean", [3.3, 3.6, 2.2], 20.0).unwrap();
+        assert_eq!(p.applications.len(), 1);
+        assert_eq!(p.applications[0].kg_per_mu, [3.5, 3.5, 2.0]);
+        assert_eq!(p.applications[0].field_kg, [70.0, 70.0, 40.0]);
+    }
+
+    #[test]
     fn bad_input_is_a_typed_error() {
-        for crop in ["tomato", "soybean", "no_such_crop"] {
+        for crop in ["tomato", "cucumber", "cabbage", "no_such_crop"] {
             let e = split_plan(crop, [1.0, 1.0, 1.0], 1.0).unwrap_err();
             assert_eq!(e.field(), Some("crop"));
             assert!(e.to_string().contains(crop));

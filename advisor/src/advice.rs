@@ -299,6 +299,22 @@ impl Texture {
         }
     }
 
+    pub fn zh(self) -> &'static str {
+        match self {
+            Texture::SandyLoam => "砂壤土",
+            Texture::Loam => "壤土",
+            Texture::ClayLoam => "黏壤土",
+        }
+    }
+
+    pub fn en(self) -> &'static str {
+        match self {
+            Texture::SandyLoam => "sandy loam",
+            Texture::Loam => "loam",
+            Texture::ClayLoam => "clay loam",
+        }
+    }
+
     /// Reads a texture from a field's soil description, in Chinese or English ("黏壤土",
     /// "沙土", "clay loam", "水稻土 paddy soil" -> none). Clay is looked for first (a 黏壤 is
     /// a clay loam), then sand, then loam.
@@ -661,6 +677,7 @@ mod tests {
             "cotton",
             "potato",
             "peanut",
+            "soybean",
         ] {
             assert!(split_for(key).is_some(), "{key}");
         }
@@ -825,8 +842,17 @@ mod tests {
     }
 
     #[test]
+    fn soybean_vector() {
+        // One application at sowing carries everything.
+        let p = split_plan("soybean", [3.3, 3.6, 2.2], 20.0).unwrap();
+        assert_eq!(p.applications.len(), 1);
+        assert_eq!(p.applications[0].kg_per_mu, [3.5, 3.5, 2.0]);
+        assert_eq!(p.applications[0].field_kg, [70.0, 70.0, 40.0]);
+    }
+
+    #[test]
     fn bad_input_is_a_typed_error() {
-        for crop in ["tomato", "soybean", "no_such_crop"] {
+        for crop in ["tomato", "cucumber", "cabbage", "no_such_crop"] {
             let e = split_plan(crop, [1.0, 1.0, 1.0], 1.0).unwrap_err();
             assert_eq!(e.field(), Some("crop"));
             assert!(e.to_string().contains(crop));
@@ -975,6 +1001,13 @@ mod tests {
             Some(Texture::SandyLoam)
         );
         assert_eq!(Texture::from_soil_text("水稻土 paddy soil"), None);
+        // The names are the table's own.
+        for t in [Texture::SandyLoam, Texture::Loam, Texture::ClayLoam] {
+            assert_eq!(LIME_CN.row(t).zh, t.zh());
+            assert_eq!(LIME_CN.row(t).en, t.en());
+            assert_eq!(Texture::from_soil_text(t.zh()), Some(t));
+            assert_eq!(Texture::from_soil_text(t.en()), Some(t));
+        }
         assert_eq!(Texture::ClayLoam.key(), "clay_loam");
     }
 

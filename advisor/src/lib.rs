@@ -28,7 +28,8 @@
 //!
 //! The formulas are plain functions over typed units ([`units`]), e.g.
 //! [`methods::balance::nutrient_balance`], [`basket::least_cost_basket`]; each has a `*_steps`
-//! companion that writes the bilingual explanation.
+//! companion that writes the bilingual explanation. [`advice`] turns rates into what a farmer
+//! does: rounded to half a kilogram, split by crop stage, lime in kg per mu.
 
 pub mod advice;
 pub mod api;

@@ -388,24 +388,12 @@ fn soil_header(cells: csv::StringRecord) -> std::result::Result<SoilHeader, Vec<
         en,
     };
     for (i, h) in cells.iter().enumerate() {
-        let (name, unit) = split_header(h);
-        // A header whose whole text is an alias (`pH(H2O)` written as one name) counts too.
-        let whole = fold_name(h);
+        let (name, unit_text) = split_header(h);
         let Some(col) = SOIL_COLUMNS
             .iter()
             .find(|c| c.aliases.contains(&name.as_str()))
-            .or_else(|| {
-                SOIL_COLUMNS
-                    .iter()
-                    .find(|c| c.aliases.contains(&whole.as_str()))
-            })
         else {
             continue; // a column the import does not use (全氮, 备注, ...)
-        };
-        let unit_text = if col.aliases.contains(&whole.as_str()) {
-            None
-        } else {
-            unit
         };
         let f = match (col.units, unit_text) {
             (None, _) | (Some(_), None) => Some(1.0),

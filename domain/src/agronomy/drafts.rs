@@ -92,6 +92,10 @@ pub struct Computed {
     pub rates: [f64; 3],
     pub notes: Vec<String>,
     pub provenance: Vec<Provenance>,
+    /// The split into basal and top-dressings (advisor `SplitPlan`), when the crop has one.
+    pub split: Option<Value>,
+    /// The lime (advisor `LimeAdvice`, kg/mu), where the soil is acid.
+    pub lime: Option<Value>,
 }
 
 impl Computed {
@@ -102,6 +106,8 @@ impl Computed {
             "params": params,
             "notes": self.notes,
             "provenance": self.provenance,
+            "split": self.split,
+            "lime": self.lime,
             "edits": edits,
         })
     }
@@ -200,19 +206,9 @@ pub async fn compute(
                 _ => None,
             };
             provenance = resolved.provenance;
-            // Lime only where the soil is acid and a buffer pH was measured.
-            let target_ph = if let (Some(t), Some(_)) = (params.target_ph, test.buffer_ph) {
-                Some(t)
-            } else if test.ph < 5.5 && test.buffer_ph.is_some() {
-                notes.push("土壤偏酸，按目标 pH 6.0 计算石灰用量 / acid soil: lime computed for a target pH of 6.0".to_owned());
-                Some(6.0)
-            } else {
-                None
-            };
-            let target_ph = target_ph
-                .map(|t| at(Ph::try_new(t), "target_ph"))
-                .transpose()
-                .map_err(advisor_error)?;
+            // Lime is worked out below in kg/mu (for soils with or without a buffer pH), not
+            // by the advisor's NCDA&CS step in US t/acre.
+            let target_ph: Option<Ph> = None;
             AdvisorRequest::Recommend(Box::new(advisor::api::RecommendRequest {
                 crop: crop.to_owned(),
                 area_mu,
@@ -313,12 +309,10 @@ pub async fn compute(
         })
         .collect::<advisor::Result<Vec<_>>>()
         .map_err(advisor_error)?;
-    let mut lime_kg_per_mu = None;
     let (result, outcome, rates) = match request {
         AdvisorRequest::Recommend(mut r) => {
             r.products = products;
             let answer = run_advisor(*r).await.map_err(advisor_error)?;
-            lime_kg_per_mu = answer.lime.as_ref().map(|l| l.kg_per_mu.value());
             let outcome = answer.basket.clone();
             let rates = answer.rates_kg_per_mu.values();
             (
@@ -370,11 +364,44 @@ pub async fn compute(
             price_fen_per_bag: c.offer.price_fen,
         });
     }
-    if let Some(kg) = lime_kg_per_mu.filter(|kg| *kg > 0.0) {
-        let (lime_lines, note) = lime_basket(&limes, kg * f.area_mu);
-        lines.extend(lime_lines);
-        notes.extend(note);
+    // Lime where the soil is acid: the agronomist's target pH, else 6.0 below pH 5.5.
+    let lime_target = params.target_ph.or_else(|| (test.ph < 5.5).then_some(6.0));
+    let mut lime = None;
+    if let Some(target) = lime_target.filter(|t| test.ph < *t) {
+        let texture = advisor::advice::Texture::from_soil_text(&f.soil_type);
+        let advice = advisor::advice::lime_kg_per_mu(test.ph, test.buffer_ph, target, texture)
+            .map_err(|e| advisor_error(advisor::RequestError::from(e.at("target_ph"))))?;
+        if advice.this_year_limestone_kg_per_mu > 0.0 {
+            notes.push(format!("土壤 pH {}，按目标 pH {} 计算石灰用量：今年每亩 {} 公斤石灰石粉（或等量生石灰 {} 公斤、熟石灰 {} 公斤） / soil pH {}: lime for a target pH of {}: {} kg/mu of ground limestone this year (or {} kg quicklime, {} kg slaked lime)",
+                test.ph, target, advice.this_year_limestone_kg_per_mu, advice.quicklime_kg_per_mu, advice.slaked_lime_kg_per_mu,
+                test.ph, target, advice.this_year_limestone_kg_per_mu, advice.quicklime_kg_per_mu, advice.slaked_lime_kg_per_mu));
+            let (lime_lines, note) =
+                lime_basket(&limes, advice.this_year_limestone_kg_per_mu * f.area_mu);
+            lines.extend(lime_lines);
+            notes.extend(note);
+        }
+        for n in &advice.notes {
+            notes.push(format!("{} / {}", n.zh, n.en));
+        }
+        lime = Some(serde_json::to_value(&advice).map_err(|e| Error::Internal(e.to_string()))?);
     }
+    // Rates a farmer can weigh out: half kilograms per mu, split into basal and top-dressings
+    // by crop stage (advisor/data/splits.toml), the field's totals with them.
+    let (rates, split) = match advisor::advice::split_plan(crop, rates, f.area_mu) {
+        Ok(plan) => {
+            for n in &plan.notes {
+                notes.push(format!("{} / {}", n.zh, n.en));
+            }
+            (
+                plan.rate_kg_per_mu,
+                Some(serde_json::to_value(&plan).map_err(|e| Error::Internal(e.to_string()))?),
+            )
+        }
+        Err(_) => {
+            notes.push("该作物暂无有出处的基肥/追肥分配比例，请农技人员在备注中说明施肥时期 / no sourced basal/top-dressing split for this crop yet: say when to apply in the notes".to_owned());
+            (rates.map(advisor::advice::round_half_kg), None)
+        }
+    };
     if !outcome.proven_optimal {
         let ms = params
             .basket_time_limit_ms
@@ -405,6 +432,8 @@ pub async fn compute(
         rates,
         notes,
         provenance,
+        split,
+        lime,
     })
 }
 

@@ -14,7 +14,8 @@ const ERRS: &str = "errors { field code message }";
 const REC: &str = "id status version notesZh approvedById approvedAt approvalRequired
     rates { nKgPerMu p2o5KgPerMu k2oKgPerMu } computationNotes
     provenance { key value source citation }
-    edits { byId changed ratesBefore }";
+    edits { byId changed ratesBefore }
+    applications { stage stageName timing nKgPerMu p2o5KgPerMu k2oKgPerMu fieldKg } splitSource";
 
 struct Who {
     admin: String,
@@ -157,6 +158,42 @@ async fn untouched_county_gets_plausible_cited_rates_for_rice_wheat_and_maize() 
         assert!((8.0..=18.0).contains(&n), "{crop} N {n}");
         assert!((2.0..=9.0).contains(&p2o5), "{crop} P2O5 {p2o5}");
         assert!((2.0..=10.0).contains(&k2o), "{crop} K2O {k2o}");
+        // Half kilograms per mu, split by crop stage; the split adds up to the rates and drops
+        // no nutrient; the field's totals are the rates times its area.
+        let apps = r["applications"].as_array().unwrap();
+        assert!(
+            apps.len() >= 2,
+            "{crop}: basal and at least one top-dressing: {r:#}"
+        );
+        assert_eq!(apps[0]["stage"], "basal");
+        assert!(!r["splitSource"].as_str().unwrap().is_empty());
+        for (i, (rate, key)) in [(n, "nKgPerMu"), (p2o5, "p2o5KgPerMu"), (k2o, "k2oKgPerMu")]
+            .into_iter()
+            .enumerate()
+        {
+            assert_eq!(
+                (rate * 2.0).fract(),
+                0.0,
+                "{crop} {key} {rate} in half kilograms"
+            );
+            let sum: f64 = apps.iter().map(|a| a[key].as_f64().unwrap()).sum();
+            assert_eq!(sum, rate, "{crop} {key}: the split adds up");
+            for a in apps {
+                assert_eq!((a[key].as_f64().unwrap() * 2.0).fract(), 0.0);
+            }
+            let field_sum: f64 = apps.iter().map(|a| a["fieldKg"][i].as_f64().unwrap()).sum();
+            let area = if crop == "水稻" { 8.0 } else { 5.0 };
+            assert!(
+                (field_sum - rate * area).abs() < 1e-6,
+                "{crop} {key} field total"
+            );
+        }
+        for a in apps {
+            println!(
+                "  {} ({}): N {} P2O5 {} K2O {}",
+                a["stageName"], a["timing"], a["nKgPerMu"], a["p2o5KgPerMu"], a["k2oKgPerMu"]
+            );
+        }
         for key in [
             "correction.n",
             "correction.p2o5",

@@ -157,6 +157,77 @@ pub struct RecommendationBasket {
 
 pub struct Recommendation(pub recommendation::Model);
 
+/// Lime for an acid soil, kg per mu.
+#[derive(SimpleObject)]
+pub struct LimeAdvice {
+    /// Ground limestone (石灰石粉, CaCO3) in all.
+    limestone_kg_per_mu: f64,
+    /// Quicklime (生石灰, CaO) doing the same.
+    quicklime_kg_per_mu: f64,
+    /// Slaked lime (熟石灰, Ca(OH)2) doing the same.
+    slaked_lime_kg_per_mu: f64,
+    /// Limestone to apply this year (at most 200 kg/mu a year).
+    this_year_kg_per_mu: f64,
+    /// Years to spread it over.
+    years: i32,
+    /// PH_TEXTURE or NCDA_BUFFER.
+    method: String,
+    source: String,
+    notes: Vec<String>,
+}
+
+/// One application of fertiliser: the basal dressing or a top-dressing at a crop stage.
+#[derive(SimpleObject)]
+pub struct FertiliserApplication {
+    /// basal, tillering, panicle, jointing, ...
+    stage: String,
+    /// In the caller's language.
+    stage_name: String,
+    timing: String,
+    n_kg_per_mu: f64,
+    #[graphql(name = "p2o5KgPerMu")]
+    p2o5_kg_per_mu: f64,
+    #[graphql(name = "k2oKgPerMu")]
+    k2o_kg_per_mu: f64,
+    /// N, P2O5, K2O for the whole field, kg.
+    field_kg: Vec<f64>,
+}
+
+pub fn applications_of(parameters: &Value, l: Lang) -> Vec<FertiliserApplication> {
+    parameters["split"]["applications"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| {
+            let kg = |i: usize| a["kg_per_mu"][i].as_f64().unwrap_or(0.0);
+            FertiliserApplication {
+                stage: a["stage"].as_str().unwrap_or_default().to_owned(),
+                stage_name: l
+                    .pick(
+                        a["stage_zh"].as_str().unwrap_or_default(),
+                        a["stage_en"].as_str().unwrap_or_default(),
+                    )
+                    .to_owned(),
+                timing: l
+                    .pick(
+                        a["timing_zh"].as_str().unwrap_or_default(),
+                        a["timing_en"].as_str().unwrap_or_default(),
+                    )
+                    .to_owned(),
+                n_kg_per_mu: kg(0),
+                p2o5_kg_per_mu: kg(1),
+                k2o_kg_per_mu: kg(2),
+                field_kg: a["field_kg"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_f64)
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
 fn collect_steps(result: &Value, l: Lang) -> Vec<ExplanationStep> {
     let mut out = Vec::new();
     let mut push = |topic: &str, steps: &Value| {
@@ -224,12 +295,55 @@ impl Recommendation {
             k2o_kg_per_mu: self.0.k2o_kg_per_mu,
         }
     }
-    /// Lime, kg per mu, when the soil is acid and a buffer pH was measured.
+    /// Lime to apply this year, kg of ground limestone (CaCO3) per mu, when the soil is acid
+    /// (from pH and texture, or the buffer pH where the lab measured one).
     async fn lime_kg_per_mu(&self) -> Option<f64> {
-        self.0
-            .result
-            .get("lime")
-            .and_then(|l| l["kg_per_mu"].as_f64())
+        match self.0.parameters.get("lime").filter(|l| !l.is_null()) {
+            Some(l) => l["this_year_limestone_kg_per_mu"].as_f64(),
+            None => self
+                .0
+                .result
+                .get("lime")
+                .and_then(|l| l["kg_per_mu"].as_f64()),
+        }
+    }
+    /// The lime in full: limestone, or the same neutralising power as quicklime or slaked
+    /// lime, kg per mu; over how many years; how it was worked out.
+    async fn lime(&self, ctx: &Context<'_>) -> Option<LimeAdvice> {
+        let l = self.0.parameters.get("lime").filter(|l| !l.is_null())?;
+        Some(LimeAdvice {
+            limestone_kg_per_mu: l["limestone_kg_per_mu"].as_f64()?,
+            quicklime_kg_per_mu: l["quicklime_kg_per_mu"].as_f64()?,
+            slaked_lime_kg_per_mu: l["slaked_lime_kg_per_mu"].as_f64()?,
+            this_year_kg_per_mu: l["this_year_limestone_kg_per_mu"].as_f64()?,
+            years: l["years"].as_u64().unwrap_or(0) as i32,
+            method: l["method"].as_str().unwrap_or_default().to_uppercase(),
+            source: l["source"].as_str().unwrap_or_default().to_owned(),
+            notes: l["notes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|n| {
+                    lang(ctx)
+                        .pick(
+                            n["zh"].as_str().unwrap_or_default(),
+                            n["en"].as_str().unwrap_or_default(),
+                        )
+                        .to_owned()
+                })
+                .collect(),
+        })
+    }
+    /// When to apply what: the basal dressing and the top-dressings by crop stage, kg per mu
+    /// in half kilograms (they add up to the rates) and for the field.
+    async fn applications(&self, ctx: &Context<'_>) -> Vec<FertiliserApplication> {
+        applications_of(&self.0.parameters, lang(ctx))
+    }
+    /// Where the split into basal and top-dressings comes from.
+    async fn split_source(&self) -> Option<String> {
+        self.0.parameters["split"]["source"]
+            .as_str()
+            .map(str::to_owned)
     }
     /// China soil grades (2nd National Soil Survey) of the soil test.
     async fn soil_classes(&self) -> Json<Value> {

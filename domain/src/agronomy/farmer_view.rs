@@ -131,3 +131,38 @@ pub async fn basket_to_cart<C: ConnectionTrait + TransactionTrait>(
     txn.commit().await?;
     Ok(warnings)
 }
+
+/// One application of a recommendation's split: the basal dressing or a top-dressing at a crop
+/// stage, kg per mu in half kilograms (N, P2O5, K2O) and for the field.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Application {
+    pub stage: String,
+    pub stage_zh: String,
+    pub stage_en: String,
+    pub timing_zh: String,
+    pub timing_en: String,
+    pub kg_per_mu: [f64; 3],
+    pub field_kg: [f64; 3],
+}
+
+/// A recommendation's lime, kg per mu: ground limestone in all, this year's share, and the
+/// same neutralising power as quicklime or slaked lime.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Lime {
+    pub limestone_kg_per_mu: f64,
+    pub this_year_limestone_kg_per_mu: f64,
+    pub quicklime_kg_per_mu: f64,
+    pub slaked_lime_kg_per_mu: f64,
+    pub years: u32,
+}
+
+/// The applications of a recommendation's split (none for a crop with no sourced split, or a
+/// recommendation stored before splits).
+pub fn applications(r: &recommendation::Model) -> Vec<Application> {
+    serde_json::from_value(r.parameters["split"]["applications"].clone()).unwrap_or_default()
+}
+
+/// A recommendation's lime, where the soil is acid.
+pub fn lime(r: &recommendation::Model) -> Option<Lime> {
+    serde_json::from_value(r.parameters.get("lime")?.clone()).ok()
+}

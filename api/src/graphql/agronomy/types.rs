@@ -193,37 +193,17 @@ pub struct FertiliserApplication {
     field_kg: Vec<f64>,
 }
 
-pub fn applications_of(parameters: &Value, l: Lang) -> Vec<FertiliserApplication> {
-    parameters["split"]["applications"]
-        .as_array()
+pub fn applications_of(r: &recommendation::Model, l: Lang) -> Vec<FertiliserApplication> {
+    agronomy::applications(r)
         .into_iter()
-        .flatten()
-        .map(|a| {
-            let kg = |i: usize| a["kg_per_mu"][i].as_f64().unwrap_or(0.0);
-            FertiliserApplication {
-                stage: a["stage"].as_str().unwrap_or_default().to_owned(),
-                stage_name: l
-                    .pick(
-                        a["stage_zh"].as_str().unwrap_or_default(),
-                        a["stage_en"].as_str().unwrap_or_default(),
-                    )
-                    .to_owned(),
-                timing: l
-                    .pick(
-                        a["timing_zh"].as_str().unwrap_or_default(),
-                        a["timing_en"].as_str().unwrap_or_default(),
-                    )
-                    .to_owned(),
-                n_kg_per_mu: kg(0),
-                p2o5_kg_per_mu: kg(1),
-                k2o_kg_per_mu: kg(2),
-                field_kg: a["field_kg"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_f64)
-                    .collect(),
-            }
+        .map(|a| FertiliserApplication {
+            stage_name: l.pick(&a.stage_zh, &a.stage_en).to_owned(),
+            timing: l.pick(&a.timing_zh, &a.timing_en).to_owned(),
+            stage: a.stage,
+            n_kg_per_mu: a.kg_per_mu[0],
+            p2o5_kg_per_mu: a.kg_per_mu[1],
+            k2o_kg_per_mu: a.kg_per_mu[2],
+            field_kg: a.field_kg.to_vec(),
         })
         .collect()
 }
@@ -337,7 +317,7 @@ impl Recommendation {
     /// When to apply what: the basal dressing and the top-dressings by crop stage, kg per mu
     /// in half kilograms (they add up to the rates) and for the field.
     async fn applications(&self, ctx: &Context<'_>) -> Vec<FertiliserApplication> {
-        applications_of(&self.0.parameters, lang(ctx))
+        applications_of(&self.0, lang(ctx))
     }
     /// Where the split into basal and top-dressings comes from.
     async fn split_source(&self) -> Option<String> {

@@ -5,11 +5,12 @@
 //!
 //! Parts: `county_fields` (the county's fields, tests, plans and advice at a glance);
 //! `crop_plans`; `soil_tests` (entered by hand); `soil_csv` (a lab's CSV import);
-//! `soil_csv_check` (the same file checked, nothing written); `advisor_input` (stored rows as the advisor's typed values, the check of a draft's parameters,
-//! the advisor's errors named by API field); `drafts` (the candidate offers, computing a draft and
-//! its basket, creating one); `review` (edit, publish, reject, revise, the agronomist's queue);
-//! `farmer_view` (what the farmer sees, basket to cart); `regional_formulas` (a county's
-//! clustered formulas and the products made from them). This file holds who may work on a field
+//! `soil_csv_check` (the same file checked, nothing written); `advisor_input` (stored rows as
+//! the advisor's typed values, the check of a draft's parameters, the advisor's errors named by
+//! API field); `drafts` (the candidate offers, computing a draft and its basket, creating one);
+//! `review` (edit, publish, reject, revise, the agronomist's queue); `farmer_view` (what the
+//! farmer sees, basket to cart); `regional_formulas` (a county's clustered formulas and the
+//! products made from them). This file holds who may work on a field
 //! and the recommendation's method, parameters and basket that all of them share.
 
 mod advisor_input;

@@ -245,6 +245,8 @@ pub async fn list(
 pub struct TestView {
     pub id: i64,
     pub head: String,
+    /// For the draft form's choice: date and sample id.
+    pub short: String,
     pub values: Vec<SoilValue>,
 }
 
@@ -344,16 +346,15 @@ async fn render_field(
         .map(|t| TestView {
             id: t.id,
             head: format!(
-                "{} {} · {} {}–{} cm · {} · {} {}",
-                lang.pick("采样", "Sampled"),
+                "{} · {} · {} {}–{} cm · {}",
                 t.sampled_on,
+                t.lab,
                 lang.pick("深度", "depth"),
                 t.depth_from_cm,
                 t.depth_to_cm,
-                t.lab,
-                lang.pick("样品", "sample"),
                 t.lab_sample_id
             ),
+            short: format!("{} · {}", t.sampled_on, t.lab_sample_id),
             values: soil_values(t, lang),
         })
         .collect();

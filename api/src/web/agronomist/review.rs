@@ -308,23 +308,25 @@ fn sections(result: &Value, lang: Lang) -> Vec<Section> {
                     steps,
                     notes,
                 });
+                // The parts in the order the calculation runs, not the JSON's key order.
+                let mut children: Vec<(&String, &Value)> = map
+                    .iter()
+                    .filter(|(k, _)| *k != "steps" && *k != "notes")
+                    .collect();
+                children.sort_by_key(|(k, _)| order_of(k));
                 if !root && let Some(s) = here {
                     out.push(s);
-                    for (k, child) in map {
-                        if k != "steps" && k != "notes" {
-                            path.push(k.clone());
-                            walk(child, path, lang, out);
-                            path.pop();
-                        }
-                    }
-                    return;
-                }
-                for (k, child) in map {
-                    if k != "steps" && k != "notes" {
+                    for (k, child) in children {
                         path.push(k.clone());
                         walk(child, path, lang, out);
                         path.pop();
                     }
+                    return;
+                }
+                for (k, child) in children {
+                    path.push(k.clone());
+                    walk(child, path, lang, out);
+                    path.pop();
                 }
                 if let Some(s) = here {
                     out.push(s);
@@ -341,6 +343,27 @@ fn sections(result: &Value, lang: Lang) -> Vec<Section> {
     let mut out = Vec::new();
     walk(result, &mut Vec::new(), lang, &mut out);
     out
+}
+
+/// Where a part of the advisor's answer comes in the calculation: the target yield, the soil's
+/// grades, the nutrient rates, lime, then the basket.
+fn order_of(key: &str) -> u8 {
+    match key {
+        "target_yield" => 0,
+        "classes" => 1,
+        "rates" => 2,
+        "lime" => 3,
+        "basket" => 4,
+        _ => 5,
+    }
+}
+
+/// A note stored as `中文 / English`: the reader's half (the whole note when it has no halves).
+fn half_of(note: &str, lang: Lang) -> String {
+    match note.split_once(" / ") {
+        Some((zh, en)) => lang.pick(zh, en).trim().to_owned(),
+        None => note.to_owned(),
+    }
 }
 
 fn triple(v: Option<[f64; 3]>) -> [String; 3] {
@@ -401,7 +424,7 @@ async fn render_draft(
             .map(|a| {
                 a.iter()
                     .map(|n| match n {
-                        Value::String(s) => s.clone(),
+                        Value::String(s) => half_of(s, lang),
                         other => other
                             .get(lang.pick("zh", "en"))
                             .and_then(Value::as_str)
@@ -828,6 +851,17 @@ mod tests {
         assert_eq!(s[0].notes, vec!["mind".to_owned()]);
         assert_eq!(s[1].title, "Field totals");
         assert_eq!(s[1].steps[0].result, "16 kg");
+    }
+
+    #[test]
+    fn a_two_language_note_shows_the_readers_half() {
+        let n = "校正系数使用默认值 0.5 / correction coefficients are the 0.5 placeholder";
+        assert_eq!(
+            super::half_of(n, domain::Lang::Zh),
+            "校正系数使用默认值 0.5"
+        );
+        assert!(super::half_of(n, domain::Lang::En).starts_with("correction"));
+        assert_eq!(super::half_of("plain", domain::Lang::En), "plain");
     }
 
     #[test]

@@ -23,7 +23,7 @@ use domain::accounts::sessions::Session;
 use domain::entities::soil_test;
 use domain::types::{Method, RecommendationStatus};
 
-use super::{Chrome, Ctx, WebError};
+use super::{Chrome, Ctx, WebError, WebResult};
 use crate::state::AppState;
 
 /// A console page's start: the agronomist's session and the page chrome, which names the
@@ -60,6 +60,14 @@ impl<'a> Desk<'a> {
     pub fn actor(&self) -> &domain::accounts::Actor {
         &self.session.actor
     }
+}
+
+/// A form sent back with its refusal: the page again, as 422, with what was typed kept.
+pub fn refused(page: WebResult) -> WebResult {
+    page.map(|mut r| {
+        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
+        r
+    })
 }
 
 /// One soil value as read: its name, the value with its unit, and its China grade (1-6) in
@@ -188,7 +196,8 @@ pub fn method_words(m: Method, lang: Lang) -> &'static str {
 
 /// `水稻 2026 中稻`.
 pub fn plan_words(p: &domain::entities::crop_plan::Model, lang: Lang) -> String {
-    format!("{} {}", super::view::crop_words(&p.crop, lang), p.season)
+    let crop = super::view::crop_words(&p.crop, lang);
+    format!("{} {}", super::view::capitalised(&crop), p.season)
 }
 
 /// The console's routes.

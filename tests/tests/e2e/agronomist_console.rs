@@ -399,7 +399,7 @@ async fn a_lab_csv_is_checked_without_writing_then_imported_and_a_draft_edited_a
     let form = edit("lots");
     let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let r = a.post(&path, &pairs).await;
-    assert_eq!(r.status, 200, "a refused edit shows the page again");
+    assert_eq!(r.status, 422, "a refused edit shows the page again");
     assert!(r.body.contains("data-test=\"draft-error\""), "{}", r.body);
     let stored = domain::entities::recommendation::Entity::find_by_id(id)
         .one(db)

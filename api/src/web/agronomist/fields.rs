@@ -639,7 +639,7 @@ pub async fn add_soil_test(
         Err(e) => {
             finish(&state, desk.session, &form.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render_field(&state, &ctx, id, form.f, errors, vec![], None).await
+            super::refused(render_field(&state, &ctx, id, form.f, errors, vec![], None).await)
         }
     }
 }
@@ -698,16 +698,18 @@ pub async fn make_draft(
         Err(e) => {
             finish(&state, desk.session, &form.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render_field(
-                &state,
-                &ctx,
-                id,
-                TestFields::default(),
-                vec![],
-                errors,
-                None,
+            super::refused(
+                render_field(
+                    &state,
+                    &ctx,
+                    id,
+                    TestFields::default(),
+                    vec![],
+                    errors,
+                    None,
+                )
+                .await,
             )
-            .await
         }
     }
 }

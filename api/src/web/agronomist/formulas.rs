@@ -294,7 +294,7 @@ pub async fn compute(
         Err(e) => {
             finish(&state, desk.session, &form.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render(&state, &ctx, form.q, errors).await
+            super::refused(render(&state, &ctx, form.q, errors).await)
         }
     }
 }
@@ -338,7 +338,7 @@ pub async fn publish(
                 crop: form.crop,
                 k: String::new(),
             };
-            render(&state, &ctx, q, errors).await
+            super::refused(render(&state, &ctx, q, errors).await)
         }
     }
 }
@@ -379,7 +379,7 @@ pub async fn product(
                 crop: form.crop,
                 k: String::new(),
             };
-            render(&state, &ctx, q, errors).await
+            super::refused(render(&state, &ctx, q, errors).await)
         }
     }
 }

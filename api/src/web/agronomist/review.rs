@@ -738,7 +738,7 @@ pub async fn edit(
         Err(e) => {
             finish(&state, desk.session, &form.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render_draft(&state, &ctx, id, Some(form.f), errors, None).await
+            super::refused(render_draft(&state, &ctx, id, Some(form.f), errors, None).await)
         }
     }
 }
@@ -793,7 +793,7 @@ async fn act(state: AppState, ctx: Ctx, id: i64, form: ActionForm, action: Actio
         Err(e) => {
             finish(&state, desk.session, &form.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render_draft(&state, &ctx, id, None, errors, None).await
+            super::refused(render_draft(&state, &ctx, id, None, errors, None).await)
         }
     }
 }

@@ -296,7 +296,7 @@ pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) 
         _ => None,
     };
     if let Some(p) = problem {
-        return render_upload(&state, &ctx, vec![p.to_owned()], 0).await;
+        return super::refused(render_upload(&state, &ctx, vec![p.to_owned()], 0).await);
     }
     let text = String::from_utf8(bytes.unwrap_or_default()).unwrap_or_default();
     preview_page(&state, &ctx, text, false).await
@@ -329,12 +329,12 @@ pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyF
         }
         Ok(_) => {
             finish(&state, desk.session, &f.idem, None).await?;
-            preview_page(&state, &ctx, f.text, true).await
+            super::refused(preview_page(&state, &ctx, f.text, true).await)
         }
         Err(e) => {
             finish(&state, desk.session, &f.idem, None).await?;
             let errors = messages(e, &ctx)?;
-            render_upload(&state, &ctx, errors, 0).await
+            super::refused(render_upload(&state, &ctx, errors, 0).await)
         }
     }
 }

@@ -1,10 +1,11 @@
 //! The web pages: the farmer's phone app (and a station keeper ordering for a farmer), the
-//! public trace page and a self-contained GraphQL console. Server-rendered askama templates
-//! (`api/templates/`), plain forms that work without JavaScript, and a small script
-//! (`api/assets/app.js`) plus a service worker (`sw.js`) for offline use and live updates.
+//! public trace page, the dealer's and the agronomist's consoles, and a self-contained GraphQL
+//! console. Server-rendered askama templates (`api/templates/`), plain forms that work without
+//! JavaScript, and a small script (`api/assets/app.js`) plus a service worker (`sw.js`) for offline use and live updates.
 //! Handlers call the domain services with the session's `Actor`; no rule lives here.
 
 pub mod account;
+pub mod agronomist;
 pub mod assets;
 pub mod console;
 pub mod ctx;
@@ -44,8 +45,10 @@ pub struct Chrome {
     pub tab: &'static str,
     /// A console page (dealer): the wide layout with its menu instead of the phone tabs.
     pub console: bool,
-    /// The organisation a console page works for (the dealer's name).
+    /// The organisation a console page works for (the dealer's name, the agronomist's county).
     pub org: String,
+    /// Which console's menu the wide layout shows: `dealer` or `agronomist`.
+    pub menu: &'static str,
     path: String,
 }
 
@@ -71,6 +74,7 @@ impl Chrome {
             tab,
             console: false,
             org: String::new(),
+            menu: "dealer",
             path: ctx.path.clone(),
         }
     }
@@ -84,8 +88,25 @@ impl Chrome {
         }
     }
 
+    /// The chrome of an agronomist's console page (农技人员工作台).
+    pub fn agronomist(ctx: &Ctx, title: &str, tab: &'static str, org: &str) -> Chrome {
+        Chrome {
+            menu: "agronomist",
+            ..Chrome::console(ctx, title, tab, org)
+        }
+    }
+
     pub fn l<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         self.lang.pick(zh, en)
+    }
+
+    /// Where the console's brand link goes: the console's first page.
+    pub fn console_home(&self) -> &'static str {
+        if self.menu == "agronomist" {
+            "/agronomist"
+        } else {
+            "/dealer"
+        }
     }
 
     pub fn html_lang(&self) -> &'static str {
@@ -280,6 +301,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/station/stop", post(station::stop))
         .route("/station/reset-password", post(station::reset_password))
         .merge(dealer::routes())
+        .merge(agronomist::routes())
         .route("/sw.js", get(assets::service_worker))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/assets/{file}", get(assets::file))

@@ -3,15 +3,19 @@
 //! from the dealers serving the field, the agronomist's review (edit, publish signed, reject),
 //! the farmer's view and "basket to cart", and regional formulas for a county.
 //!
-//! Parts: `crop_plans`; `soil_tests` (entered by hand); `soil_csv` (a lab's CSV import);
-//! `advisor_input` (stored rows as the advisor's typed values, the check of a draft's parameters,
-//! the advisor's errors named by API field); `drafts` (the candidate offers, computing a draft and
-//! its basket, creating one); `review` (edit, publish, reject, revise, the agronomist's queue);
-//! `farmer_view` (what the farmer sees, basket to cart); `regional_formulas` (a county's
-//! clustered formulas and the products made from them). This file holds who may work on a field
+//! Parts: `county_fields` (the county's fields, tests, plans and advice at a glance);
+//! `crop_plans`; `soil_tests` (entered by hand); `soil_csv` (a lab's CSV import);
+//! `soil_csv_check` (the same file checked, nothing written); `advisor_input` (stored rows as
+//! the advisor's typed values, the check of a draft's parameters, the advisor's errors named by
+//! API field); `drafts` (the candidate offers, computing a draft and its basket, creating one);
+//! `county_params` (a county's parameters and settings, and where each value of a draft comes
+//! from); `review` (edit, approve, publish, reject, revise, the agronomist's queue); `farmer_view` (what the
+//! farmer sees, basket to cart); `regional_formulas` (a county's clustered formulas and the
+//! products made from them). This file holds who may work on a field
 //! and the recommendation's method, parameters and basket that all of them share.
 
 mod advisor_input;
+mod county_fields;
 mod county_params;
 mod crop_plans;
 mod drafts;
@@ -19,9 +23,11 @@ mod farmer_view;
 mod regional_formulas;
 mod review;
 mod soil_csv;
+mod soil_csv_check;
 mod soil_tests;
 
 pub use advisor_input::*;
+pub use county_fields::*;
 pub use county_params::*;
 pub use crop_plans::*;
 pub use drafts::*;
@@ -29,6 +35,7 @@ pub use farmer_view::*;
 pub use regional_formulas::*;
 pub use review::*;
 pub use soil_csv::*;
+pub use soil_csv_check::*;
 pub use soil_tests::*;
 
 use std::collections::{BTreeMap, BTreeSet};

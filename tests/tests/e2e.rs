@@ -3,6 +3,7 @@
 //! are set).
 
 mod e2e {
+    pub mod agronomist_console;
     pub mod agronomy;
     pub mod agronomy_county;
     pub mod agronomy_rules;

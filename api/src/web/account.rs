@@ -115,7 +115,8 @@ pub async fn login(
             let home = match user.role {
                 Role::StationKeeper => Some("/station"),
                 Role::Dealer => Some("/dealer"),
-                Role::Farmer | Role::Agronomist | Role::Regulator | Role::Admin => None,
+                Role::Agronomist => Some("/agronomist"),
+                Role::Farmer | Role::Regulator | Role::Admin => None,
             };
             let to = match home {
                 Some(h) if f.next.as_deref().is_none_or(|n| n == "/") => h.to_owned(),

@@ -124,6 +124,17 @@ impl Ctx {
         }
     }
 
+    /// The agronomist's console session: an agronomist (of their counties) or an admin. Which
+    /// fields and drafts each may see is checked by the domain services.
+    pub fn agronomist(&self) -> Result<&Session, WebError> {
+        let s = self.signed_in()?;
+        if matches!(s.actor.role, Role::Agronomist | Role::Admin) {
+            Ok(s)
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// A station keeper's own actor.
     pub fn keeper(&self) -> Result<&Session, WebError> {
         let s = self.signed_in()?;

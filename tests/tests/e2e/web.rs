@@ -121,6 +121,12 @@ async fn pages_refuse_the_wrong_visitor() {
                 assert_eq!(p.location.as_deref(), Some("/dealer"));
                 continue;
             }
+            if role == "AGRONOMIST" && path == "/" {
+                // So is an agronomist's.
+                assert_eq!(p.status, 303, "{role} {path}");
+                assert_eq!(p.location.as_deref(), Some("/agronomist"));
+                continue;
+            }
             assert_eq!(p.status, 403, "{role} {path}");
         }
     }
@@ -708,6 +714,37 @@ async fn console_pages_fit_the_page_weight_budget() {
         ] {
             let path = format!("{p}?lang={lang}");
             let (status, bytes) = b.get_compressed(&path).await;
+            println!("console page {path}: {bytes} bytes gzip");
+            assert_eq!(status, 200, "{path}");
+            assert!(bytes <= 60 * 1024, "{path} is {bytes} bytes compressed");
+        }
+    }
+    // The agronomist's console: every page, a field's and a draft's included.
+    let mut a = Browser::new(&app);
+    a.sign_in_demo("AGRONOMIST").await;
+    let list = a.get("/agronomist").await;
+    let field = list.ids_after("href=\"/agronomist/fields/")[0];
+    let page = a.get(&format!("/agronomist/fields/{field}")).await;
+    let plan = page.ids_after("name=\"plan\" value=\"")[0].to_string();
+    let draft = a
+        .post(
+            &format!("/agronomist/fields/{field}/drafts"),
+            &[("csrf", &page.csrf()), ("plan", &plan), ("test", "")],
+        )
+        .await;
+    assert_eq!(draft.status, 303, "{}", draft.body);
+    let rec = draft.location.unwrap();
+    for lang in ["zh", "en"] {
+        for p in [
+            "/agronomist".to_owned(),
+            format!("/agronomist/fields/{field}"),
+            "/agronomist/soil-tests".to_owned(),
+            "/agronomist/queue".to_owned(),
+            rec.clone(),
+            "/agronomist/formulas".to_owned(),
+        ] {
+            let path = format!("{p}?lang={lang}");
+            let (status, bytes) = a.get_compressed(&path).await;
             println!("console page {path}: {bytes} bytes gzip");
             assert_eq!(status, 200, "{path}");
             assert!(bytes <= 60 * 1024, "{path} is {bytes} bytes compressed");

@@ -127,6 +127,13 @@ pub async fn home(
     if ctx.dealer().is_ok() {
         return Err(WebError::Redirect("/dealer".into()));
     }
+    if ctx
+        .session
+        .as_ref()
+        .is_some_and(|s| s.actor.role == domain::accounts::Role::Agronomist)
+    {
+        return Err(WebError::Redirect("/agronomist".into()));
+    }
     let (actor, _) = ctx.farmer()?;
     let db = state.db();
     let lang = ctx.lang;

@@ -1,0 +1,350 @@
+//! A lab's soil tests by a CSV file: the template to fill in (Chinese or English headers), the
+//! upload checked without writing anything (every bad cell with its line and column), and the
+//! checked file imported whole (a file with a bad row imports nothing).
+
+use axum::Form;
+use axum::extract::{Multipart, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect};
+use domain::Lang;
+use domain::stock::CsvPolicy;
+use serde::Deserialize;
+
+use super::Desk;
+use crate::state::AppState;
+use crate::web::account::messages;
+use crate::web::ctx::{Query, claim, finish, page, random_token};
+use crate::web::{Chrome, Ctx, WebError, WebResult};
+
+/// The template's columns: (English header, Chinese header, example cell). The headers are
+/// ones the import reads (`domain::agronomy::import_soil_csv`); units are those of the English
+/// names (g/kg for organic matter, mg/kg for N, P, K).
+const TEMPLATE: &[(&str, &str, &str)] = &[
+    ("farmer_phone", "农户手机号", "13800000006"),
+    ("field_name", "地块名称", "村东水田"),
+    ("sampled_on", "采样日期", "2026-03-01"),
+    ("depth_cm", "采样深度", "0-20"),
+    ("lab", "化验室", "沙洋县土壤肥料工作站"),
+    ("lab_sample_id", "样品编号", "SY-2026-101"),
+    ("ph", "pH", "5.6"),
+    ("buffer_ph", "缓冲pH", "6.2"),
+    ("organic_matter_g_kg", "有机质", "22.5"),
+    ("alkali_n_mg_kg", "碱解氮", "110"),
+    ("olsen_p_mg_kg", "有效磷", "12.4"),
+    ("available_k_mg_kg", "速效钾", "95"),
+];
+
+/// The largest CSV accepted (a county's season of samples is a few thousand rows).
+const MAX_CSV: usize = 2 * 1024 * 1024;
+
+#[derive(askama::Template)]
+#[template(path = "agronomist/soil_upload.html")]
+struct UploadPage {
+    c: Chrome,
+    errors: Vec<String>,
+    imported: usize,
+}
+
+#[derive(Deserialize, Default)]
+pub struct UploadQuery {
+    #[serde(default)]
+    imported: usize,
+}
+
+async fn render_upload(
+    state: &AppState,
+    ctx: &Ctx,
+    errors: Vec<String>,
+    imported: usize,
+) -> WebResult {
+    let desk = Desk::open(
+        state,
+        ctx,
+        ctx.l("导入化验单", "Import a lab's CSV"),
+        "soil",
+    )
+    .await?;
+    page(&UploadPage {
+        c: desk.c,
+        errors,
+        imported,
+    })
+}
+
+/// `GET /agronomist/soil-tests`.
+pub async fn upload_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<UploadQuery>,
+) -> WebResult {
+    render_upload(&state, &ctx, vec![], q.imported).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    #[serde(default)]
+    lang: String,
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// `GET /agronomist/soil-tests/template.csv?lang=zh|en`: the columns with one example row, in
+/// UTF-8 with a BOM so Excel opens the Chinese right.
+pub async fn template(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<LangQuery>,
+) -> WebResult {
+    Desk::open(&state, &ctx, "", "soil").await?;
+    let zh = match q.lang.as_str() {
+        "zh" => true,
+        "en" => false,
+        _ => ctx.lang == Lang::Zh,
+    };
+    let head: Vec<&str> = TEMPLATE
+        .iter()
+        .map(|c| if zh { c.1 } else { c.0 })
+        .collect();
+    let example: Vec<String> = TEMPLATE.iter().map(|c| csv_cell(c.2)).collect();
+    let body = format!("\u{feff}{}\r\n{}\r\n", head.join(","), example.join(","));
+    let name = if zh {
+        "soil-tests-template-zh.csv"
+    } else {
+        "soil-tests-template-en.csv"
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub struct Cell {
+    pub text: String,
+    pub bad: bool,
+    pub why: String,
+}
+
+pub struct PreviewRow {
+    pub line: usize,
+    pub cells: Vec<Cell>,
+    pub bad: bool,
+    /// Messages about the whole row (no column).
+    pub notes: Vec<String>,
+}
+
+pub struct ErrLine {
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+#[derive(askama::Template)]
+#[template(path = "agronomist/soil_preview.html")]
+struct PreviewPage {
+    c: Chrome,
+    headers: Vec<String>,
+    rows: Vec<PreviewRow>,
+    errors: Vec<ErrLine>,
+    good: usize,
+    bad: usize,
+    text: String,
+    idem: String,
+    refused: bool,
+}
+
+/// Spreadsheet letters: 1 -> A, 27 -> AA.
+fn col_name(n: usize) -> String {
+    let mut n = n;
+    let mut s = String::new();
+    while n > 0 {
+        let r = (n - 1) % 26;
+        s.insert(0, (b'A' + r as u8) as char);
+        n = (n - 1) / 26;
+    }
+    s
+}
+
+async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) -> WebResult {
+    let desk = Desk::open(
+        state,
+        ctx,
+        ctx.l("核对化验单", "Check the lab's CSV"),
+        "soil",
+    )
+    .await?;
+    let o = domain::agronomy::check_soil_csv(state.db(), desk.actor(), &text).await?;
+    let lang = ctx.lang;
+    let errors: Vec<ErrLine> = o
+        .errors
+        .iter()
+        .map(|e| ErrLine {
+            line: e.line,
+            column: match (e.column, &e.column_name) {
+                (Some(c), Some(n)) => format!("{} ({n})", col_name(c)),
+                (Some(c), None) => col_name(c),
+                (None, Some(n)) => n.clone(),
+                (None, None) => String::new(),
+            },
+            message: lang.pick(&e.zh, &e.en).to_owned(),
+        })
+        .collect();
+    // The file as the import reads it (same reader, same line numbers), for the table.
+    let (mut rdr, body) = domain::csv_import::reader(&text);
+    let mut counter = domain::csv_import::CsvLines::new(body);
+    let mut lines: Vec<(usize, Vec<String>)> = Vec::new();
+    if let Ok(h) = rdr.headers() {
+        lines.push((1, h.iter().map(str::to_owned).collect()));
+    }
+    for rec in rdr.records().flatten() {
+        let line = rec.position().map(|p| counter.line(p)).unwrap_or(0);
+        lines.push((line, rec.iter().map(str::to_owned).collect()));
+    }
+    let headers = lines.first().map(|l| l.1.clone()).unwrap_or_default();
+    let width = lines.iter().map(|l| l.1.len()).max().unwrap_or(0);
+    let rows: Vec<PreviewRow> = lines
+        .iter()
+        .skip(1)
+        .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
+        .map(|(line, cells)| {
+            let mine: Vec<_> = o.errors.iter().filter(|e| e.line == *line).collect();
+            PreviewRow {
+                line: *line,
+                bad: !mine.is_empty(),
+                notes: mine
+                    .iter()
+                    .filter(|e| e.column.is_none())
+                    .map(|e| lang.pick(&e.zh, &e.en).to_owned())
+                    .collect(),
+                cells: (0..width)
+                    .map(|i| {
+                        let why: Vec<&str> = mine
+                            .iter()
+                            .filter(|e| e.column == Some(i + 1))
+                            .map(|e| lang.pick(&e.zh, &e.en))
+                            .collect();
+                        Cell {
+                            text: cells.get(i).cloned().unwrap_or_default(),
+                            bad: !why.is_empty(),
+                            why: why.join("；"),
+                        }
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let bad_lines: std::collections::BTreeSet<usize> = o.errors.iter().map(|e| e.line).collect();
+    let mut headers = headers;
+    headers.resize(width, String::new());
+    page(&PreviewPage {
+        c: desk.c,
+        headers,
+        good: o.imported.len(),
+        bad: bad_lines.len(),
+        rows,
+        errors,
+        text,
+        idem: random_token(),
+        refused,
+    })
+}
+
+/// `POST /agronomist/soil-tests/csv` (multipart: `csrf`, `file`): checks the file and shows
+/// it, writing nothing.
+pub async fn upload(State(state): State<AppState>, ctx: Ctx, mut mp: Multipart) -> WebResult {
+    let mut csrf = String::new();
+    let mut bytes: Option<Vec<u8>> = None;
+    let cut = || WebError::Refused {
+        zh: "上传中断，请重试",
+        en: "the upload was cut off: try again",
+    };
+    while let Some(field) = mp.next_field().await.map_err(|_| cut())? {
+        match field.name() {
+            Some("csrf") => csrf = field.text().await.unwrap_or_default(),
+            Some("file") => bytes = Some(field.bytes().await.map_err(|_| cut())?.to_vec()),
+            _ => {}
+        }
+    }
+    ctx.check_csrf(&csrf)?;
+    Desk::open(&state, &ctx, "", "soil").await?;
+    let problem = match &bytes {
+        None => Some(ctx.l("请选择要上传的 CSV 文件", "Choose a CSV file to upload")),
+        Some(b) if b.iter().all(|c| c.is_ascii_whitespace()) => {
+            Some(ctx.l("文件是空的", "The file is empty"))
+        }
+        Some(b) if b.len() > MAX_CSV => Some(ctx.l(
+            "文件太大（最大 2 MB）：请分成几个文件上传",
+            "The file is too large (2 MB at most): split it into several files",
+        )),
+        Some(b) if std::str::from_utf8(b).is_err() => Some(ctx.l(
+            "文件不是 UTF-8 编码：在 Excel 中请“另存为 CSV UTF-8（逗号分隔）”",
+            "The file is not UTF-8: in Excel use Save As \"CSV UTF-8 (Comma delimited)\"",
+        )),
+        _ => None,
+    };
+    if let Some(p) = problem {
+        return super::refused(render_upload(&state, &ctx, vec![p.to_owned()], 0).await);
+    }
+    let text = String::from_utf8(bytes.unwrap_or_default()).unwrap_or_default();
+    preview_page(&state, &ctx, text, false).await
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    csrf: String,
+    #[serde(default)]
+    idem: String,
+    text: String,
+}
+
+/// `POST /agronomist/soil-tests/csv/apply` (one-shot): imports the checked file whole; if a
+/// row has gone bad since the check, nothing is imported and the check is shown again.
+pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyForm>) -> WebResult {
+    ctx.check_csrf(&f.csrf)?;
+    let desk = Desk::open(&state, &ctx, "", "soil").await?;
+    if let Err(done) = claim(&state, desk.session, &f.idem, "/agronomist/soil-tests").await? {
+        return Ok(done);
+    }
+    let result =
+        domain::agronomy::import_soil_csv(state.db(), desk.actor(), &f.text, CsvPolicy::RejectAll)
+            .await;
+    match result {
+        Ok(o) if o.committed && !o.imported.is_empty() => {
+            let url = format!("/agronomist/soil-tests?imported={}", o.imported.len());
+            finish(&state, desk.session, &f.idem, Some(&url)).await?;
+            Ok(Redirect::to(&url).into_response())
+        }
+        Ok(_) => {
+            finish(&state, desk.session, &f.idem, None).await?;
+            super::refused(preview_page(&state, &ctx, f.text, true).await)
+        }
+        Err(e) => {
+            finish(&state, desk.session, &f.idem, None).await?;
+            let errors = messages(e, &ctx)?;
+            super::refused(render_upload(&state, &ctx, errors, 0).await)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_are_named_as_a_spreadsheet_names_them() {
+        assert_eq!(super::col_name(1), "A");
+        assert_eq!(super::col_name(12), "L");
+        assert_eq!(super::col_name(27), "AA");
+    }
+}

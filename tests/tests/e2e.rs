@@ -4,6 +4,7 @@
 
 mod e2e {
     pub mod agronomist_console;
+    pub mod agronomist_params;
     pub mod agronomy;
     pub mod agronomy_county;
     pub mod agronomy_rules;

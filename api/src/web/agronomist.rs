@@ -13,6 +13,7 @@
 
 pub mod fields;
 pub mod formulas;
+pub mod params;
 pub mod review;
 pub mod soil_csv;
 
@@ -217,6 +218,15 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/agronomist/soil-tests/csv", post(soil_csv::upload))
         .route("/agronomist/soil-tests/csv/apply", post(soil_csv::apply))
+        .route(
+            "/agronomist/parameters",
+            get(params::list).post(params::set),
+        )
+        .route("/agronomist/parameters/{id}/delete", post(params::delete))
+        .route(
+            "/agronomist/counties/{id}/review-rule",
+            post(params::review_rule),
+        )
         .route("/agronomist/queue", get(review::queue))
         .route("/agronomist/recommendations/{id}", get(review::draft))
         .route("/agronomist/recommendations/{id}/edit", post(review::edit))

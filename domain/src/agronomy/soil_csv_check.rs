@@ -4,8 +4,9 @@
 
 use super::*;
 
-/// What [`import_soil_csv`] would do with the file, with nothing written. `imported` holds the
-/// rows that would be stored (their ids are not kept); `committed` is always false.
+/// What [`import_soil_csv`] would do with the file, with nothing written: `errors` names every
+/// bad cell by line and column; `committed` is always false (any rows in `imported` were rolled
+/// back).
 pub async fn check_soil_csv<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     actor: &Actor,

@@ -460,14 +460,14 @@ async fn render_draft(
         let total = l.get("field_kg").and_then(Value::as_f64);
         Some(match lang {
             Lang::Zh => format!(
-                "石灰 {} kg/亩{}",
+                "{} kg/亩{}",
                 half_kg(per_mu),
                 total
                     .map(|t| format!("（全田 {} kg）", half_kg(t)))
                     .unwrap_or_default()
             ),
             Lang::En => format!(
-                "Lime {} kg/mu{}",
+                "{} kg/mu{}",
                 half_kg(per_mu),
                 total
                     .map(|t| format!(" ({} kg for the field)", half_kg(t)))

@@ -246,13 +246,16 @@ async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) 
             }
         })
         .collect();
+    // Counted from the rows as read, not from what the check would store, so the page says the
+    // same whatever the import does with a checked file's rows.
     let bad_lines: std::collections::BTreeSet<usize> = o.errors.iter().map(|e| e.line).collect();
+    let good = rows.iter().filter(|r| !r.bad).count();
     let mut headers = headers;
     headers.resize(width, String::new());
     page(&PreviewPage {
         c: desk.c,
         headers,
-        good: o.imported.len(),
+        good,
         bad: bad_lines.len(),
         rows,
         errors,

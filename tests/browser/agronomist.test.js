@@ -45,6 +45,7 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
   const field = (await farmerApi.q('{ myFields { id name } }')).myFields.find((f) => f.name === FIELD);
   assert.ok(field, `the demo farmer has ${FIELD}`);
   const fieldId = localId(field.id);
+  let recId;
 
   await withPhone(s, story, {}, async (page) => {
     // Sign-in lands on the console.
@@ -86,7 +87,7 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
     await screenshot(page, story, '04-field', 'zh');
     assert.ok((await page.locator('[data-test=soil-test]').count()) >= 2, 'the field page lists both soil tests');
     await Promise.all([page.waitForURL(/\/agronomist\/recommendations\/\d+/), page.locator('[data-test=make-draft]').first().click()]);
-    const recId = new URL(page.url()).pathname.split('/').pop();
+    recId = new URL(page.url()).pathname.split('/').pop();
     await screenshot(page, story, '05-draft', 'zh');
     assert.ok((await page.locator('[data-test=step-section]').count()) > 0, `the draft shows its steps; ${await pageErrorText(page)}`);
     const body = await page.locator('main').innerText();
@@ -96,8 +97,8 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
     // Edit: coefficients and a note; the note is kept, the draft computed again.
     const note = '分两次施用：基肥 60%，分蘖期追肥 40%。';
     await setField(page, 'cc_n', '0.6');
-    await setField(page, 'cc_p', '0.6');
-    await setField(page, 'cc_k', '0.6');
+    await setField(page, 'cc_p', '1.9');
+    await setField(page, 'cc_k', '1.0');
     await setField(page, 'notes_zh', note);
     await Promise.all([page.waitForURL(/done=edited/), page.locator('[data-test=save-edit]').click()]);
     await screenshot(page, story, '06-draft-edited', 'zh');
@@ -109,6 +110,53 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
     await screenshot(page, story, '07-queue', 'zh');
     assert.ok((await page.locator(`a[href="/agronomist/recommendations/${recId}"]`).count()) === 1, 'the queue lists the draft');
 
+    // The county's parameters page: rice's coefficients with their source, and the two-person
+    // rule switched on.
+    await page.goto('/agronomist/parameters');
+    await screenshot(page, story, '07b-parameters', 'zh');
+    await page.locator('[data-test=param-crop]').selectOption('RICE');
+    await setField(page, 'cc_n', '0.6');
+    await setField(page, 'cc_p', '1.2');
+    await setField(page, 'cc_k', '0.6');
+    await setField(page, 'source_zh', '2025 年县土肥站 3414 试验');
+    await setField(page, 'source_en', 'county station 3414 trials, 2025');
+    await page.locator('[data-test=source-date]').fill('2025-11-20');
+    await Promise.all([page.waitForURL(/done=saved/), page.locator('[data-test=save-params]').click()]);
+    assert.match(await page.locator('[data-test=params]').innerText(), /3414/, 'the parameters are listed with their source');
+    const rule = page.locator('[data-test=review-rule] input[type=checkbox]').first();
+    await rule.check();
+    await Promise.all([page.waitForURL(/done=rule/), page.locator('[data-test=review-rule] button').first().click()]);
+    assert.ok(await page.locator('[data-test=review-rule] input[type=checkbox]').first().isChecked(), 'the two-person rule is on');
+    await screenshot(page, story, '07c-parameters-set', 'zh');
+
+    // The author cannot publish alone now: the page says a second agronomist must approve.
+    await page.goto(`/agronomist/recommendations/${recId}`);
+    assert.equal(await page.locator('[data-test=needs-approval]').count(), 1, 'the draft says it needs a second agronomist');
+    await Promise.all([page.waitForLoadState('load'), page.locator('[data-test=publish]').click()]);
+    await page.waitForLoadState('load');
+    assert.match(await page.locator('[data-test=draft-error]').first().innerText(), /另一位农技人员/, 'publishing alone is refused');
+    await Promise.all([page.waitForLoadState('load'), page.locator('[data-test=approve]').click()]);
+    await page.waitForLoadState('load');
+    assert.match(await page.locator('[data-test=draft-error]').first().innerText(), /不能审核/, 'the author cannot approve');
+  });
+
+  // A second agronomist of the county approves.
+  const adminApi = await client(s.server.baseURL, s.server.login('ADMIN'));
+  const county = (await agroApi.q('{ me { counties { id } } }')).me.counties[0].id;
+  const second = { phone: '13900000051', password: 'agronomist-b-2026' };
+  const made = await adminApi.q('mutation($i: UserCreateInput!) { userCreate(input: $i) { user { id } errors { message } } }',
+    { i: { phone: second.phone, password: second.password, displayName: '县农技站 李娟', role: 'AGRONOMIST', countyIds: [county] } });
+  assert.deepEqual(made.userCreate.errors, [], 'the admin adds a second agronomist');
+  await withPhone(s, `${story}-second`, {}, async (page) => {
+    await signIn(page, second);
+    await page.goto(`/agronomist/recommendations/${recId}`);
+    await Promise.all([page.waitForURL(/done=approved/), page.locator('[data-test=approve]').click()]);
+    assert.ok(await page.locator('[data-test=approved]').isVisible(), 'the approval is shown');
+    await screenshot(page, story, '07d-approved', 'zh');
+  });
+
+  await withPhone(s, `${story}-publish`, {}, async (page) => {
+    await signIn(page, agroLogin);
     // Publish.
     await page.goto(`/agronomist/recommendations/${recId}`);
     await Promise.all([page.waitForURL(/done=published/), page.locator('[data-test=publish]').click()]);
@@ -129,12 +177,17 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
     assert.ok((await page.locator('[data-test=formula] .tag:not(.warn)').count()) > 0);
   });
 
+  // The rule back off, so the other tests of this file publish alone.
+  const off = await agroApi.q('mutation($c: ID!) { countySettingsSet(countyId: $c, requireSecondApproval: false) { settings { requireSecondApproval } } }', { c: county });
+  assert.equal(off.countySettingsSet.settings.requireSecondApproval, false);
+
   // The farmer sees the published recommendation and puts its basket in the cart.
   await withPhone(s, `${story}-farmer`, {}, async (page) => {
     await signIn(page, farmerLogin);
     await page.goto(`/fields/${fieldId}`);
     await screenshot(page, story, '10-farmer-field', 'zh');
     assert.match(await page.locator('main').innerText(), /分两次施用/, 'the farmer sees the agronomist\'s note');
+    assert.ok((await page.locator('[data-test=applications] tbody tr').count()) >= 2, 'the farmer sees when to apply what');
     const order = page.locator('[data-test=order-basket]');
     assert.equal(await order.count(), 1, 'the published recommendation has "order this"');
     await Promise.all([page.waitForURL(/\/cart/), order.click()]);
@@ -163,6 +216,7 @@ async function consolePages(page) {
     { name: 'queue', path: '/agronomist/queue' },
     { name: 'recommendation', path: recHref },
     { name: 'formulas', path: '/agronomist/formulas?crop=RICE' },
+    { name: 'parameters', path: '/agronomist/parameters' },
   ];
 }
 

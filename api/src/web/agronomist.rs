@@ -231,6 +231,10 @@ pub fn routes() -> Router<AppState> {
         .route("/agronomist/recommendations/{id}", get(review::draft))
         .route("/agronomist/recommendations/{id}/edit", post(review::edit))
         .route(
+            "/agronomist/recommendations/{id}/approve",
+            post(review::approve),
+        )
+        .route(
             "/agronomist/recommendations/{id}/publish",
             post(review::publish),
         )

@@ -918,6 +918,11 @@ pub async fn import_soil_csv<C: ConnectionTrait + TransactionTrait>(
     if policy == CsvPolicy::RejectAll && !out.errors.is_empty() {
         return Ok(out);
     }
+    // A preview reports and writes nothing (every check above, the duplicate lab sample ids
+    // in the database included, has run).
+    if policy == CsvPolicy::Preview {
+        return Ok(out);
+    }
     // The good rows, checked: in one transaction, many to a statement.
     let txn = crate::begin_write(db).await?;
     let now = crate::now();

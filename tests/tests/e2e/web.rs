@@ -742,6 +742,7 @@ async fn console_pages_fit_the_page_weight_budget() {
             "/agronomist/queue".to_owned(),
             rec.clone(),
             "/agronomist/formulas".to_owned(),
+            "/agronomist/parameters".to_owned(),
         ] {
             let path = format!("{p}?lang={lang}");
             let (status, bytes) = a.get_compressed(&path).await;

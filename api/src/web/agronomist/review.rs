@@ -215,6 +215,11 @@ struct DraftPage {
     p: String,
     k: String,
     lime: Option<String>,
+    applications: Vec<Application>,
+    /// The county requires a second agronomist's approval before publishing.
+    approval_required: bool,
+    /// Who approved it and when.
+    approved: Option<String>,
     sections: Vec<Section>,
     notes: Vec<String>,
     provenance: Vec<Cite>,
@@ -234,6 +239,16 @@ struct DraftPage {
     idem_publish: String,
     idem_reject: String,
     idem_revise: String,
+    idem_approve: String,
+}
+
+/// One application of the split: the basal dressing or a top-dressing.
+pub struct Application {
+    pub stage: String,
+    pub timing: String,
+    pub n: String,
+    pub p: String,
+    pub k: String,
 }
 
 /// The title of a part of the advisor's answer, from where it sits in the JSON.
@@ -374,19 +389,81 @@ fn triple(v: Option<[f64; 3]>) -> [String; 3] {
 }
 
 /// A value of the lead's edit log as one line (`at · by · what`), whatever its keys.
-fn edit_line(e: &Value) -> String {
-    match e {
-        Value::Object(m) => m
-            .iter()
-            .map(|(k, v)| match v {
-                Value::String(s) => format!("{k}: {s}"),
-                other => format!("{k}: {other}"),
-            })
-            .collect::<Vec<_>>()
-            .join(" · "),
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
+/// One edit of the record as a line: when (China time), who, what changed, the rates before.
+fn edit_line(e: &Value, names: &BTreeMap<i64, String>, lang: Lang) -> String {
+    let at = e["at"]
+        .as_str()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| china_time(t.with_timezone(&chrono::Utc)))
+        .unwrap_or_default();
+    let by = e["by"]
+        .as_i64()
+        .and_then(|u| names.get(&u).cloned())
+        .unwrap_or_default();
+    let changed: Vec<&str> = e["changed"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|c| match c {
+            "params" => lang.pick("方法与参数", "method and parameters"),
+            "notesZh" => lang.pick("中文说明", "Chinese notes"),
+            "notesEn" => lang.pick("英文说明", "English notes"),
+            other => other,
+        })
+        .collect();
+    let rates: Vec<String> = e["before"]["rates"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_f64)
+        .map(half_kg)
+        .collect();
+    let before = match rates.as_slice() {
+        [n, p, k] => format!(
+            "{} N {n} / P₂O₅ {p} / K₂O {k} kg/{}",
+            lang.pick("改前", "before:"),
+            lang.pick("亩", "mu")
+        ),
+        _ => String::new(),
+    };
+    format!(
+        "{at} · {by} · {}{} · {before}",
+        lang.pick("修改了：", "changed: "),
+        changed.join(lang.pick("、", ", "))
+    )
+}
+
+/// A provenance key in words (`correction.n` -> 校正系数 N).
+fn value_words(key: &str, lang: Lang) -> String {
+    let (what, nutrient) = key.split_once('.').unwrap_or((key, ""));
+    let what = match what {
+        "correction" => lang.pick("校正系数", "correction coefficient"),
+        "recovery" => lang.pick("当季利用率", "first-season recovery"),
+        "rates" => lang.pick("每亩用量", "rate per mu"),
+        "targetYieldFactor" => lang.pick("增产系数", "target-yield factor"),
+        "targetYield" => lang.pick("目标产量", "target yield"),
+        "noFertiliserYield" => lang.pick("空白区产量", "no-fertiliser yield"),
+        other => other,
+    };
+    let nutrient = match nutrient {
+        "n" => " N",
+        "p2o5" => " P₂O₅",
+        "k2o" => " K₂O",
+        _ => "",
+    };
+    format!("{what}{nutrient}")
+}
+
+fn source_words(source: &str, lang: Lang) -> String {
+    match source {
+        "DRAFT" => lang.pick("草稿中填写", "set on the draft"),
+        "CROP_PLAN" => lang.pick("作物计划", "crop plan"),
+        "COUNTY" => lang.pick("本县参数", "county parameter"),
+        "DEFAULT" => lang.pick("默认值", "default"),
+        other => other,
     }
+    .to_owned()
 }
 
 #[derive(Deserialize, Default)]
@@ -446,35 +523,84 @@ async fn render_draft(
                         Some(other) => other.to_string(),
                     };
                     Cite {
-                        key: t("key"),
+                        key: value_words(&t("key"), lang),
                         value: t("value"),
-                        source: t("source"),
+                        source: source_words(&t("source"), lang),
                         cite: t(lang.pick("cite_zh", "cite_en")),
                     }
                 })
                 .collect()
         })
         .unwrap_or_default();
-    let lime = r.result.get("lime").filter(|l| !l.is_null()).and_then(|l| {
-        let per_mu = l.get("kg_per_mu")?.as_f64()?;
-        let total = l.get("field_kg").and_then(Value::as_f64);
-        Some(match lang {
-            Lang::Zh => format!(
-                "{} kg/亩{}",
-                half_kg(per_mu),
-                total
-                    .map(|t| format!("（全田 {} kg）", half_kg(t)))
-                    .unwrap_or_default()
-            ),
-            Lang::En => format!(
-                "{} kg/mu{}",
-                half_kg(per_mu),
-                total
-                    .map(|t| format!(" ({} kg for the field)", half_kg(t)))
-                    .unwrap_or_default()
-            ),
+    let lime = domain::agronomy::lime(&r)
+        .filter(|l| l.limestone_kg_per_mu > 0.0)
+        .map(|l| {
+            let field_kg = l.this_year_limestone_kg_per_mu * field.area_mu;
+            match lang {
+                Lang::Zh => format!(
+                    "石灰石粉 {} kg/亩（全田 {:.0} kg；或生石灰 {}、熟石灰 {} kg/亩）{}",
+                    half_kg(l.this_year_limestone_kg_per_mu),
+                    field_kg,
+                    half_kg(l.quicklime_kg_per_mu),
+                    half_kg(l.slaked_lime_kg_per_mu),
+                    if l.years > 1 {
+                        format!("，共 {} kg/亩，分 {} 年", half_kg(l.limestone_kg_per_mu), l.years)
+                    } else {
+                        String::new()
+                    }
+                ),
+                Lang::En => format!(
+                    "ground limestone {} kg/mu ({:.0} kg for the field; or quicklime {}, slaked lime {} kg/mu){}",
+                    half_kg(l.this_year_limestone_kg_per_mu),
+                    field_kg,
+                    half_kg(l.quicklime_kg_per_mu),
+                    half_kg(l.slaked_lime_kg_per_mu),
+                    if l.years > 1 {
+                        format!("; {} kg/mu in all over {} years", half_kg(l.limestone_kg_per_mu), l.years)
+                    } else {
+                        String::new()
+                    }
+                ),
+            }
+        });
+    let applications = domain::agronomy::applications(&r)
+        .into_iter()
+        .map(|a| Application {
+            stage: lang.pick(&a.stage_zh, &a.stage_en).to_owned(),
+            timing: lang.pick(&a.timing_zh, &a.timing_en).to_owned(),
+            n: half_kg(a.kg_per_mu[0]),
+            p: half_kg(a.kg_per_mu[1]),
+            k: half_kg(a.kg_per_mu[2]),
         })
-    });
+        .collect();
+    let mut editors = BTreeMap::new();
+    for u in r.parameters["edits"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["by"].as_i64())
+    {
+        if let std::collections::btree_map::Entry::Vacant(v) = editors.entry(u) {
+            v.insert(
+                domain::accounts::user_by_id(db, u)
+                    .await
+                    .map(|u| u.display_name)
+                    .unwrap_or_default(),
+            );
+        }
+    }
+    let approval_required = r.status == RecommendationStatus::Draft
+        && domain::agronomy::approval_required(db, &r).await?;
+    let approved = match (r.approved_by, r.approved_at) {
+        (Some(u), Some(at)) => {
+            let name = domain::accounts::user_by_id(db, u)
+                .await
+                .map(|u| u.display_name)
+                .unwrap_or_default();
+            Some(format!("{name} · {}", china_time(at)))
+        }
+        _ => None,
+    };
     let f = f.unwrap_or_else(|| {
         let [rate_n, rate_p, rate_k] = triple(params.rates_kg_per_mu);
         let [cc_n, cc_p, cc_k] = triple(params.correction_coefficients);
@@ -528,12 +654,15 @@ async fn render_draft(
         p: half_kg(r.p2o5_kg_per_mu),
         k: half_kg(r.k2o_kg_per_mu),
         lime,
+        applications,
+        approval_required,
+        approved,
         sections: sections(&r.result, lang),
         notes: str_list(&r.parameters["notes"]),
         provenance,
         edits: r.parameters["edits"]
             .as_array()
-            .map(|a| a.iter().map(edit_line).collect())
+            .map(|a| a.iter().map(|e| edit_line(e, &editors, lang)).collect())
             .unwrap_or_default(),
         basket: basket
             .as_ref()
@@ -573,6 +702,7 @@ async fn render_draft(
         idem_publish: random_token(),
         idem_reject: random_token(),
         idem_revise: random_token(),
+        idem_approve: random_token(),
     })
 }
 
@@ -593,6 +723,7 @@ pub async fn draft(
             "Published: the farmer is notified.",
         )),
         "rejected" => Some(ctx.l("草稿已退回。", "The draft is rejected.")),
+        "approved" => Some(ctx.l("已审核通过，可以发布。", "Approved: it may be published.")),
         "revised" => Some(ctx.l(
             "已按上一版创建新草稿。",
             "A new draft is made from the last version.",
@@ -754,6 +885,7 @@ pub struct ActionForm {
 
 /// What one of the review's buttons does.
 enum Action {
+    Approve,
     Publish,
     Reject,
     Revise,
@@ -768,6 +900,9 @@ async fn act(state: AppState, ctx: Ctx, id: i64, form: ActionForm, action: Actio
     }
     let db = state.db();
     let result = match action {
+        Action::Approve => domain::agronomy::approve(db, desk.actor(), id)
+            .await
+            .map(|r| format!("/agronomist/recommendations/{}?done=approved", r.id)),
         Action::Publish => match domain::agronomy::publish(db, desk.actor(), id).await {
             Ok((r, events)) => {
                 publish_events(&state, events).await;
@@ -796,6 +931,17 @@ async fn act(state: AppState, ctx: Ctx, id: i64, form: ActionForm, action: Actio
             super::refused(render_draft(&state, &ctx, id, None, errors, None).await)
         }
     }
+}
+
+/// `POST /agronomist/recommendations/{id}/approve` (one-shot): a second agronomist's approval,
+/// where the county requires one.
+pub async fn approve(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> WebResult {
+    act(state, ctx, id, form, Action::Approve).await
 }
 
 /// `POST /agronomist/recommendations/{id}/publish` (one-shot): signed and shown to the farmer.

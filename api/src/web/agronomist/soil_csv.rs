@@ -16,24 +16,6 @@ use crate::web::account::messages;
 use crate::web::ctx::{Query, claim, finish, page, random_token};
 use crate::web::{Chrome, Ctx, WebError, WebResult};
 
-/// The template's columns: (English header, Chinese header, example cell). The headers are
-/// ones the import reads (`domain::agronomy::import_soil_csv`); units are those of the English
-/// names (g/kg for organic matter, mg/kg for N, P, K).
-const TEMPLATE: &[(&str, &str, &str)] = &[
-    ("farmer_phone", "农户手机号", "13800000006"),
-    ("field_name", "地块名称", "村东水田"),
-    ("sampled_on", "采样日期", "2026-03-01"),
-    ("depth_cm", "采样深度", "0-20"),
-    ("lab", "化验室", "沙洋县土壤肥料工作站"),
-    ("lab_sample_id", "样品编号", "SY-2026-101"),
-    ("ph", "pH", "5.6"),
-    ("buffer_ph", "缓冲pH", "6.2"),
-    ("organic_matter_g_kg", "有机质", "22.5"),
-    ("alkali_n_mg_kg", "碱解氮", "110"),
-    ("olsen_p_mg_kg", "有效磷", "12.4"),
-    ("available_k_mg_kg", "速效钾", "95"),
-];
-
 /// The largest CSV accepted (a county's season of samples is a few thousand rows).
 const MAX_CSV: usize = 2 * 1024 * 1024;
 
@@ -86,14 +68,6 @@ pub struct LangQuery {
     lang: String,
 }
 
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
 /// `GET /agronomist/soil-tests/template.csv?lang=zh|en`: the columns with one example row, in
 /// UTF-8 with a BOM so Excel opens the Chinese right.
 pub async fn template(
@@ -107,12 +81,9 @@ pub async fn template(
         "en" => false,
         _ => ctx.lang == Lang::Zh,
     };
-    let head: Vec<&str> = TEMPLATE
-        .iter()
-        .map(|c| if zh { c.1 } else { c.0 })
-        .collect();
-    let example: Vec<String> = TEMPLATE.iter().map(|c| csv_cell(c.2)).collect();
-    let body = format!("\u{feff}{}\r\n{}\r\n", head.join(","), example.join(","));
+    // The lab-style headers the import reads, with their units, and one example row
+    // (`domain::agronomy::soil_csv_template`, UTF-8 with a BOM so Excel opens the Chinese).
+    let body = domain::agronomy::soil_csv_template(if zh { Lang::Zh } else { Lang::En });
     let name = if zh {
         "soil-tests-template-zh.csv"
     } else {

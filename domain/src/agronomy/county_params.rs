@@ -514,8 +514,9 @@ pub async fn delete_county_param(db: &impl ConnectionTrait, actor: &Actor, id: i
         .one(db)
         .await?
         .ok_or_else(|| Error::not_found("county parameter", id))?;
-    require_county_agronomist(actor, row.county_id)
-        .map_err(|_| Error::not_found("county parameter", id))?;
+    // A county's parameters are not secret (its regulators read them too): a wrong role is
+    // refused, not told "not found".
+    require_county_agronomist(actor, row.county_id)?;
     county_parameter::Entity::delete_by_id(id).exec(db).await?;
     Ok(())
 }

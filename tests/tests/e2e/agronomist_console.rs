@@ -282,7 +282,7 @@ async fn the_console_answers_the_agronomist_and_refuses_others() {
         zh.body
     );
     let en = a.get("/agronomist/soil-tests/template.csv?lang=en").await;
-    assert!(en.body.contains("sampled_on") && en.body.contains("available_k_mg_kg"));
+    assert!(en.body.contains("Sampling date") && en.body.contains("Available K (mg/kg)"));
 
     // A farmer and a dealer are refused; a signed-out browser is sent to sign in and back.
     for role in ["FARMER", "DEALER (OWNER)", "REGULATOR"] {

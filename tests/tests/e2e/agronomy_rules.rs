@@ -2004,6 +2004,22 @@ async fn every_agronomy_mutation_checks_the_role() {
         .unwrap()
         .to_owned();
     publish(&app, &a, &published).await;
+    // Drafted by the admin, so the agronomist is a second person who may approve it.
+    let to_approve = draft(&app, &d.admin, &pond, &pond_plan, json!(null)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const PARAM_SET: &str = "mutation($i: CountyParameterInput!) { countyParameterSet(input: $i) { parameter { id } errors { field code message } } }";
+    let maize = app
+        .gql(
+            PARAM_SET,
+            json!({ "i": { "countyId": county, "crop": "MAIZE", "targetYieldFactor": 1.12,
+                "sourceZh": "县试验", "sourceEn": "county trials", "sourceDate": "2025-01-01" } }),
+            Some(&a),
+        )
+        .await
+        .ok();
+    let maize_param = maize["countyParameterSet"]["parameter"]["id"].clone();
     let formulas = app
         .gql(
             COMPUTE,
@@ -2094,6 +2110,38 @@ async fn every_agronomy_mutation_checks_the_role() {
         (rec_call("recommendationPublish", &drafts[1]), &["AGRONOMIST", "ADMIN"], "FORBIDDEN", "AGRONOMIST"),
         (rec_call("recommendationReject", &drafts[2]), &["AGRONOMIST", "ADMIN"], "FORBIDDEN", "AGRONOMIST"),
         (rec_call("recommendationRevise", &drafts[3]), &["AGRONOMIST", "ADMIN"], "FORBIDDEN", "AGRONOMIST"),
+        (rec_call("recommendationApprove", &to_approve), &["AGRONOMIST", "ADMIN"], "FORBIDDEN", "AGRONOMIST"),
+        (
+            Call {
+                name: "countyParameterSet",
+                doc: PARAM_SET.into(),
+                vars: json!({ "i": { "countyId": county, "crop": "RICE", "correctionCoefficients": [0.6, 1.2, 0.6],
+                    "sourceZh": "县试验", "sourceEn": "county trials", "sourceDate": "2025-01-01" } }),
+            },
+            &["AGRONOMIST", "ADMIN"],
+            "FORBIDDEN",
+            "AGRONOMIST",
+        ),
+        (
+            Call {
+                name: "countyParameterDelete",
+                doc: "mutation($id: ID!) { countyParameterDelete(id: $id) { ok errors { field code message } } }".into(),
+                vars: json!({ "id": maize_param }),
+            },
+            &["AGRONOMIST", "ADMIN"],
+            "FORBIDDEN",
+            "AGRONOMIST",
+        ),
+        (
+            Call {
+                name: "countySettingsSet",
+                doc: "mutation($c: ID!) { countySettingsSet(countyId: $c, requireSecondApproval: false) { settings { requireSecondApproval } errors { field code message } } }".into(),
+                vars: json!({ "c": county }),
+            },
+            &["AGRONOMIST", "ADMIN"],
+            "FORBIDDEN",
+            "AGRONOMIST",
+        ),
         (
             Call {
                 name: "recommendationToCart",

@@ -309,7 +309,7 @@ async fn a_farmer_narrows_the_catalog_by_category_text_crop_pest_and_nutrients()
     // Everything, then each category: the three categories partition the catalog.
     let all = search(&app, json!({})).await;
     assert_eq!(names(&all), rows.names_where(|_| true));
-    assert_eq!(all.len(), 45, "the demo county lists 45 products");
+    assert_eq!(all.len(), 46, "the demo county lists 46 products");
     let mut seen = 0;
     for cat in ["FERTILISER", "SEED", "PESTICIDE"] {
         let found = search(&app, json!({ "category": cat })).await;
@@ -627,7 +627,7 @@ async fn price_low_sorts_by_the_cheapest_offer() {
     let lowest = rows.lowest_price();
 
     let sorted = walk(&app, json!({}), "PRICE_LOW", 100).await;
-    assert_eq!(sorted.len(), 45);
+    assert_eq!(sorted.len(), 46);
     let prices: Vec<Option<i64>> = sorted.iter().map(|n| lowest_offer(n, None)).collect();
     for (n, p) in sorted.iter().zip(&prices) {
         assert_eq!(
@@ -675,7 +675,7 @@ async fn pages_of_seven_walk_the_whole_catalog_exactly_once() {
     let rows = Rows::load(&app).await;
 
     let first = page(&app, 7, None, &json!({}), "NEWEST").await;
-    assert_eq!(first["totalCount"], 45);
+    assert_eq!(first["totalCount"], 46);
     assert_eq!(first["edges"].as_array().unwrap().len(), 7);
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
     assert_eq!(first["pageInfo"]["hasPreviousPage"], false);
@@ -709,7 +709,7 @@ async fn pages_of_seven_walk_the_whole_catalog_exactly_once() {
             let beyond = page(&app, 7, Some(&end), &json!({}), "NEWEST").await;
             assert_eq!(beyond["edges"], json!([]));
             assert_eq!(beyond["pageInfo"]["hasNextPage"], false);
-            assert_eq!(beyond["totalCount"], 45);
+            assert_eq!(beyond["totalCount"], 46);
             break;
         }
         cursor = p["pageInfo"]["endCursor"].as_str().unwrap().to_owned();
@@ -722,7 +722,7 @@ async fn page_sizes_and_cursors_are_checked() {
     let q = "query($first: Int, $after: String) { products(first: $first, after: $after) { totalCount edges { node { id } } } }";
 
     let hundred = app.gql(q, json!({ "first": 100 }), None).await.ok();
-    assert_eq!(hundred["products"]["edges"].as_array().unwrap().len(), 45);
+    assert_eq!(hundred["products"]["edges"].as_array().unwrap().len(), 46);
     let default = app.gql(q, json!({}), None).await.ok();
     assert_eq!(default["products"]["edges"].as_array().unwrap().len(), 20);
 

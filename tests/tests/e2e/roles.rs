@@ -71,8 +71,12 @@ const GUARDED: [&str; 37] = [
 /// Guarded mutations whose role matrix lives with their feature's tests
 /// (`agronomy_rules::every_agronomy_mutation_checks_the_role`,
 /// `dealer_desk::only_the_orders_dealer_may_swap_its_lots`).
-const GUARDED_ELSEWHERE: [&str; 13] = [
+const GUARDED_ELSEWHERE: [&str; 17] = [
     "orderLineReallocate",
+    "recommendationApprove",
+    "countyParameterSet",
+    "countyParameterDelete",
+    "countySettingsSet",
     "cropPlanCreate",
     "soilTestCreate",
     "soilTestImportCsv",

@@ -154,7 +154,11 @@ impl AgronomyMutation {
     /// Imports a lab's CSV (one row per sample). Columns: field_id, or farmer_phone +
     /// field_name; sampled_on, depth_cm (`0-20`), lab, lab_sample_id, ph, organic_matter_g_kg,
     /// alkali_n_mg_kg, olsen_p_mg_kg (or mehlich3_p_mg_kg), available_k_mg_kg; optional
-    /// buffer_ph, cec_cmol_kg, ca_mg_kg, mg_mg_kg, s_mg_kg, zn_mg_kg, b_mg_kg.
+    /// buffer_ph, cec_cmol_kg, ca_mg_kg, mg_mg_kg, s_mg_kg, zn_mg_kg, b_mg_kg. A lab's own
+    /// headers are read too (检测机构, 样品编号, 有机质(g/kg), 碱解氮(mg/kg), `Organic matter (%)`
+    /// ...): case, spaces and full-/half-width brackets aside; a unit in the header is converted
+    /// where there is one right conversion (organic matter % x 10 = g/kg, ppm = mg/kg) and
+    /// refused at line 1 with its column otherwise. PREVIEW checks everything and writes nothing.
     async fn soil_test_import_csv(
         &self,
         ctx: &Context<'_>,

@@ -8,6 +8,7 @@ pub mod account;
 pub mod agronomist;
 pub mod assets;
 pub mod console;
+pub mod csv_page;
 pub mod ctx;
 pub mod dealer;
 pub mod farmer;

@@ -4,7 +4,6 @@
 
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use domain::Lang;
 use domain::stock::CsvPolicy;
@@ -13,6 +12,7 @@ use serde::Deserialize;
 use super::Desk;
 use crate::state::AppState;
 use crate::web::account::messages;
+use crate::web::csv_page::{ErrLine, PreviewRow, download, err_lines, preview_row};
 use crate::web::ctx::{Query, claim, finish, page, random_token};
 use crate::web::{Chrome, Ctx, WebError, WebResult};
 
@@ -89,38 +89,7 @@ pub async fn template(
     } else {
         "soil-tests-template-en.csv"
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-pub struct Cell {
-    pub text: String,
-    pub bad: bool,
-    pub why: String,
-}
-
-pub struct PreviewRow {
-    pub line: usize,
-    pub cells: Vec<Cell>,
-    pub bad: bool,
-    /// Messages about the whole row (no column).
-    pub notes: Vec<String>,
-}
-
-pub struct ErrLine {
-    pub line: usize,
-    pub column: String,
-    pub message: String,
+    download(name, body)
 }
 
 #[derive(askama::Template)]
@@ -137,18 +106,6 @@ struct PreviewPage {
     refused: bool,
 }
 
-/// Spreadsheet letters: 1 -> A, 27 -> AA.
-fn col_name(n: usize) -> String {
-    let mut n = n;
-    let mut s = String::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.insert(0, (b'A' + r as u8) as char);
-        n = (n - 1) / 26;
-    }
-    s
-}
-
 async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) -> WebResult {
     let desk = Desk::open(
         state,
@@ -159,20 +116,7 @@ async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) 
     .await?;
     let o = domain::agronomy::check_soil_csv(state.db(), desk.actor(), &text).await?;
     let lang = ctx.lang;
-    let errors: Vec<ErrLine> = o
-        .errors
-        .iter()
-        .map(|e| ErrLine {
-            line: e.line,
-            column: match (e.column, &e.column_name) {
-                (Some(c), Some(n)) => format!("{} ({n})", col_name(c)),
-                (Some(c), None) => col_name(c),
-                (None, Some(n)) => n.clone(),
-                (None, None) => String::new(),
-            },
-            message: lang.pick(&e.zh, &e.en).to_owned(),
-        })
-        .collect();
+    let errors = err_lines(&o.errors, lang);
     // The file as the import reads it (same reader, same line numbers), for the table.
     let (mut rdr, body) = domain::csv_import::reader(&text);
     let mut counter = domain::csv_import::CsvLines::new(body);
@@ -190,32 +134,7 @@ async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) 
         .iter()
         .skip(1)
         .filter(|(_, cells)| cells.iter().any(|c| !c.trim().is_empty()))
-        .map(|(line, cells)| {
-            let mine: Vec<_> = o.errors.iter().filter(|e| e.line == *line).collect();
-            PreviewRow {
-                line: *line,
-                bad: !mine.is_empty(),
-                notes: mine
-                    .iter()
-                    .filter(|e| e.column.is_none())
-                    .map(|e| lang.pick(&e.zh, &e.en).to_owned())
-                    .collect(),
-                cells: (0..width)
-                    .map(|i| {
-                        let why: Vec<&str> = mine
-                            .iter()
-                            .filter(|e| e.column == Some(i + 1))
-                            .map(|e| lang.pick(&e.zh, &e.en))
-                            .collect();
-                        Cell {
-                            text: cells.get(i).cloned().unwrap_or_default(),
-                            bad: !why.is_empty(),
-                            why: why.join("；"),
-                        }
-                    })
-                    .collect(),
-            }
-        })
+        .map(|(line, cells)| preview_row(*line, cells, width, &o.errors, lang))
         .collect();
     // Counted from the rows as read, not from what the check would store, so the page says the
     // same whatever the import does with a checked file's rows.
@@ -310,15 +229,5 @@ pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyF
             let errors = messages(e, &ctx)?;
             super::refused(render_upload(&state, &ctx, errors, 0).await)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_are_named_as_a_spreadsheet_names_them() {
-        assert_eq!(super::col_name(1), "A");
-        assert_eq!(super::col_name(12), "L");
-        assert_eq!(super::col_name(27), "AA");
     }
 }

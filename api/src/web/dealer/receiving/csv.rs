@@ -4,7 +4,6 @@
 use crate::web::ctx::Query;
 use axum::Form;
 use axum::extract::{Multipart, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use domain::Lang;
 use domain::stock::{self, CsvPolicy};
@@ -12,6 +11,7 @@ use serde::Deserialize;
 
 use crate::state::{AppState, publish_events};
 use crate::web::account::messages;
+use crate::web::csv_page::{ErrLine, PreviewRow, download, err_lines, preview_row};
 use crate::web::ctx::{claim, finish};
 use crate::web::ctx::{page, random_token};
 use crate::web::dealer::Console;
@@ -81,38 +81,7 @@ pub async fn template(
     } else {
         "receiving-template-en.csv"
     };
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        body,
-    )
-        .into_response())
-}
-
-pub struct Cell {
-    pub text: String,
-    pub bad: bool,
-    pub why: String,
-}
-
-pub struct PreviewRow {
-    pub line: usize,
-    pub cells: Vec<Cell>,
-    pub bad: bool,
-    /// Messages about the whole row (no column).
-    pub notes: Vec<String>,
-}
-
-pub struct ErrLine {
-    pub line: usize,
-    pub column: String,
-    pub message: String,
+    download(name, body)
 }
 
 #[derive(askama::Template)]
@@ -130,18 +99,6 @@ struct PreviewPage {
     refused: bool,
 }
 
-fn col_name(n: usize) -> String {
-    // Spreadsheet letters: 1 -> A, 27 -> AA.
-    let mut n = n;
-    let mut s = String::new();
-    while n > 0 {
-        let r = (n - 1) % 26;
-        s.insert(0, (b'A' + r as u8) as char);
-        n = (n - 1) / 26;
-    }
-    s
-}
-
 async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) -> WebResult {
     let con = Console::open(state, ctx, ctx.l("核对 CSV", "Check the CSV"), "receiving").await?;
     let (o, _) = stock::receive_csv(
@@ -153,20 +110,7 @@ async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) 
     )
     .await?;
     let lang = ctx.lang;
-    let errors: Vec<ErrLine> = o
-        .errors
-        .iter()
-        .map(|e| ErrLine {
-            line: e.line,
-            column: match (e.column, &e.column_name) {
-                (Some(c), Some(n)) => format!("{} ({n})", col_name(c)),
-                (Some(c), None) => col_name(c),
-                (None, Some(n)) => n.clone(),
-                (None, None) => String::new(),
-            },
-            message: lang.pick(&e.zh, &e.en).to_owned(),
-        })
-        .collect();
+    let errors = err_lines(&o.errors, lang);
     let width = o
         .rows
         .iter()
@@ -177,32 +121,7 @@ async fn preview_page(state: &AppState, ctx: &Ctx, text: String, refused: bool) 
     let rows: Vec<PreviewRow> = o
         .rows
         .iter()
-        .map(|r| {
-            let mine: Vec<_> = o.errors.iter().filter(|e| e.line == r.line).collect();
-            PreviewRow {
-                line: r.line,
-                bad: !mine.is_empty(),
-                notes: mine
-                    .iter()
-                    .filter(|e| e.column.is_none())
-                    .map(|e| lang.pick(&e.zh, &e.en).to_owned())
-                    .collect(),
-                cells: (0..width)
-                    .map(|i| {
-                        let why: Vec<&str> = mine
-                            .iter()
-                            .filter(|e| e.column == Some(i + 1))
-                            .map(|e| lang.pick(&e.zh, &e.en))
-                            .collect();
-                        Cell {
-                            text: r.cells.get(i).cloned().unwrap_or_default(),
-                            bad: !why.is_empty(),
-                            why: why.join("；"),
-                        }
-                    })
-                    .collect(),
-            }
-        })
+        .map(|r| preview_row(r.line, &r.cells, width, &o.errors, lang))
         .collect();
     let good = o.good_lines.len();
     let bad = rows.iter().filter(|r| r.bad).count();
@@ -329,15 +248,5 @@ pub async fn apply(State(state): State<AppState>, ctx: Ctx, Form(f): Form<ApplyF
             let errors = messages(e, &ctx)?;
             render(&state, &ctx, LotFields::default(), vec![], errors, &[]).await
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn columns_are_named_as_a_spreadsheet_names_them() {
-        assert_eq!(super::col_name(1), "A");
-        assert_eq!(super::col_name(16), "P");
-        assert_eq!(super::col_name(27), "AA");
     }
 }

@@ -185,6 +185,9 @@ test('an agronomist imports a lab CSV, drafts, edits and publishes; the farmer o
   await withPhone(s, `${story}-farmer`, {}, async (page) => {
     await signIn(page, farmerLogin);
     await page.goto(`/fields/${fieldId}`);
+    await page.goto(`/fields/${fieldId}?lang=en`);
+    await screenshot(page, story, '10-farmer-field', 'en');
+    await page.goto(`/fields/${fieldId}?lang=zh`);
     await screenshot(page, story, '10-farmer-field', 'zh');
     assert.match(await page.locator('main').innerText(), /分两次施用/, 'the farmer sees the agronomist\'s note');
     assert.ok((await page.locator('[data-test=applications] tbody tr').count()) >= 2, 'the farmer sees when to apply what');

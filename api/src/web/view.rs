@@ -179,3 +179,71 @@ pub fn uses(uses: Vec<domain::entities::pesticide_use::Model>, lang: Lang) -> Ve
         })
         .collect()
 }
+
+/// One application of a recommendation's split, as the pages show it.
+pub struct ApplicationRow {
+    pub stage: String,
+    pub timing: String,
+    pub n: String,
+    pub p: String,
+    pub k: String,
+}
+
+/// The basal dressing and the top-dressings of a recommendation, kg per mu of nutrient.
+pub fn application_rows(
+    r: &domain::entities::recommendation::Model,
+    lang: Lang,
+) -> Vec<ApplicationRow> {
+    domain::agronomy::applications(r)
+        .into_iter()
+        .map(|a| ApplicationRow {
+            stage: lang.pick(&a.stage_zh, &a.stage_en).to_owned(),
+            timing: lang.pick(&a.timing_zh, &a.timing_en).to_owned(),
+            n: half_kg(a.kg_per_mu[0]),
+            p: half_kg(a.kg_per_mu[1]),
+            k: half_kg(a.kg_per_mu[2]),
+        })
+        .collect()
+}
+
+/// This year's lime of a recommendation in words, per mu and for the field, with the same
+/// neutralising power as quicklime or slaked lime and, when it is spread over years, the whole.
+pub fn lime_line(
+    r: &domain::entities::recommendation::Model,
+    area_mu: f64,
+    lang: Lang,
+) -> Option<String> {
+    let l = domain::agronomy::lime(r).filter(|l| l.this_year_limestone_kg_per_mu > 0.0)?;
+    let (now, all) = (
+        half_kg(l.this_year_limestone_kg_per_mu),
+        half_kg(l.limestone_kg_per_mu),
+    );
+    let (quick, slaked) = (
+        half_kg(l.quicklime_kg_per_mu),
+        half_kg(l.slaked_lime_kg_per_mu),
+    );
+    let field = l.this_year_limestone_kg_per_mu * area_mu;
+    let years = l.years;
+    Some(match lang {
+        Lang::Zh => {
+            let later = if years > 1 {
+                format!("；共需 {all} 公斤/亩，分 {years} 年施")
+            } else {
+                String::new()
+            };
+            format!(
+                "今年每亩撒施石灰石粉 {now} 公斤（全块 {field:.0} 公斤），或生石灰 {quick} 公斤、熟石灰 {slaked} 公斤{later}"
+            )
+        }
+        Lang::En => {
+            let later = if years > 1 {
+                format!("; {all} kg/mu in all, over {years} years")
+            } else {
+                String::new()
+            };
+            format!(
+                "this year {now} kg/mu of ground limestone ({field:.0} kg for the field), or {quick} kg/mu of quicklime or {slaked} kg/mu of slaked lime{later}"
+            )
+        }
+    })
+}

@@ -301,10 +301,8 @@ pub async fn resolve(
     let uptake = advisor::data::tables()
         .crop(crop_key)
         .map(|c| [c.n / 100.0, c.p2o5 / 100.0, c.k2o / 100.0]);
-    let target = factor.map_or_else(
-        || target_yield(params, plan, 1.0),
-        |fa| target_yield(params, plan, fa),
-    );
+    // No factor only when the draft or plan gives the target yield itself.
+    let target = target_yield(params, plan, factor.unwrap_or(1.0));
     let mut correction = [0.0; 3];
     for (i, nutrient) in NUTRIENTS.iter().enumerate() {
         let key = format!("correction.{nutrient}");

@@ -206,9 +206,6 @@ pub async fn compute(
                 _ => None,
             };
             provenance = resolved.provenance;
-            // Lime is worked out below in kg/mu (for soils with or without a buffer pH), not
-            // by the advisor's NCDA&CS step in US t/acre.
-            let target_ph: Option<Ph> = None;
             AdvisorRequest::Recommend(Box::new(advisor::api::RecommendRequest {
                 crop: crop.to_owned(),
                 area_mu,
@@ -221,7 +218,9 @@ pub async fn compute(
                 recovery_rates,
                 uptake_kg_per_kg_yield: advisor::api::Npk::default(),
                 legume_n_factor: None,
-                target_ph,
+                // Lime is worked out below in kg/mu (for soils with or without a buffer pH),
+                // not by the advisor's NCDA&CS step in US t/acre.
+                target_ph: None,
                 residual_lime_credit_t_per_acre: None,
                 products: Vec::new(),
                 basket: basket_settings,

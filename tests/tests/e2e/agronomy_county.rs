@@ -388,7 +388,6 @@ async fn county_parameters_are_used_cited_and_checked() {
     }
     let r3 = draft(&app, &w.agronomist, &f, &p).await;
     assert_eq!(prov(&r3, "correction.n")["source"], "DEFAULT");
-    let _ = &w.admin;
 }
 
 /// The two-person rule: with the county's setting on, a draft is published only after a second

@@ -215,7 +215,7 @@ struct DraftPage {
     p: String,
     k: String,
     lime: Option<String>,
-    applications: Vec<Application>,
+    applications: Vec<crate::web::view::ApplicationRow>,
     /// The county requires a second agronomist's approval before publishing.
     approval_required: bool,
     /// Who approved it and when.
@@ -240,15 +240,6 @@ struct DraftPage {
     idem_reject: String,
     idem_revise: String,
     idem_approve: String,
-}
-
-/// One application of the split: the basal dressing or a top-dressing.
-pub struct Application {
-    pub stage: String,
-    pub timing: String,
-    pub n: String,
-    pub p: String,
-    pub k: String,
 }
 
 /// The title of a part of the advisor's answer, from where it sits in the JSON.
@@ -532,47 +523,8 @@ async fn render_draft(
                 .collect()
         })
         .unwrap_or_default();
-    let lime = domain::agronomy::lime(&r)
-        .filter(|l| l.limestone_kg_per_mu > 0.0)
-        .map(|l| {
-            let field_kg = l.this_year_limestone_kg_per_mu * field.area_mu;
-            match lang {
-                Lang::Zh => format!(
-                    "石灰石粉 {} kg/亩（全田 {:.0} kg；或生石灰 {}、熟石灰 {} kg/亩）{}",
-                    half_kg(l.this_year_limestone_kg_per_mu),
-                    field_kg,
-                    half_kg(l.quicklime_kg_per_mu),
-                    half_kg(l.slaked_lime_kg_per_mu),
-                    if l.years > 1 {
-                        format!("，共 {} kg/亩，分 {} 年", half_kg(l.limestone_kg_per_mu), l.years)
-                    } else {
-                        String::new()
-                    }
-                ),
-                Lang::En => format!(
-                    "ground limestone {} kg/mu ({:.0} kg for the field; or quicklime {}, slaked lime {} kg/mu){}",
-                    half_kg(l.this_year_limestone_kg_per_mu),
-                    field_kg,
-                    half_kg(l.quicklime_kg_per_mu),
-                    half_kg(l.slaked_lime_kg_per_mu),
-                    if l.years > 1 {
-                        format!("; {} kg/mu in all over {} years", half_kg(l.limestone_kg_per_mu), l.years)
-                    } else {
-                        String::new()
-                    }
-                ),
-            }
-        });
-    let applications = domain::agronomy::applications(&r)
-        .into_iter()
-        .map(|a| Application {
-            stage: lang.pick(&a.stage_zh, &a.stage_en).to_owned(),
-            timing: lang.pick(&a.timing_zh, &a.timing_en).to_owned(),
-            n: half_kg(a.kg_per_mu[0]),
-            p: half_kg(a.kg_per_mu[1]),
-            k: half_kg(a.kg_per_mu[2]),
-        })
-        .collect();
+    let lime = crate::web::view::lime_line(&r, field.area_mu, lang);
+    let applications = crate::web::view::application_rows(&r, lang);
     let mut editors = BTreeMap::new();
     for u in r.parameters["edits"]
         .as_array()

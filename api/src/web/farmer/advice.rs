@@ -82,18 +82,9 @@ pub struct BasketRow {
     pub cost: String,
 }
 
-/// One application of the split, as the farmer reads it.
-pub struct ApplicationRow {
-    pub stage: String,
-    pub timing: String,
-    pub n: String,
-    pub p: String,
-    pub k: String,
-}
-
 pub struct AdviceView {
     pub id: i64,
-    pub applications: Vec<ApplicationRow>,
+    pub applications: Vec<view::ApplicationRow>,
     /// What lime to spread this year, in words with kg per mu and for the field.
     pub lime: Option<String>,
     pub crop: String,
@@ -192,42 +183,15 @@ pub async fn field(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
             crop: plan
                 .map(|p| format!("{} {}", view::crop_words(&p.crop, lang), p.season))
                 .unwrap_or_default(),
-            applications: domain::agronomy::applications(&r)
-                .into_iter()
-                .map(|a| ApplicationRow {
-                    stage: lang.pick(&a.stage_zh, &a.stage_en).to_owned(),
-                    timing: lang.pick(&a.timing_zh, &a.timing_en).to_owned(),
-                    n: view::half_kg(a.kg_per_mu[0]),
-                    p: view::half_kg(a.kg_per_mu[1]),
-                    k: view::half_kg(a.kg_per_mu[2]),
-                })
-                .collect(),
-            lime: domain::agronomy::lime(&r)
-                .filter(|l| l.this_year_limestone_kg_per_mu > 0.0)
-                .map(|l| {
-                    let field = l.this_year_limestone_kg_per_mu * f.area_mu;
-                    let later = if l.years > 1 {
-                        lang.pick(
-                            &format!("，共需 {} 公斤/亩，分 {} 年施", view::half_kg(l.limestone_kg_per_mu), l.years),
-                            &format!("; {} kg/mu in all, over {} years", view::half_kg(l.limestone_kg_per_mu), l.years),
-                        )
-                        .to_owned()
-                    } else {
-                        String::new()
-                    };
-                    match lang {
-                        Lang::Zh => format!(
-                            "今年每亩撒施石灰石粉 {} 公斤（全块 {:.0} 公斤），或生石灰 {} 公斤、熟石灰 {} 公斤{later}。石灰不要和化肥（特别是铵态氮肥、尿素）混在一起施。",
-                            view::half_kg(l.this_year_limestone_kg_per_mu), field,
-                            view::half_kg(l.quicklime_kg_per_mu), view::half_kg(l.slaked_lime_kg_per_mu)
-                        ),
-                        Lang::En => format!(
-                            "This year spread {} kg/mu of ground limestone ({:.0} kg for the field), or {} kg/mu of quicklime or {} kg/mu of slaked lime{later}. Do not mix lime with fertiliser (ammonium fertilisers and urea above all).",
-                            view::half_kg(l.this_year_limestone_kg_per_mu), field,
-                            view::half_kg(l.quicklime_kg_per_mu), view::half_kg(l.slaked_lime_kg_per_mu)
-                        ),
-                    }
-                }),
+            applications: view::application_rows(&r, lang),
+            lime: view::lime_line(&r, f.area_mu, lang).map(|l| match lang {
+                Lang::Zh => format!("{l}。石灰不要和化肥（特别是铵态氮肥、尿素）混在一起施。"),
+                Lang::En => format!(
+                    "{}{}. Do not mix lime with fertiliser (ammonium fertilisers and urea above all).",
+                    l.get(..1).unwrap_or_default().to_uppercase(),
+                    l.get(1..).unwrap_or_default()
+                ),
+            }),
             n: view::half_kg(r.n_kg_per_mu),
             p: view::half_kg(r.p2o5_kg_per_mu),
             k: view::half_kg(r.k2o_kg_per_mu),
@@ -241,7 +205,12 @@ pub async fn field(State(state): State<AppState>, ctx: Ctx, Path(id): Path<i64>)
                             analysis: l.analysis.clone(),
                             bags: match lang {
                                 Lang::Zh => format!("{} 袋 × {} kg", l.bags, l.bag_kg),
-                                Lang::En => format!("{} bags × {} kg", l.bags, l.bag_kg),
+                                Lang::En => format!(
+                                    "{} {} × {} kg",
+                                    l.bags,
+                                    if l.bags == 1 { "bag" } else { "bags" },
+                                    l.bag_kg
+                                ),
                             },
                             cost: money(l.bags * l.price_fen_per_bag),
                         })

@@ -23,6 +23,7 @@ pub mod location;
 pub mod lot;
 pub mod notification;
 pub mod offer;
+pub mod open_dataset;
 pub mod order_allocation;
 pub mod order_event;
 pub mod order_line;

@@ -113,6 +113,10 @@ pub async fn basket_to_cart<C: ConnectionTrait + TransactionTrait>(
                         cart_line::Column::PriceFenWhenAdded,
                         sea_orm::sea_query::Expr::value(o.price_fen),
                     )
+                    .col_expr(
+                        cart_line::Column::RecommendationId,
+                        sea_orm::sea_query::Expr::value(r.id),
+                    )
                     .filter(cart_line::Column::FarmerId.eq(actor.user_id))
                     .filter(cart_line::Column::OfferId.eq(o.id))
                     .exec(&txn)

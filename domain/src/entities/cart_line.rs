@@ -13,6 +13,8 @@ pub struct Model {
     pub price_fen_when_added: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The published recommendation whose basket put this line in the cart.
+    pub recommendation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

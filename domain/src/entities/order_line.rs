@@ -15,6 +15,8 @@ pub struct Model {
     pub product_name_zh: String,
     pub product_name_en: String,
     pub pack: String,
+    /// The published recommendation whose basket put this line in the cart.
+    pub recommendation_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -338,6 +338,7 @@ async fn place_in(
                 price_fen_when_added: l.seen_price_fen,
                 created_at: now,
                 updated_at: now,
+                recommendation_id: None,
             })
             .collect(),
         None => {
@@ -469,6 +470,7 @@ async fn place_in(
                 product_name_zh: Set(p.name_zh.clone()),
                 product_name_en: Set(p.name_en.clone()),
                 pack: Set(crate::catalog::pack_label(s)),
+                recommendation_id: Set(l.recommendation_id),
                 ..Default::default()
             }
             .insert(db)

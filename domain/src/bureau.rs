@@ -9,6 +9,7 @@ use crate::entities::region;
 use crate::error::{Error, Result};
 use crate::types::Level;
 
+pub mod lots;
 pub mod open_data;
 pub mod stats;
 

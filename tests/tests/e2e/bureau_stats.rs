@@ -448,6 +448,46 @@ fn kg(l: &Line) -> f64 {
         }
 }
 
+/// A statistics CSV as downloaded: its "about" rows (name -> value) and its table (after the
+/// empty row: header, then rows).
+fn parse_csv(body: &str) -> (HashMap<String, String>, Vec<String>, Vec<Vec<String>>) {
+    let body = body.strip_prefix('\u{feff}').expect("a UTF-8 BOM for Excel");
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let mut about = HashMap::new();
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut in_table = false;
+    for rec in r.records() {
+        let rec: Vec<String> = rec.unwrap().iter().map(str::to_owned).collect();
+        if !in_table {
+            if rec.len() == 1 && rec[0].is_empty() {
+                in_table = true;
+            } else {
+                about.insert(rec[0].clone(), rec.get(1).cloned().unwrap_or_default());
+            }
+        } else {
+            table.push(rec);
+        }
+    }
+    let header = table.remove(0);
+    (about, header, table)
+}
+
+fn yuan(fen: i64) -> String {
+    format!("{}.{:02}", fen / 100, fen % 100)
+}
+
+/// The part of the page holding one table.
+fn section<'a>(page: &'a str, key: &str) -> &'a str {
+    let i = page
+        .find(&format!("data-test=\"stats-table-{key}\""))
+        .unwrap_or_else(|| panic!("the page has the {key} table"));
+    let j = page[i..].find("</table>").unwrap();
+    &page[i..i + j]
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-6 * (1.0 + a.abs().max(b.abs()))
 }
@@ -668,6 +708,110 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
         .collect();
     assert_eq!(want, got);
 
+    // The page and its CSV downloads show the same figures, computed here once more.
+    let mut b = Browser::new(&app);
+    b.sign_in_demo("REGULATOR").await;
+    let qs = format!("from={FROM}&to={TO}");
+    let page = b.get(&format!("/bureau/stats?{qs}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("<svg") && page.body.contains(r#"role="img""#));
+    let town_zh = |t: Option<i64>| match t {
+        Some(t) => w.townships.iter().find(|x| x.id == t).unwrap().name_zh.clone(),
+        None => "县城（未分乡镇）".to_owned(),
+    };
+    let lang = domain::Lang::Zh;
+    let mut want: BTreeMap<(String, String, String), (i64, i64, i64, f64)> = BTreeMap::new();
+    for l in &ls {
+        let e = want
+            .entry((
+                town_zh(l.township),
+                l.month.clone(),
+                nongzi::web::view::category_words(l.product.category, lang).to_owned(),
+            ))
+            .or_default();
+        e.0 += 1;
+        e.1 += l.line.quantity;
+        e.2 += l.line.quantity * l.line.unit_price_fen;
+        if l.product.category == Category::Fertiliser {
+            e.3 += kg(l);
+        }
+    }
+    let csv = b.get(&format!("/bureau/stats/categories.csv?{qs}")).await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    let (about, header, rows) = parse_csv(&csv.body);
+    assert_eq!(about["县"], w.county.name_zh);
+    assert_eq!(about["日期范围"], format!("{FROM} .. {TO}"));
+    assert!(about.contains_key("生成时间"));
+    assert_eq!(header[5], "金额（元）");
+    assert_eq!(rows.len(), want.len());
+    let sec = section(&page.body, "categories");
+    assert_eq!(sec.matches("data-test=\"stats-row\"").count(), want.len());
+    for r in &rows {
+        let a = want[&(r[0].clone(), r[1].clone(), r[2].clone())];
+        assert_eq!(r[3], a.0.to_string());
+        assert_eq!(r[4], a.1.to_string());
+        assert_eq!(r[5], yuan(a.2));
+        assert!(close(r[6].parse().unwrap(), a.3), "{r:?} vs {a:?}");
+        assert!(sec.contains(&format!(">{}</td>", yuan(a.2))), "the page shows {}", yuan(a.2));
+    }
+    // Products: amount per township and product.
+    let csv = b.get(&format!("/bureau/stats/products.csv?{qs}")).await;
+    let (_, _, rows) = parse_csv(&csv.body);
+    let mut want: BTreeMap<(String, String), i64> = BTreeMap::new();
+    for l in &ls {
+        *want
+            .entry((town_zh(l.township), l.product.name_zh.clone()))
+            .or_default() += l.line.quantity * l.line.unit_price_fen;
+    }
+    assert_eq!(rows.len(), want.len());
+    for r in &rows {
+        assert_eq!(r[5], yuan(want[&(r[0].clone(), r[1].clone())]), "{r:?}");
+    }
+    // Restricted: sales per township and product.
+    let csv = b.get(&format!("/bureau/stats/restricted.csv?{qs}")).await;
+    let (_, _, rows) = parse_csv(&csv.body);
+    let restricted_lines: Vec<_> = ls.iter().filter(|l| l.product.restricted_use).collect();
+    assert_eq!(
+        rows.iter().map(|r| r[6].parse::<i64>().unwrap()).sum::<i64>(),
+        restricted_lines.iter().map(|l| l.line.quantity).sum::<i64>()
+    );
+    // Nutrients: N sold per township.
+    let csv = b.get(&format!("/bureau/stats/nutrients.csv?{qs}")).await;
+    let (_, header, rows) = parse_csv(&csv.body);
+    assert_eq!(header[3], "N 售出（千克）");
+    let mut n_sold: BTreeMap<String, f64> = BTreeMap::new();
+    for l in &ls {
+        if let Some(s) = &l.spec {
+            *n_sold.entry(town_zh(l.township)).or_default() += kg(l) * s.n_pct / 100.0;
+        }
+    }
+    for r in &rows {
+        let want = n_sold.get(&r[0]).copied().unwrap_or(0.0);
+        assert!((r[3].parse::<f64>().unwrap() - want).abs() < 0.0015, "{r:?} vs {want}");
+    }
+    // Coverage: fields per township.
+    let csv = b.get(&format!("/bureau/stats/coverage.csv?{qs}")).await;
+    let (_, _, rows) = parse_csv(&csv.body);
+    for r in &rows {
+        let t = w.townships.iter().find(|t| t.name_zh == r[0]).unwrap();
+        let n = fields
+            .iter()
+            .filter(|f| village_town.get(&f.village_id) == Some(&t.id))
+            .count();
+        assert_eq!(r[1], n.to_string());
+    }
+    // In English too, and an unknown table is 404, a bad date 400 on the CSV and 422 on the page.
+    b.lang = "en";
+    let en = b.get(&format!("/bureau/stats?{qs}")).await;
+    assert_eq!(en.status, 200);
+    assert!(en.body.contains("Fertiliser-reduction monitor"));
+    assert_eq!(b.get(&format!("/bureau/stats/nope.csv?{qs}")).await.status, 404);
+    assert_eq!(b.get("/bureau/stats/categories.csv?from=2025-13-01").await.status, 400);
+    let bad = b.get("/bureau/stats?from=2025-02-01&to=2025-01-01").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("the end date cannot be before the start date"));
+
     // One township only: the same rows of that township.
     let t = w.townships[1].id;
     let one = stats::statistics(
@@ -740,6 +884,14 @@ async fn statistics_are_the_county_bureaus_only() {
                 .await
                 .is_err()
         );
+    }
+    // Over HTTP: a farmer and a dealer get 403 on the page and the CSV.
+    for role in ["FARMER", "DEALER (OWNER)", "AGRONOMIST"] {
+        let mut b = Browser::new(&app);
+        b.sign_in_demo(role).await;
+        assert_eq!(b.get("/bureau/stats").await.status, 403, "{role}");
+        assert_eq!(b.get("/bureau/stats/categories.csv").await.status, 403, "{role}");
+        assert_eq!(b.get("/bureau/open-data").await.status, 403, "{role}");
     }
     // A reversed range and a township of no county are refused with the field named.
     let e = stats::statistics(
@@ -885,8 +1037,23 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
                 assert!(!body.contains(&u.display_name), "{ds:?} {ext} shows a name");
             }
             assert!(!body.contains("13912345678") && !body.contains("张三"));
-            for banned in ["buyer", "user_id", "phone", "dealer_id", "name\""] {
-                assert!(!body.contains(banned), "{ds:?} {ext} has {banned}");
+            // No column that could name a person or a dealer.
+            let keys: Vec<String> = if ext == "json" {
+                let j: serde_json::Value = serde_json::from_str(&body).unwrap();
+                j["columns"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|c| c["key"].as_str().unwrap().to_owned())
+                    .collect()
+            } else {
+                let header = body.lines().find(|l| l.starts_with("township_code")).unwrap();
+                header.split(',').map(str::to_owned).collect()
+            };
+            for k in &keys {
+                for banned in ["buyer", "user", "phone", "dealer", "farmer", "name", "id_number"] {
+                    assert!(!k.contains(banned), "{ds:?} {ext} has a column {k}");
+                }
             }
         }
     }
@@ -915,7 +1082,7 @@ async fn soil_grades_count_each_fields_latest_test() {
     let w = world(&app).await;
     let reg = regulator(&app).await;
     let today = domain::today();
-    let from = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap();
+    let from = today - chrono::Duration::days(3000);
     let j = open_data::preview(app.db(), &reg, None, Dataset::SoilGrades, Some(from), Some(today))
         .await
         .unwrap()

@@ -663,7 +663,7 @@ pub async fn page_get(
                 admin,
                 townships: townships_of(None, &townships),
                 tables: vec![],
-                errors: errs.iter().map(|e| e.message(lang)).collect(),
+                errors: errs.iter().map(|e| e.message(lang).to_owned()).collect(),
             }))
         }
         Err(e) => Err(e.into()),
@@ -682,9 +682,15 @@ pub async fn csv(
     let Some(t) = file.strip_suffix(".csv").and_then(Table::parse) else {
         return Err(WebError::NotFound);
     };
-    let q = form.query()?;
+    let bad = |e: domain::Error| match e {
+        domain::Error::Invalid(_) => WebError::BadRequest(e.message(lang)),
+        e => e.into(),
+    };
+    let q = form.query().map_err(bad)?;
     let desk = Desk::open_county(&state, &ctx, ctx.l("统计监测", "Statistics"), "stats", q.county_id).await?;
-    let st = stats::statistics(state.db(), desk.actor(), &q).await?;
+    let st = stats::statistics(state.db(), desk.actor(), &q)
+        .await
+        .map_err(bad)?;
     let g = grid(&st, t, lang);
     let county = lang.pick(&st.scope.county.name_zh, &st.scope.county.name_en).to_owned();
     let range = format!("{} .. {}", st.scope.from, st.scope.to);

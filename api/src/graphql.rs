@@ -10,6 +10,7 @@ pub mod limits;
 pub mod loaders;
 pub mod market;
 pub mod messages;
+pub mod open_data;
 pub mod orders;
 pub mod region;
 pub mod stock;
@@ -36,6 +37,7 @@ pub struct Query(
     stock::StockQuery,
     orders::OrderQuery,
     agronomy::AgronomyQuery,
+    open_data::OpenDataQuery,
 );
 
 #[derive(MergedObject, Default)]

@@ -21,8 +21,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter,
-    Set, Value,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, FromQueryResult, QueryFilter, Set,
+    Value,
 };
 use serde_json::json;
 
@@ -62,9 +62,18 @@ impl Dataset {
 
     pub fn title(self) -> (&'static str, &'static str) {
         match self {
-            Dataset::Prices => ("农资价格（按产品、乡镇、月份）", "Prices by product, township and month"),
-            Dataset::SalesVolumes => ("农资销量（按类别、乡镇、月份）", "Sales volumes by category, township and month"),
-            Dataset::SoilGrades => ("土壤养分分级分布（按乡镇）", "Soil-test grade distributions by township"),
+            Dataset::Prices => (
+                "农资价格（按产品、乡镇、月份）",
+                "Prices by product, township and month",
+            ),
+            Dataset::SalesVolumes => (
+                "农资销量（按类别、乡镇、月份）",
+                "Sales volumes by category, township and month",
+            ),
+            Dataset::SoilGrades => (
+                "土壤养分分级分布（按乡镇）",
+                "Soil-test grade distributions by township",
+            ),
         }
     }
 
@@ -90,8 +99,12 @@ impl Suppression {
     }
     pub fn words(self) -> (&'static str, &'static str) {
         match self {
-            Suppression::FewHouseholds => ("少于 5 户，不公开", "fewer than 5 households, withheld"),
-            Suppression::FewDealers => ("少于 3 家经销商，不公开", "fewer than 3 dealers, withheld"),
+            Suppression::FewHouseholds => {
+                ("少于 5 户，不公开", "fewer than 5 households, withheld")
+            }
+            Suppression::FewDealers => {
+                ("少于 3 家经销商，不公开", "fewer than 3 dealers, withheld")
+            }
         }
     }
 }
@@ -149,9 +162,21 @@ const fn col(
 }
 
 const KEYS: [Column; 4] = [
-    col("township_code", "乡镇代码", "Township code", "string", false),
+    col(
+        "township_code",
+        "乡镇代码",
+        "Township code",
+        "string",
+        false,
+    ),
     col("township_zh", "乡镇", "Township (zh)", "string", false),
-    col("township_en", "乡镇（英文）", "Township (en)", "string", false),
+    col(
+        "township_en",
+        "乡镇（英文）",
+        "Township (en)",
+        "string",
+        false,
+    ),
     col("month", "月份", "Month", "string", false),
 ];
 
@@ -165,22 +190,58 @@ pub fn columns(d: Dataset) -> Vec<Column> {
         Dataset::Prices => c.extend([
             col("product_id", "产品编号", "Product id", "integer", false),
             col("product_zh", "产品", "Product (zh)", "string", false),
-            col("product_en", "产品（英文）", "Product (en)", "string", false),
+            col(
+                "product_en",
+                "产品（英文）",
+                "Product (en)",
+                "string",
+                false,
+            ),
             col("category", "类别", "Category", "string", false),
             col("pack", "包装", "Pack", "string", false),
-            col("median_unit_price_fen", "单价中位数（分）", "Median unit price (fen)", "integer", true),
-            col("min_unit_price_fen", "最低单价（分）", "Minimum unit price (fen)", "integer", true),
-            col("max_unit_price_fen", "最高单价（分）", "Maximum unit price (fen)", "integer", true),
+            col(
+                "median_unit_price_fen",
+                "单价中位数（分）",
+                "Median unit price (fen)",
+                "integer",
+                true,
+            ),
+            col(
+                "min_unit_price_fen",
+                "最低单价（分）",
+                "Minimum unit price (fen)",
+                "integer",
+                true,
+            ),
+            col(
+                "max_unit_price_fen",
+                "最高单价（分）",
+                "Maximum unit price (fen)",
+                "integer",
+                true,
+            ),
         ]),
         Dataset::SalesVolumes => c.extend([
             col("category", "类别", "Category", "string", false),
             col("quantity", "销量（件）", "Packs sold", "integer", true),
             col("amount_fen", "金额（分）", "Amount (fen)", "integer", true),
-            col("fertiliser_kg", "化肥（千克）", "Fertiliser (kg)", "number", true),
+            col(
+                "fertiliser_kg",
+                "化肥（千克）",
+                "Fertiliser (kg)",
+                "number",
+                true,
+            ),
         ]),
         Dataset::SoilGrades => c.extend([
             col("nutrient", "养分", "Nutrient", "string", false),
-            col("grade", "分级（1 最丰富至 6 最缺乏）", "Grade (1 richest to 6 poorest)", "integer", false),
+            col(
+                "grade",
+                "分级（1 最丰富至 6 最缺乏）",
+                "Grade (1 richest to 6 poorest)",
+                "integer",
+                false,
+            ),
             col("fields", "地块数", "Fields", "integer", true),
         ]),
     }
@@ -221,7 +282,8 @@ impl OpenData {
                 }
                 o.insert(
                     "suppressed".into(),
-                    r.suppressed.map_or(serde_json::Value::Null, |s| json!(s.code())),
+                    r.suppressed
+                        .map_or(serde_json::Value::Null, |s| json!(s.code())),
                 );
                 serde_json::Value::Object(o)
             })
@@ -287,7 +349,9 @@ impl OpenData {
                     Some(x) => Cell::text(x.to_string()),
                 })
                 .collect();
-            cells.push(Cell::text(r.suppressed.map(|s| s.code()).unwrap_or_default()));
+            cells.push(Cell::text(
+                r.suppressed.map(|s| s.code()).unwrap_or_default(),
+            ));
             w.row(cells);
         }
         w.finish()
@@ -309,12 +373,7 @@ pub async fn statuses(
         .await?;
     let out = Dataset::ALL
         .into_iter()
-        .map(|d| {
-            (
-                d,
-                rows.iter().any(|r| r.dataset == d.key() && r.published),
-            )
-        })
+        .map(|d| (d, rows.iter().any(|r| r.dataset == d.key() && r.published)))
         .collect();
     Ok((county, out))
 }
@@ -443,7 +502,10 @@ const HOUSEHOLD: &str = "COALESCE('u' || CAST(s.buyer_user_id AS TEXT), 'p' || s
 fn township_keys(scope: &Scope, id: Option<i64>) -> Vec<Option<serde_json::Value>> {
     let t = id.and_then(|id| scope.townships.iter().find(|t| t.id == id));
     vec![
-        Some(t.and_then(|t| t.code.clone()).map_or(serde_json::Value::Null, |c| json!(c))),
+        Some(
+            t.and_then(|t| t.code.clone())
+                .map_or(serde_json::Value::Null, |c| json!(c)),
+        ),
         Some(json!(scope.township_name(id, crate::Lang::Zh))),
         Some(json!(scope.township_name(id, crate::Lang::En))),
     ]

@@ -201,7 +201,8 @@ pub(crate) fn month_of(db: &impl ConnectionTrait, col: &str) -> String {
 /// township, as the module doc defines it; filtered to one township when asked). Binds: county
 /// x3, start, end, then the township when filtered.
 pub(crate) fn sales_base(scope: &Scope) -> (String, Vec<Value>) {
-    let township = "CASE WHEN sa.buyer_village_id IS NULL THEN dp.township_id ELSE bp.township_id END";
+    let township =
+        "CASE WHEN sa.buyer_village_id IS NULL THEN dp.township_id ELSE bp.township_id END";
     let mut sql = format!(
         "WITH place AS (
             SELECT v.id AS id, v.parent_id AS township_id FROM region v
@@ -284,7 +285,10 @@ struct CategoryRaw {
 }
 
 /// Sales by township, month and category (one statement).
-pub async fn sales_by_category(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<CategoryRow>> {
+pub async fn sales_by_category(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+) -> Result<Vec<CategoryRow>> {
     let (base, values) = sales_base(scope);
     let month = month_of(db, "s.sold_at");
     let sql = format!(
@@ -856,7 +860,10 @@ impl Table {
             Table::Products => ("按产品销售", "Sales by product"),
             Table::Restricted => ("限用农药销售", "Restricted-use pesticide sales"),
             Table::Nutrients => ("化肥减量增效监测", "Fertiliser-reduction monitor"),
-            Table::Coverage => ("测土覆盖与建议采纳", "Soil-test coverage and advice adoption"),
+            Table::Coverage => (
+                "测土覆盖与建议采纳",
+                "Soil-test coverage and advice adoption",
+            ),
             Table::Licences => ("90 天内到期的许可证", "Licences expiring within 90 days"),
         }
     }

@@ -451,7 +451,9 @@ fn kg(l: &Line) -> f64 {
 /// A statistics CSV as downloaded: its "about" rows (name -> value) and its table (after the
 /// empty row: header, then rows).
 fn parse_csv(body: &str) -> (HashMap<String, String>, Vec<String>, Vec<Vec<String>>) {
-    let body = body.strip_prefix('\u{feff}').expect("a UTF-8 BOM for Excel");
+    let body = body
+        .strip_prefix('\u{feff}')
+        .expect("a UTF-8 BOM for Excel");
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -539,7 +541,11 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     // The edges: the 1 January 00:00 sale is in January, the two outside are not, and the
     // 31 March 16:30 UTC sales are April's.
     assert!(ls.iter().all(|l| l.line.unit_price_fen != 99_900));
-    assert!(st.categories.iter().all(|r| r.amount_fen % 99_900 != 0 || r.amount_fen == 0));
+    assert!(
+        st.categories
+            .iter()
+            .all(|r| r.amount_fen % 99_900 != 0 || r.amount_fen == 0)
+    );
     assert!(
         ls.iter()
             .any(|l| l.month == "2025-04" && l.sale.buyer_village_id.is_none())
@@ -567,8 +573,10 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     }
 
     // Restricted-use pesticides by crop and target.
-    let mut want: BTreeMap<(Option<i64>, String, Option<String>, Option<String>, i64), (BTreeSet<i64>, i64, i64)> =
-        BTreeMap::new();
+    let mut want: BTreeMap<
+        (Option<i64>, String, Option<String>, Option<String>, i64),
+        (BTreeSet<i64>, i64, i64),
+    > = BTreeMap::new();
     for l in ls.iter().filter(|l| l.product.restricted_use) {
         let e = want
             .entry((
@@ -716,7 +724,13 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("<svg") && page.body.contains(r#"role="img""#));
     let town_zh = |t: Option<i64>| match t {
-        Some(t) => w.townships.iter().find(|x| x.id == t).unwrap().name_zh.clone(),
+        Some(t) => w
+            .townships
+            .iter()
+            .find(|x| x.id == t)
+            .unwrap()
+            .name_zh
+            .clone(),
         None => "县城（未分乡镇）".to_owned(),
     };
     let lang = domain::Lang::Zh;
@@ -738,7 +752,12 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     }
     let csv = b.get(&format!("/bureau/stats/categories.csv?{qs}")).await;
     assert_eq!(csv.status, 200);
-    assert!(csv.headers["content-type"].to_str().unwrap().starts_with("text/csv"));
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
     let (about, header, rows) = parse_csv(&csv.body);
     assert_eq!(about["县"], w.county.name_zh);
     assert_eq!(about["日期范围"], format!("{FROM} .. {TO}"));
@@ -753,7 +772,11 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
         assert_eq!(r[4], a.1.to_string());
         assert_eq!(r[5], yuan(a.2));
         assert!(close(r[6].parse().unwrap(), a.3), "{r:?} vs {a:?}");
-        assert!(sec.contains(&format!(">{}</td>", yuan(a.2))), "the page shows {}", yuan(a.2));
+        assert!(
+            sec.contains(&format!(">{}</td>", yuan(a.2))),
+            "the page shows {}",
+            yuan(a.2)
+        );
     }
     // Products: amount per township and product.
     let csv = b.get(&format!("/bureau/stats/products.csv?{qs}")).await;
@@ -773,8 +796,13 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     let (_, _, rows) = parse_csv(&csv.body);
     let restricted_lines: Vec<_> = ls.iter().filter(|l| l.product.restricted_use).collect();
     assert_eq!(
-        rows.iter().map(|r| r[6].parse::<i64>().unwrap()).sum::<i64>(),
-        restricted_lines.iter().map(|l| l.line.quantity).sum::<i64>()
+        rows.iter()
+            .map(|r| r[6].parse::<i64>().unwrap())
+            .sum::<i64>(),
+        restricted_lines
+            .iter()
+            .map(|l| l.line.quantity)
+            .sum::<i64>()
     );
     // Nutrients: N sold per township.
     let csv = b.get(&format!("/bureau/stats/nutrients.csv?{qs}")).await;
@@ -788,7 +816,10 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     }
     for r in &rows {
         let want = n_sold.get(&r[0]).copied().unwrap_or(0.0);
-        assert!((r[3].parse::<f64>().unwrap() - want).abs() < 0.0015, "{r:?} vs {want}");
+        assert!(
+            (r[3].parse::<f64>().unwrap() - want).abs() < 0.0015,
+            "{r:?} vs {want}"
+        );
     }
     // Coverage: fields per township.
     let csv = b.get(&format!("/bureau/stats/coverage.csv?{qs}")).await;
@@ -806,11 +837,22 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     let en = b.get(&format!("/bureau/stats?{qs}")).await;
     assert_eq!(en.status, 200);
     assert!(en.body.contains("Fertiliser-reduction monitor"));
-    assert_eq!(b.get(&format!("/bureau/stats/nope.csv?{qs}")).await.status, 404);
-    assert_eq!(b.get("/bureau/stats/categories.csv?from=2025-13-01").await.status, 400);
+    assert_eq!(
+        b.get(&format!("/bureau/stats/nope.csv?{qs}")).await.status,
+        404
+    );
+    assert_eq!(
+        b.get("/bureau/stats/categories.csv?from=2025-13-01")
+            .await
+            .status,
+        400
+    );
     let bad = b.get("/bureau/stats?from=2025-02-01&to=2025-01-01").await;
     assert_eq!(bad.status, 422);
-    assert!(bad.body.contains("the end date cannot be before the start date"));
+    assert!(
+        bad.body
+            .contains("the end date cannot be before the start date")
+    );
 
     // One township only: the same rows of that township.
     let t = w.townships[1].id;
@@ -869,16 +911,26 @@ async fn statistics_are_the_county_bureaus_only() {
     .unwrap_err();
     assert!(matches!(e, domain::Error::Forbidden { .. }), "{e:?}");
     // Without naming a county they see their own (empty) county, never this one.
-    let theirs = stats::statistics(app.db(), &stranger, &range()).await.unwrap();
+    let theirs = stats::statistics(app.db(), &stranger, &range())
+        .await
+        .unwrap();
     assert_eq!(theirs.scope.county.id, other.id);
     assert!(theirs.categories.is_empty());
-    for role in [Role::Farmer, Role::Dealer, Role::Agronomist, Role::StationKeeper] {
+    for role in [
+        Role::Farmer,
+        Role::Dealer,
+        Role::Agronomist,
+        Role::StationKeeper,
+    ] {
         let a = Actor {
             role,
             ..reg.clone()
         };
         let e = stats::statistics(app.db(), &a, &range()).await.unwrap_err();
-        assert!(matches!(e, domain::Error::Forbidden { .. }), "{role:?}: {e:?}");
+        assert!(
+            matches!(e, domain::Error::Forbidden { .. }),
+            "{role:?}: {e:?}"
+        );
         assert!(
             open_data::set_published(app.db(), &a, None, Dataset::Prices, true)
                 .await
@@ -890,7 +942,11 @@ async fn statistics_are_the_county_bureaus_only() {
         let mut b = Browser::new(&app);
         b.sign_in_demo(role).await;
         assert_eq!(b.get("/bureau/stats").await.status, 403, "{role}");
-        assert_eq!(b.get("/bureau/stats/categories.csv").await.status, 403, "{role}");
+        assert_eq!(
+            b.get("/bureau/stats/categories.csv").await.status,
+            403,
+            "{role}"
+        );
         assert_eq!(b.get("/bureau/open-data").await.status, 403, "{role}");
     }
     // A reversed range and a township of no county are refused with the field named.
@@ -921,7 +977,15 @@ async fn reg_parent(app: &TestApp) -> Option<i64> {
 }
 
 /// A price cell: `n` households buying one SKU from `dealers` dealers in one township and month.
-async fn cell(app: &TestApp, w: &mut World, township: usize, month: u32, n: usize, dealers: usize, sku: i64) {
+async fn cell(
+    app: &TestApp,
+    w: &mut World,
+    township: usize,
+    month: u32,
+    n: usize,
+    dealers: usize,
+    sku: i64,
+) {
     let dl: Vec<i64> = w.dealers.iter().map(|x| x.id).collect();
     for i in 0..n {
         let v = w.village(township, i);
@@ -944,7 +1008,11 @@ async fn cell(app: &TestApp, w: &mut World, township: usize, month: u32, n: usiz
     }
 }
 
-fn find<'a>(j: &'a serde_json::Value, township_zh: &str, month: &str) -> Vec<&'a serde_json::Value> {
+fn find<'a>(
+    j: &'a serde_json::Value,
+    township_zh: &str,
+    month: &str,
+) -> Vec<&'a serde_json::Value> {
     j["rows"]
         .as_array()
         .unwrap()
@@ -988,9 +1056,17 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
     let reg = regulator(&app).await;
     // Not published yet: 404 on the public URL.
     let c = w.county.id;
-    let url = |ds: &str, ext: &str| app.url(&format!("/open-data/{c}/{ds}.{ext}?from={FROM}&to={TO}"));
+    let url =
+        |ds: &str, ext: &str| app.url(&format!("/open-data/{c}/{ds}.{ext}?from={FROM}&to={TO}"));
     let http = reqwest::Client::new();
-    assert_eq!(http.get(url("prices", "json")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        http.get(url("prices", "json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     for ds in Dataset::ALL {
         open_data::set_published(app.db(), &reg, None, ds, true)
             .await
@@ -1022,8 +1098,14 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
     assert_eq!(r["suppressed"], "FEWER_THAN_3_DEALERS");
     let r = one(find(&j, &t1, "2025-08"));
     assert_eq!(r["suppressed"], serde_json::Value::Null);
-    assert_eq!(one(find(&j, &t2, "2025-09"))["suppressed"], "FEWER_THAN_5_HOUSEHOLDS");
-    assert_eq!(one(find(&j, &t2, "2025-10"))["suppressed"], serde_json::Value::Null);
+    assert_eq!(
+        one(find(&j, &t2, "2025-09"))["suppressed"],
+        "FEWER_THAN_5_HOUSEHOLDS"
+    );
+    assert_eq!(
+        one(find(&j, &t2, "2025-10"))["suppressed"],
+        serde_json::Value::Null
+    );
     assert_eq!(j["suppression"]["min_households"], 5);
     assert_eq!(j["suppression"]["min_dealers"], 3);
     // The withheld figure (4 households' prices 1000..4000) is nowhere in the file.
@@ -1031,7 +1113,14 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
     let users = app_user::Entity::find().all(app.db()).await.unwrap();
     for ds in Dataset::ALL {
         for ext in ["json", "csv"] {
-            let body = http.get(url(ds.key(), ext)).send().await.unwrap().text().await.unwrap();
+            let body = http
+                .get(url(ds.key(), ext))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             for u in &users {
                 assert!(!body.contains(&u.phone), "{ds:?} {ext} shows a phone");
                 assert!(!body.contains(&u.display_name), "{ds:?} {ext} shows a name");
@@ -1047,24 +1136,55 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
                     .map(|c| c["key"].as_str().unwrap().to_owned())
                     .collect()
             } else {
-                let header = body.lines().find(|l| l.starts_with("township_code")).unwrap();
+                let header = body
+                    .lines()
+                    .find(|l| l.starts_with("township_code"))
+                    .unwrap();
                 header.split(',').map(str::to_owned).collect()
             };
             for k in &keys {
-                for banned in ["buyer", "user", "phone", "dealer", "farmer", "name", "id_number"] {
+                for banned in [
+                    "buyer",
+                    "user",
+                    "phone",
+                    "dealer",
+                    "farmer",
+                    "name",
+                    "id_number",
+                ] {
                     assert!(!k.contains(banned), "{ds:?} {ext} has a column {k}");
                 }
             }
         }
     }
     // The volumes dataset follows the same rule.
-    let v: serde_json::Value = http.get(url("sales-volumes", "json")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(one(find(&v, &t0, "2025-07"))["suppressed"], "FEWER_THAN_5_HOUSEHOLDS");
+    let v: serde_json::Value = http
+        .get(url("sales-volumes", "json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        one(find(&v, &t0, "2025-07"))["suppressed"],
+        "FEWER_THAN_5_HOUSEHOLDS"
+    );
     assert!(one(find(&v, &t0, "2025-07"))["quantity"].is_null());
     assert_eq!(one(find(&v, &t0, "2025-08"))["quantity"], 5);
-    assert_eq!(one(find(&v, &t1, "2025-07"))["suppressed"], "FEWER_THAN_3_DEALERS");
+    assert_eq!(
+        one(find(&v, &t1, "2025-07"))["suppressed"],
+        "FEWER_THAN_3_DEALERS"
+    );
     // CSV: BOM, header block, the same rows.
-    let csv = http.get(url("prices", "csv")).send().await.unwrap().text().await.unwrap();
+    let csv = http
+        .get(url("prices", "csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(csv.starts_with('\u{feff}'));
     assert!(csv.contains(&w.county.name_zh) && csv.contains("2025-01-01"));
     assert!(csv.contains("FEWER_THAN_3_DEALERS"));
@@ -1072,8 +1192,22 @@ async fn open_data_withholds_small_cells_and_names_nobody() {
     open_data::set_published(app.db(), &reg, None, Dataset::Prices, false)
         .await
         .unwrap();
-    assert_eq!(http.get(url("prices", "json")).send().await.unwrap().status(), 404);
-    assert_eq!(http.get(url("prices", "csv")).send().await.unwrap().status(), 404);
+    assert_eq!(
+        http.get(url("prices", "json"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    assert_eq!(
+        http.get(url("prices", "csv"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1083,10 +1217,17 @@ async fn soil_grades_count_each_fields_latest_test() {
     let reg = regulator(&app).await;
     let today = domain::today();
     let from = today - chrono::Duration::days(3000);
-    let j = open_data::preview(app.db(), &reg, None, Dataset::SoilGrades, Some(from), Some(today))
-        .await
-        .unwrap()
-        .to_json();
+    let j = open_data::preview(
+        app.db(),
+        &reg,
+        None,
+        Dataset::SoilGrades,
+        Some(from),
+        Some(today),
+    )
+    .await
+    .unwrap()
+    .to_json();
     // Independently: each field's latest test, graded by the domain's own grading.
     let tests = soil_test::Entity::find()
         .order_by_asc(soil_test::Column::Id)
@@ -1112,7 +1253,11 @@ async fn soil_grades_count_each_fields_latest_test() {
             .find(|x| Some(&x.id) == village_town.get(&f.village_id))
             .unwrap();
         let g = domain::agronomy::china_grades(t);
-        for (k, v) in [("alkali_n", g.alkali_n), ("olsen_p", g.olsen_p), ("available_k", g.available_k)] {
+        for (k, v) in [
+            ("alkali_n", g.alkali_n),
+            ("olsen_p", g.olsen_p),
+            ("available_k", g.available_k),
+        ] {
             if let Some(v) = v {
                 let e = want.entry((town.name_zh.clone(), k, v)).or_default();
                 e.0 += 1;
@@ -1136,4 +1281,206 @@ async fn soil_grades_count_each_fields_latest_test() {
             assert_eq!(r["fields"], *n);
         }
     }
+}
+
+/// A farmer orders a published basket from the advice: the order lines carry the
+/// recommendation, and the coverage table counts it as adopted (a basket that was only put in
+/// the cart, or an order cancelled, does not count).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_basket_ordered_from_the_advice_counts_as_adopted() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let w = world(&app).await;
+    let farmer = app.demo_token("FARMER").await;
+    let agronomist = app.demo_token("AGRONOMIST").await;
+    let f = app
+        .gql("{ myFields { id } }", json!({}), Some(&farmer))
+        .await
+        .ok()["myFields"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plan = app
+        .gql(
+            "mutation($i: CropPlanInput!) { cropPlanCreate(input: $i) { cropPlan { id } errors { code } } }",
+            json!({ "i": { "fieldId": f, "crop": "水稻", "season": "2027 中稻", "pastYieldsKgPerMu": [560, 590, 610] } }),
+            Some(&farmer),
+        )
+        .await
+        .ok()["cropPlanCreate"]["cropPlan"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rec = app
+        .gql(
+            "mutation($f: ID!, $p: ID!) { recommendationDraft(fieldId: $f, cropPlanId: $p) { recommendation { id } errors { field code message } } }",
+            json!({ "f": f, "p": plan }),
+            Some(&agronomist),
+        )
+        .await
+        .ok();
+    let rec_id = rec["recommendationDraft"]["recommendation"]["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{rec:#}"))
+        .to_owned();
+    let p = app
+        .gql(
+            "mutation($id: ID!) { recommendationPublish(id: $id) { recommendation { status } errors { code } } }",
+            json!({ "id": rec_id }),
+            Some(&agronomist),
+        )
+        .await
+        .ok();
+    assert_eq!(
+        p["recommendationPublish"]["recommendation"]["status"], "PUBLISHED",
+        "{p:#}"
+    );
+    let reg = regulator(&app).await;
+    let today_q = StatsQuery::default();
+    let adopted = |st: &stats::Statistics| {
+        st.coverage
+            .iter()
+            .map(|r| (r.published, r.ordered))
+            .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    };
+    let before = adopted(&stats::statistics(app.db(), &reg, &today_q).await.unwrap());
+    assert!(before.0 >= 1);
+    // Only in the cart: not adopted.
+    let c = app
+        .gql(
+            "mutation($id: ID!) { recommendationToCart(id: $id) { ok errors { code } } }",
+            json!({ "id": rec_id }),
+            Some(&farmer),
+        )
+        .await
+        .ok();
+    assert_eq!(c["recommendationToCart"]["ok"], true, "{c:#}");
+    assert_eq!(
+        adopted(&stats::statistics(app.db(), &reg, &today_q).await.unwrap()),
+        before
+    );
+    let placed = app
+        .gql(
+            "mutation { orderPlace(input: { default: { deliveryMode: PICKUP, paymentMethod: CASH_ON_DELIVERY } }, idempotencyKey: \"adopt-1\") { orders { id } errors { field code message } } }",
+            json!({}),
+            Some(&farmer),
+        )
+        .await
+        .ok();
+    assert!(
+        !placed["orderPlace"]["orders"]
+            .as_array()
+            .unwrap()
+            .is_empty(),
+        "{placed:#}"
+    );
+    // Every line of the order names the recommendation, found by id, not by SKU.
+    let rid: i64 = recommendation::Entity::find()
+        .filter(recommendation::Column::Status.eq(domain::types::RecommendationStatus::Published))
+        .all(app.db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .max()
+        .unwrap();
+    let lines = order_line::Entity::find().all(app.db()).await.unwrap();
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.recommendation_id == Some(rid)));
+    let after = adopted(&stats::statistics(app.db(), &reg, &today_q).await.unwrap());
+    assert_eq!(after, (before.0, before.1 + 1));
+    // Cancelled by the farmer: no longer adopted.
+    for o in placed["orderPlace"]["orders"].as_array().unwrap() {
+        let c = app
+            .gql(
+                "mutation($o: ID!) { orderTransition(orderId: $o, to: CANCELLED) { order { status } errors { code message } } }",
+                json!({ "o": o["id"] }),
+                Some(&farmer),
+            )
+            .await
+            .ok();
+        assert_eq!(
+            c["orderTransition"]["order"]["status"], "CANCELLED",
+            "{c:#}"
+        );
+    }
+    assert_eq!(
+        adopted(&stats::statistics(app.db(), &reg, &today_q).await.unwrap()),
+        before
+    );
+    let _ = &w;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_data_in_graphql_is_the_published_dataset_for_anyone() {
+    use serde_json::json;
+    let app = spawn_app().await;
+    let mut w = world(&app).await;
+    let seed = w.sku_where(|_, p| p.category == Category::Seed).id;
+    cell(&app, &mut w, 0, 8, 5, 3, seed).await;
+    cell(&app, &mut w, 1, 8, 4, 3, seed).await;
+    let reg = regulator(&app).await;
+    let token = app.demo_token("REGULATOR").await;
+    let county = app
+        .gql("{ me { counties { id } } }", json!({}), Some(&token))
+        .await
+        .ok()["me"]["counties"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    const Q: &str = "query($c: ID!, $d: String!) { openData(county: $c, dataset: $d, from: \"2025-01-01\", to: \"2025-12-31\") {
+        dataset countyName suppressionRule minHouseholds minDealers columns { key kind measure } rows { values suppressed } } }";
+    let none = app
+        .gql(Q, json!({ "c": county, "d": "prices" }), None)
+        .await
+        .ok();
+    assert_eq!(none["openData"], serde_json::Value::Null);
+    open_data::set_published(app.db(), &reg, None, Dataset::Prices, true)
+        .await
+        .unwrap();
+    let d = app
+        .gql(Q, json!({ "c": county, "d": "prices" }), None)
+        .await
+        .ok();
+    let o = &d["openData"];
+    assert_eq!(o["dataset"], "prices");
+    assert_eq!(o["minHouseholds"], 5);
+    let keys: Vec<&str> = o["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    let at = |k: &str| keys.iter().position(|x| *x == k).unwrap();
+    let rows = o["rows"].as_array().unwrap();
+    let row = |t: usize| {
+        rows.iter()
+            .find(|r| {
+                r["values"][at("township_zh")] == w.townships[t].name_zh.as_str()
+                    && r["values"][at("month")] == "2025-08"
+            })
+            .unwrap()
+    };
+    assert_eq!(row(0)["suppressed"], serde_json::Value::Null);
+    assert_eq!(row(0)["values"][at("median_unit_price_fen")], "3000");
+    assert_eq!(row(1)["suppressed"], "FEWER_THAN_5_HOUSEHOLDS");
+    assert_eq!(
+        row(1)["values"][at("median_unit_price_fen")],
+        serde_json::Value::Null
+    );
+    // The same rows as the JSON file.
+    let file: serde_json::Value = reqwest::get(app.url(&format!(
+        "/open-data/{}/prices.json?from=2025-01-01&to=2025-12-31",
+        w.county.id
+    )))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(file["rows"].as_array().unwrap().len(), rows.len());
+    let bad = app
+        .gql(Q, json!({ "c": county, "d": "nope" }), None)
+        .await
+        .ok();
+    assert_eq!(bad["openData"], serde_json::Value::Null);
 }

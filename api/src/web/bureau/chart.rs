@@ -135,7 +135,11 @@ pub fn months(
         esc(&fmt(max))
     );
     let n = months.len();
-    let step = if n > 1 { (x1 - x0) / (n - 1) as f64 } else { 0.0 };
+    let step = if n > 1 {
+        (x1 - x0) / (n - 1) as f64
+    } else {
+        0.0
+    };
     let x = |i: usize| {
         if n > 1 {
             x0 + step * i as f64
@@ -216,7 +220,10 @@ mod tests {
             |v| format!("{v}"),
         );
         assert!(s.starts_with("<svg") && s.ends_with("</svg>"));
-        assert!(s.contains(r#"role="img""#) && s.contains("<title id=\"c-t\">Sales &lt;by&gt; township</title>"));
+        assert!(
+            s.contains(r#"role="img""#)
+                && s.contains("<title id=\"c-t\">Sales &lt;by&gt; township</title>")
+        );
         assert!(s.contains("A&amp;B"));
         // The largest value takes the whole span, the half value half of it.
         assert!(s.contains(r#"width="250.0""#) && s.contains(r#"width="125.0""#));

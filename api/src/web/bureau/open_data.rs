@@ -54,7 +54,8 @@ pub async fn page_get(
 ) -> WebResult {
     let lang = ctx.lang;
     let county = q.county.trim().parse::<i64>().ok();
-    let desk = Desk::open_county(&state, &ctx, ctx.l("开放数据", "Open data"), "open", county).await?;
+    let desk =
+        Desk::open_county(&state, &ctx, ctx.l("开放数据", "Open data"), "open", county).await?;
     let db = state.db();
     let (c, statuses) = open_data::statuses(db, desk.actor(), Some(desk.county.id)).await?;
     let mut datasets = Vec::new();
@@ -69,7 +70,10 @@ pub async fn page_get(
             .collect();
         let head = shown
             .iter()
-            .map(|i| lang.pick(data.columns[*i].zh, data.columns[*i].en).to_owned())
+            .map(|i| {
+                lang.pick(data.columns[*i].zh, data.columns[*i].en)
+                    .to_owned()
+            })
             .chain([lang.pick("说明", "Note").to_owned()])
             .collect();
         let rows = data

@@ -433,7 +433,10 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
                 chart::bars(
                     &format!("{key}-town"),
                     &format!("{title} · {}", l("按乡镇", "by township")),
-                    l("各乡镇的销售金额（元），数据见下表。", "Sales amount (yuan) of each township; the table below has the figures."),
+                    l(
+                        "各乡镇的销售金额（元），数据见下表。",
+                        "Sales amount (yuan) of each township; the table below has the figures.",
+                    ),
                     &labels,
                     &[by_town],
                     yuan_f,
@@ -441,7 +444,10 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
                 chart::months(
                     &format!("{key}-month"),
                     &format!("{title} · {}", l("按月", "by month")),
-                    l("每月各类别的销售金额（元），数据见下表。", "Sales amount (yuan) of each category per month; the table below has the figures."),
+                    l(
+                        "每月各类别的销售金额（元），数据见下表。",
+                        "Sales amount (yuan) of each category per month; the table below has the figures.",
+                    ),
                     &months,
                     &series,
                     yuan_f,
@@ -462,7 +468,10 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
             vec![chart::bars(
                 key,
                 &format!("{title} · {}", l("金额前十", "top ten by amount")),
-                l("销售金额最高的十个产品（元），数据见下表。", "The ten products with the largest sales amount (yuan); the table below has the figures."),
+                l(
+                    "销售金额最高的十个产品（元），数据见下表。",
+                    "The ten products with the largest sales amount (yuan); the table below has the figures.",
+                ),
                 &by.iter().map(|x| x.0.clone()).collect::<Vec<_>>(),
                 &[Series {
                     name: l("金额（元）", "Amount (yuan)").into(),
@@ -477,7 +486,10 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
             vec![chart::bars(
                 key,
                 &format!("{title} · {}", l("按乡镇", "by township")),
-                l("各乡镇售出的限用农药件数，数据见下表。", "Packs of restricted-use pesticide sold in each township; the table below has the figures."),
+                l(
+                    "各乡镇售出的限用农药件数，数据见下表。",
+                    "Packs of restricted-use pesticide sold in each township; the table below has the figures.",
+                ),
                 &labels,
                 &[Series {
                     name: l("数量（件）", "Packs").into(),
@@ -507,8 +519,14 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
             vec![
                 chart::bars(
                     &format!("{key}-town"),
-                    &format!("{title} · {}", l("每亩养分（N+P₂O₅+K₂O）", "nutrients per mu (N+P₂O₅+K₂O)")),
-                    l("各乡镇每亩售出的养分与施肥建议的养分（千克/亩），数据见下表。", "Nutrients sold per mu and advised per mu in each township (kg/mu); the table below has the figures."),
+                    &format!(
+                        "{title} · {}",
+                        l("每亩养分（N+P₂O₅+K₂O）", "nutrients per mu (N+P₂O₅+K₂O)")
+                    ),
+                    l(
+                        "各乡镇每亩售出的养分与施肥建议的养分（千克/亩），数据见下表。",
+                        "Nutrients sold per mu and advised per mu in each township (kg/mu); the table below has the figures.",
+                    ),
                     &labels,
                     &[
                         Series {
@@ -524,21 +542,36 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
                 ),
                 chart::months(
                     &format!("{key}-month"),
-                    &format!("{title} · {}", l("每月售出养分（千克）", "nutrients sold per month (kg)")),
-                    l("每月售出的 N、P₂O₅、K₂O（千克）。", "N, P₂O₅ and K₂O sold per month (kg)."),
+                    &format!(
+                        "{title} · {}",
+                        l("每月售出养分（千克）", "nutrients sold per month (kg)")
+                    ),
+                    l(
+                        "每月售出的 N、P₂O₅、K₂O（千克）。",
+                        "N, P₂O₅ and K₂O sold per month (kg).",
+                    ),
                     &months,
                     &[
                         Series {
                             name: "N".into(),
-                            values: months.iter().map(|m| at(m).map_or(0.0, |x| x.n_kg)).collect(),
+                            values: months
+                                .iter()
+                                .map(|m| at(m).map_or(0.0, |x| x.n_kg))
+                                .collect(),
                         },
                         Series {
                             name: "P₂O₅".into(),
-                            values: months.iter().map(|m| at(m).map_or(0.0, |x| x.p2o5_kg)).collect(),
+                            values: months
+                                .iter()
+                                .map(|m| at(m).map_or(0.0, |x| x.p2o5_kg))
+                                .collect(),
                         },
                         Series {
                             name: "K₂O".into(),
-                            values: months.iter().map(|m| at(m).map_or(0.0, |x| x.k2o_kg)).collect(),
+                            values: months
+                                .iter()
+                                .map(|m| at(m).map_or(0.0, |x| x.k2o_kg))
+                                .collect(),
                         },
                     ],
                     |v| num(v, 0),
@@ -554,16 +587,27 @@ fn charts(st: &Statistics, t: Table, lang: Lang) -> Vec<String> {
             vec![chart::bars(
                 key,
                 &format!("{title} · {}", l("按乡镇", "by township")),
-                l("各乡镇的测土覆盖率与建议采纳率（%），数据见下表。", "Soil-test coverage and advice adoption (%) of each township; the table below has the figures."),
+                l(
+                    "各乡镇的测土覆盖率与建议采纳率（%），数据见下表。",
+                    "Soil-test coverage and advice adoption (%) of each township; the table below has the figures.",
+                ),
                 &labels,
                 &[
                     Series {
                         name: l("测土覆盖率", "Coverage").into(),
-                        values: st.coverage.iter().map(|r| r.coverage().unwrap_or(0.0) * 100.0).collect(),
+                        values: st
+                            .coverage
+                            .iter()
+                            .map(|r| r.coverage().unwrap_or(0.0) * 100.0)
+                            .collect(),
                     },
                     Series {
                         name: l("采纳率", "Adoption").into(),
-                        values: st.coverage.iter().map(|r| r.adoption().unwrap_or(0.0) * 100.0).collect(),
+                        values: st
+                            .coverage
+                            .iter()
+                            .map(|r| r.adoption().unwrap_or(0.0) * 100.0)
+                            .collect(),
                     },
                 ],
                 |v| format!("{}%", num(v, 0)),
@@ -646,7 +690,11 @@ pub async fn page_get(
                 c: desk.c,
                 from: st.scope.from.to_string(),
                 to: st.scope.to.to_string(),
-                county: if admin { st.scope.county.id.to_string() } else { String::new() },
+                county: if admin {
+                    st.scope.county.id.to_string()
+                } else {
+                    String::new()
+                },
                 admin,
                 townships: townships_of(st.scope.township_id, &st.scope.townships),
                 tables,
@@ -654,12 +702,17 @@ pub async fn page_get(
             })
         }
         Err(domain::Error::Invalid(errs)) => {
-            let townships = stats::townships(state.db(), desk.actor(), Some(desk.county.id)).await?;
+            let townships =
+                stats::townships(state.db(), desk.actor(), Some(desk.county.id)).await?;
             refused(page(&StatsPage {
                 c: desk.c,
                 from: form.from.clone(),
                 to: form.to.clone(),
-                county: if admin { desk.county.id.to_string() } else { String::new() },
+                county: if admin {
+                    desk.county.id.to_string()
+                } else {
+                    String::new()
+                },
                 admin,
                 townships: townships_of(None, &townships),
                 tables: vec![],
@@ -687,12 +740,21 @@ pub async fn csv(
         e => e.into(),
     };
     let q = form.query().map_err(bad)?;
-    let desk = Desk::open_county(&state, &ctx, ctx.l("统计监测", "Statistics"), "stats", q.county_id).await?;
+    let desk = Desk::open_county(
+        &state,
+        &ctx,
+        ctx.l("统计监测", "Statistics"),
+        "stats",
+        q.county_id,
+    )
+    .await?;
     let st = stats::statistics(state.db(), desk.actor(), &q)
         .await
         .map_err(bad)?;
     let g = grid(&st, t, lang);
-    let county = lang.pick(&st.scope.county.name_zh, &st.scope.county.name_en).to_owned();
+    let county = lang
+        .pick(&st.scope.county.name_zh, &st.scope.county.name_en)
+        .to_owned();
     let range = format!("{} .. {}", st.scope.from, st.scope.to);
     let township = st
         .scope

@@ -48,7 +48,13 @@ fn legend(s: &mut String, series: &[Series], y: f64) {
             y,
             esc(&se.name)
         );
-        x += 22.0 + 7.0 * se.name.chars().count() as f64;
+        // 11 px text: about 6.5 units a Latin letter, 11 a Chinese character.
+        let w: f64 = se
+            .name
+            .chars()
+            .map(|c| if c.is_ascii() { 6.5 } else { 11.0 })
+            .sum();
+        x += 26.0 + w;
     }
 }
 

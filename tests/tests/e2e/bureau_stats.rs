@@ -21,6 +21,11 @@ use domain::types::{Category, Level, SaleChannel};
 use e2e::{Browser, TestApp, spawn_app};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
 
+/// Lines, packs, fen, fertiliser kg.
+type Sums = (i64, i64, i64, f64);
+/// Township, month, crop, target, product.
+type RestrictedKey = (Option<i64>, String, Option<String>, Option<String>, i64);
+
 const FROM: &str = "2025-01-01";
 const TO: &str = "2025-12-31";
 
@@ -505,7 +510,7 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     assert!(ls.len() > 30, "the scenario sells: {}", ls.len());
 
     // Sales by category.
-    let mut want: BTreeMap<(Option<i64>, String, &str), (i64, i64, i64, f64)> = BTreeMap::new();
+    let mut want: BTreeMap<(Option<i64>, String, &str), Sums> = BTreeMap::new();
     for l in &ls {
         let e = want
             .entry((l.township, l.month.clone(), l.product.category.as_str()))
@@ -553,7 +558,7 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     assert!(st.categories.iter().any(|r| r.month == "2025-01"));
 
     // Sales by product.
-    let mut want: BTreeMap<(Option<i64>, i64), (i64, i64, i64, f64)> = BTreeMap::new();
+    let mut want: BTreeMap<(Option<i64>, i64), Sums> = BTreeMap::new();
     for l in &ls {
         let e = want.entry((l.township, l.product.id)).or_default();
         e.0 += 1;
@@ -573,10 +578,7 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
     }
 
     // Restricted-use pesticides by crop and target.
-    let mut want: BTreeMap<
-        (Option<i64>, String, Option<String>, Option<String>, i64),
-        (BTreeSet<i64>, i64, i64),
-    > = BTreeMap::new();
+    let mut want: BTreeMap<RestrictedKey, (BTreeSet<i64>, i64, i64)> = BTreeMap::new();
     for l in ls.iter().filter(|l| l.product.restricted_use) {
         let e = want
             .entry((
@@ -734,7 +736,7 @@ async fn statistics_match_the_sale_lines_summed_another_way() {
         None => "县城（未分乡镇）".to_owned(),
     };
     let lang = domain::Lang::Zh;
-    let mut want: BTreeMap<(String, String, String), (i64, i64, i64, f64)> = BTreeMap::new();
+    let mut want: BTreeMap<(String, String, String), Sums> = BTreeMap::new();
     for l in &ls {
         let e = want
             .entry((

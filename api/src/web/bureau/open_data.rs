@@ -65,7 +65,10 @@ pub async fn page_get(
             .columns
             .iter()
             .enumerate()
-            .filter(|(_, col)| !col.key.ends_with("_en") && col.key != "township_code")
+            .filter(|(_, col)| {
+                let other = lang.pick("_en", "_zh");
+                !col.key.ends_with(other) && col.key != "township_code"
+            })
             .map(|(i, _)| i)
             .collect();
         let head = shown

@@ -399,7 +399,7 @@ async fn a_lot_is_held_and_released_through_the_forms_and_a_wrong_step_is_refuse
     assert_eq!(row.status, LotStatus::OnHold);
     assert_eq!(row.status_reason.as_deref(), Some("抽检待出结果"));
     // An old page's hold form, sent again with a fresh key, is refused: the lot is on hold.
-    let f = vec![
+    let f = [
         ("csrf".to_owned(), page.csrf()),
         ("idem".to_owned(), "fresh-key-1".to_owned()),
         ("reason".to_owned(), "again".to_owned()),

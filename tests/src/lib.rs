@@ -501,3 +501,34 @@ impl Browser {
         self.sign_in(&c.phone, &c.password).await;
     }
 }
+
+/// A report's CSV as `CsvExport::titled` writes it: the `name, value` rows that say what it is
+/// about, then (after an empty row) the table, each row keyed by the table's header.
+pub fn titled_csv(
+    text: &str,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    Vec<std::collections::BTreeMap<String, String>>,
+) {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut about = std::collections::BTreeMap::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = vec![];
+    for rec in r.records() {
+        let rec = rec.expect("a readable CSV record");
+        let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
+        match &header {
+            None if cells.len() == 1 && cells[0].is_empty() => header = Some(vec![]),
+            None => {
+                about.insert(cells[0].clone(), cells.get(1).cloned().unwrap_or_default());
+            }
+            Some(h) if h.is_empty() => header = Some(cells),
+            Some(h) => rows.push(h.iter().cloned().zip(cells).collect()),
+        }
+    }
+    (about, rows)
+}

@@ -23,6 +23,11 @@ impl MigrationTrait for Migration {
             .await?;
         }
         index(m, "order_line", &["recommendation_id"], false).await?;
+        // The statistics read a range of sales by date, and fields and recommendations by
+        // village and field; none of these had an index.
+        index(m, "sale", &["sold_at"], false).await?;
+        index(m, "field", &["village_id"], false).await?;
+        index(m, "recommendation", &["field_id"], false).await?;
         m.create_table(
             table("open_dataset")
                 .col(big_integer("county_id"))
@@ -42,13 +47,15 @@ impl MigrationTrait for Migration {
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.drop_table(Table::drop().table("open_dataset").to_owned())
             .await?;
-        m.drop_index(
-            Index::drop()
-                .name("ix_order_line_recommendation_id")
-                .table("order_line")
-                .to_owned(),
-        )
-        .await?;
+        for (t, name) in [
+            ("recommendation", "ix_recommendation_field_id"),
+            ("field", "ix_field_village_id"),
+            ("sale", "ix_sale_sold_at"),
+            ("order_line", "ix_order_line_recommendation_id"),
+        ] {
+            m.drop_index(Index::drop().name(name).table(t).to_owned())
+                .await?;
+        }
         for t in ["order_line", "cart_line"] {
             m.alter_table(
                 Table::alter()

@@ -1486,3 +1486,20 @@ async fn open_data_in_graphql_is_the_published_dataset_for_anyone() {
         .ok();
     assert_eq!(bad["openData"], serde_json::Value::Null);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn open_data_is_rate_limited_like_the_trace_page() {
+    let app = e2e::spawn_app_with(|c| c.trace_limit_per_minute = 2).await;
+    let w = world(&app).await;
+    let reg = regulator(&app).await;
+    open_data::set_published(app.db(), &reg, None, Dataset::SalesVolumes, true)
+        .await
+        .unwrap();
+    let url = app.url(&format!("/open-data/{}/sales-volumes.json", w.county.id));
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    assert_eq!(http.get(&url).send().await.unwrap().status(), 200);
+    let r = http.get(&url).send().await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().contains_key("retry-after"));
+}

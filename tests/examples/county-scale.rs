@@ -378,7 +378,6 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> anyhow::Result<Generated
             disabled: Set(false),
             created_at: Set(now),
             station_id: Set(None),
-            ..Default::default()
         })
         .collect();
     let txn = db.begin().await?;
@@ -412,7 +411,6 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> anyhow::Result<Generated
                 lat: Set(None),
                 lon: Set(None),
                 created_at: Set(now),
-                ..Default::default()
             });
         }
     }
@@ -450,7 +448,6 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> anyhow::Result<Generated
             b_mg_kg: Set(None),
             entered_by: Set(agronomist.id),
             created_at: Set(now),
-            ..Default::default()
         })
         .collect();
     let txn = db.begin().await?;
@@ -478,7 +475,6 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> anyhow::Result<Generated
             straw_returned: Set(false),
             created_by: Set(agronomist.id),
             created_at: Set(now),
-            ..Default::default()
         })
         .collect();
     let txn = db.begin().await?;
@@ -601,7 +597,6 @@ async fn generate(db: &DatabaseConnection, a: &Args) -> anyhow::Result<Generated
             total_fen: Set(total),
             actor_id: Set(owner),
             sold_at: Set(at),
-            ..Default::default()
         });
         made += n;
         sale_count += 1;

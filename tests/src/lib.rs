@@ -333,8 +333,13 @@ impl Page {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Browser {
+        Browser::at(&app.url(""))
+    }
+
+    /// A browser for the server at `base` (`http://127.0.0.1:PORT`), e.g. one a benchmark started.
+    pub fn at(base: &str) -> Browser {
         Browser {
-            base: app.url(""),
+            base: base.trim_end_matches('/').to_owned(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(60))

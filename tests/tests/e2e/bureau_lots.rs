@@ -142,6 +142,12 @@ async fn any_code_leads_a_regulator_to_its_lot_and_a_product_code_to_its_lots() 
         "signed out: to the sign-in page"
     );
     b.sign_in(REGULATOR.0, REGULATOR.1).await;
+    let home = b.get("/").await;
+    assert_eq!(
+        home.location.as_deref(),
+        Some("/bureau"),
+        "a regulator's home is the bureau"
+    );
     let r = b.get(&format!("/bureau?code={}", l.trace_code)).await;
     assert_eq!(r.status, 303);
     assert_eq!(

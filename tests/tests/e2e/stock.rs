@@ -880,7 +880,12 @@ async fn a_recall_blocks_the_very_next_sale_and_reaches_every_holder_and_buyer()
     let bytes = resp.bytes().await.unwrap();
     assert!(bytes.starts_with(BOM), "the CSV starts with a BOM");
     let text = std::str::from_utf8(&bytes[3..]).unwrap();
-    let lines: Vec<&str> = text.lines().collect();
+    // First what the report is about (11 rows and an empty one), then the table.
+    let all: Vec<&str> = text.lines().collect();
+    assert!(all[0].starts_with("召回报告,"), "{text}");
+    assert!(all.contains(&format!("原因,{reason}").as_str()), "{text}");
+    assert!(all.contains(&"状态,已召回"), "{text}");
+    let lines = &all[12..];
     assert_eq!(
         lines[0],
         "类型,经销商,地点/村,姓名,电话,数量,在途,日期,备注"
@@ -898,11 +903,14 @@ async fn a_recall_blocks_the_very_next_sale_and_reaches_every_holder_and_buyer()
     let en = get(&app, &format!("{url}?lang=en"), Some(&c.regulator)).await;
     let bytes = en.bytes().await.unwrap();
     assert!(bytes.starts_with(BOM));
-    assert!(
-        std::str::from_utf8(&bytes[3..])
-            .unwrap()
-            .starts_with("type,dealer,location / village,name,phone,quantity,in transit,date,note")
+    let (about, rows) = e2e::titled_csv(std::str::from_utf8(&bytes).unwrap());
+    assert_eq!(about["Status"], "recalled");
+    assert_eq!(
+        rows.len(),
+        2 + 2 + 3,
+        "holders, buyers, upstream under the English header"
     );
+    assert!(rows.iter().all(|r| r.contains_key("location / village")));
     assert_eq!(get(&app, url, None).await.status(), 401);
     assert_eq!(get(&app, url, Some(owner)).await.status(), 403);
 

@@ -23,6 +23,7 @@ pub const IN_CHUNK: usize = 10_000;
 
 pub mod accounts;
 pub mod agronomy;
+pub mod bureau;
 pub mod catalog;
 pub mod csv_export;
 pub mod csv_import;

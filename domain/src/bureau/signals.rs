@@ -606,7 +606,7 @@ async fn above_dose(
                AS all_area \
            FROM ( \
              SELECT s.id AS sale_id, s.dealer_id, s.buyer_user_id AS buyer_id, s.crop, \
-               k.product_id, MIN(sl.lot_id) AS lot_id, SUM(sl.quantity) AS packs, \
+               k.product_id, MIN(sl.lot_id) AS lot_id, CAST(SUM(sl.quantity) AS BIGINT) AS packs, \
                SUM(sl.quantity * {content}) AS amount, MIN({content}) AS smallest \
              FROM sale s JOIN sale_line sl ON sl.sale_id = s.id JOIN sku k ON k.id = sl.sku_id \
              JOIN product p ON p.id = k.product_id \
@@ -726,7 +726,7 @@ async fn outside_licence(
     };
     let sql = format!(
         "SELECT s.id AS sale_id, s.dealer_id, k.product_id, MIN(sl.lot_id) AS lot_id, \
-           SUM(sl.quantity) AS packs, \
+           CAST(SUM(sl.quantity) AS BIGINT) AS packs, \
            MAX(CASE WHEN p.category = 'PESTICIDE' AND {pb} THEN 1 ELSE 0 END) AS no_pesticide, \
            MAX(CASE WHEN p.restricted_use = {yes} AND {rp} THEN 1 ELSE 0 END) AS no_restricted, \
            MAX(CASE WHEN p.category = 'SEED' AND {sb} THEN 1 ELSE 0 END) AS no_seed \

@@ -1,4 +1,5 @@
-// Nongzi console script: print buttons (no inline handlers under the CSP), and the live
+// Nongzi console script: print buttons (no inline handlers under the CSP), the camera scanner
+// of the bureau's trace page, and the live
 // counters in the menu (new orders, stock alerts), read from /dealer/live.json every 20 s while
 // the page is visible. Pages work without it; a reload shows the same numbers.
 (function () {
@@ -7,6 +8,25 @@
     var b = e.target.closest && e.target.closest('[data-print]');
     if (b) { e.preventDefault(); window.print(); }
   });
+  // The bureau's trace page: read a QR code or barcode with the camera where the browser can
+  // (BarcodeDetector), and look the code up; a handheld scanner types into the box instead.
+  var scan = document.getElementById('scan-start');
+  if (scan && 'BarcodeDetector' in window && navigator.mediaDevices) {
+    scan.hidden = false;
+    scan.addEventListener('click', function () {
+      var det = new window.BarcodeDetector({ formats: ['qr_code', 'data_matrix', 'code_128', 'ean_13'] });
+      var v = document.getElementById('scan-video');
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' } }).then(function (s) {
+        document.getElementById('scanner').hidden = false; v.srcObject = s; v.play();
+        (function loop() {
+          det.detect(v).then(function (codes) {
+            if (codes.length) { s.getTracks().forEach(function (x) { x.stop(); }); location.href = scan.getAttribute('data-scan-to') + encodeURIComponent(codes[0].rawValue); }
+            else requestAnimationFrame(loop);
+          }).catch(function () { requestAnimationFrame(loop); });
+        })();
+      }).catch(function () { document.getElementById('scan-fail').hidden = false; });
+    });
+  }
   var seen = null;
   function show(el, n) {
     el.textContent = n > 0 ? String(n) : '';

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::state::{AppState, bearer, lang_of};
 
-mod csv;
+pub mod csv;
 mod errors;
 mod rate_limit;
 mod trace_qr;

@@ -7,6 +7,7 @@
 pub mod account;
 pub mod agronomist;
 pub mod assets;
+pub mod bureau;
 pub mod console;
 pub mod csv_page;
 pub mod ctx;
@@ -48,7 +49,7 @@ pub struct Chrome {
     pub console: bool,
     /// The organisation a console page works for (the dealer's name, the agronomist's county).
     pub org: String,
-    /// Which console's menu the wide layout shows: `dealer` or `agronomist`.
+    /// Which console's menu the wide layout shows: `dealer`, `agronomist` or `bureau`.
     pub menu: &'static str,
     path: String,
 }
@@ -97,16 +98,24 @@ impl Chrome {
         }
     }
 
+    /// The chrome of a county bureau's console page (县农业农村局监管平台).
+    pub fn bureau(ctx: &Ctx, title: &str, tab: &'static str, org: &str) -> Chrome {
+        Chrome {
+            menu: "bureau",
+            ..Chrome::console(ctx, title, tab, org)
+        }
+    }
+
     pub fn l<'a>(&self, zh: &'a str, en: &'a str) -> &'a str {
         self.lang.pick(zh, en)
     }
 
     /// Where the console's brand link goes: the console's first page.
     pub fn console_home(&self) -> &'static str {
-        if self.menu == "agronomist" {
-            "/agronomist"
-        } else {
-            "/dealer"
+        match self.menu {
+            "agronomist" => "/agronomist",
+            "bureau" => "/bureau",
+            _ => "/dealer",
         }
     }
 
@@ -303,6 +312,7 @@ pub fn routes(state: AppState) -> Router<AppState> {
         .route("/station/reset-password", post(station::reset_password))
         .merge(dealer::routes())
         .merge(agronomist::routes())
+        .merge(bureau::routes())
         .route("/sw.js", get(assets::service_worker))
         .route("/manifest.webmanifest", get(assets::manifest))
         .route("/assets/{file}", get(assets::file))

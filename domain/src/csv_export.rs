@@ -51,6 +51,24 @@ impl CsvExport {
         out
     }
 
+    /// A report's CSV: first what it is about (one `name, value` row each: product, lot,
+    /// reason, date…), an empty row, then the table with its header. The rows differ in length,
+    /// which spreadsheets read as they are.
+    pub fn titled(about: &[(&str, &str)], header: &[&str]) -> Self {
+        let mut out = CsvExport {
+            w: csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .flexible(true)
+                .from_writer(Vec::new()),
+        };
+        for (name, value) in about {
+            out.row([Cell::text(*name), Cell::text(*value)]);
+        }
+        out.row([Cell::text("")]);
+        out.row(header.iter().map(|h| Cell::text(*h)));
+        out
+    }
+
     pub fn row<'a>(&mut self, cells: impl IntoIterator<Item = Cell<'a>>) {
         let record: Vec<String> = cells
             .into_iter()
@@ -74,6 +92,17 @@ impl CsvExport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_titled_report_names_what_it_is_about_before_its_table() {
+        let mut w = CsvExport::titled(&[("lot", "L-1"), ("reason", "=bad")], &["a", "b", "c"]);
+        w.row([Cell::text("x"), Cell::number(2), Cell::text("y")]);
+        let out = w.finish();
+        assert_eq!(
+            out,
+            "\u{feff}lot,L-1\r\nreason,'=bad\r\n\"\"\r\na,b,c\r\nx,2,y\r\n"
+        );
+    }
 
     #[test]
     fn formula_starts_are_quoted_and_numbers_are_not() {

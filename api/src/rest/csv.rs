@@ -14,7 +14,7 @@ use serde::Deserialize;
 use super::{LangQuery, RestError, lang_from, rest_actor};
 use crate::state::AppState;
 
-fn csv_response(body: String, filename: &str) -> Response {
+pub fn csv_response(body: String, filename: &str) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     (
         [
@@ -104,16 +104,59 @@ pub async fn recall_csv(
                 .map_err(|_| ())
         })
         .map_err(|()| RestError::not_found(lang, "批次不存在", "no such lot"))?;
-    let r = trace::recall_report(state.db(), &actor, lot_id)
+    let d = domain::bureau::lots::dossier(state.db(), &actor, lot_id)
         .await
         .map_err(|e| RestError::from_domain(e, lang))?;
     Ok(csv_response(
-        recall_to_csv(&r, lang),
-        &format!("recall-{}-{}.csv", r.lot.lot_no, lot_id),
+        recall_to_csv(&d, lang),
+        &format!("recall-{}-{}.csv", d.report.lot.lot_no, lot_id),
     ))
 }
 
-fn recall_to_csv(r: &trace::RecallReport, lang: Lang) -> String {
+/// The recall report as CSV: what it is about first (product, registration, producer, lot,
+/// status, reason, date, who ordered it, when the file was made), then holders, buyers and the
+/// chain back to the producer. The same file from the REST route and the bureau's page.
+pub fn recall_to_csv(d: &domain::bureau::lots::Dossier, lang: Lang) -> String {
+    let r = &d.report;
+    let t = &d.public;
+    let when = d
+        .progress
+        .as_ref()
+        .map(|p| p.recalled_at)
+        .or(d.status_at)
+        .map(crate::web::view::china_time)
+        .unwrap_or_default();
+    let ordered_by = d
+        .progress
+        .as_ref()
+        .and_then(|p| p.ordered_by.clone())
+        .unwrap_or_default();
+    let product = format!("{} {}", lang.pick(&t.product_zh, &t.product_en), t.pack);
+    let status = lang.pick(d.status.words().0, d.status.words().1);
+    let produced = t.produced_on.to_string();
+    let generated = crate::web::view::china_time(domain::now());
+    let about: [(&str, &str); 11] = [
+        (lang.pick("召回报告", "Recall report"), &r.lot.trace_code),
+        (lang.pick("产品", "Product"), &product),
+        (
+            lang.pick("登记证号", "Registration"),
+            t.registration_no.as_deref().unwrap_or_default(),
+        ),
+        (
+            lang.pick("生产企业", "Producer"),
+            lang.pick(&t.producer_zh, &t.producer_en),
+        ),
+        (lang.pick("批号", "Lot"), &r.lot.lot_no),
+        (lang.pick("生产日期", "Produced on"), &produced),
+        (lang.pick("状态", "Status"), status),
+        (
+            lang.pick("原因", "Reason"),
+            d.status_reason.as_deref().unwrap_or_default(),
+        ),
+        (lang.pick("日期", "Date"), &when),
+        (lang.pick("下令人", "Ordered by"), &ordered_by),
+        (lang.pick("生成时间", "Generated"), &generated),
+    ];
     let header = match lang {
         Lang::Zh => [
             "类型",
@@ -139,7 +182,7 @@ fn recall_to_csv(r: &trace::RecallReport, lang: Lang) -> String {
         ],
     };
     // Quantities are numbers (left as they are); every other column is text, neutralised.
-    let mut w = CsvExport::new(&header);
+    let mut w = CsvExport::titled(&about, &header);
     for h in &r.holders {
         w.row([
             Cell::text(lang.pick("持有", "holder")),

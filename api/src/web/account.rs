@@ -116,7 +116,8 @@ pub async fn login(
                 Role::StationKeeper => Some("/station"),
                 Role::Dealer => Some("/dealer"),
                 Role::Agronomist => Some("/agronomist"),
-                Role::Farmer | Role::Regulator | Role::Admin => None,
+                Role::Regulator => Some("/bureau"),
+                Role::Farmer | Role::Admin => None,
             };
             let to = match home {
                 Some(h) if f.next.as_deref().is_none_or(|n| n == "/") => h.to_owned(),

@@ -135,6 +135,17 @@ impl Ctx {
         }
     }
 
+    /// The county bureau's console session: a regulator (of their county) or an admin. Which
+    /// county's data each may see is checked by the domain services.
+    pub fn regulator(&self) -> Result<&Session, WebError> {
+        let s = self.signed_in()?;
+        if matches!(s.actor.role, Role::Regulator | Role::Admin) {
+            Ok(s)
+        } else {
+            Err(WebError::Forbidden)
+        }
+    }
+
     /// A station keeper's own actor.
     pub fn keeper(&self) -> Result<&Session, WebError> {
         let s = self.signed_in()?;

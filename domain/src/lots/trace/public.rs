@@ -107,6 +107,15 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
     let Some((l, unit)) = resolve_code(db, code).await? else {
         return Ok(None);
     };
+    public_trace_of(db, l, unit).await.map(Some)
+}
+
+/// The public view of one lot (and of the unit whose code was scanned, if one was).
+pub async fn public_trace_of(
+    db: &impl ConnectionTrait,
+    l: lot::Model,
+    unit: Option<unit_code::Model>,
+) -> Result<PublicTrace> {
     let s = sku::Entity::find_by_id(l.sku_id)
         .one(db)
         .await?
@@ -155,7 +164,7 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
         })
         .collect();
     let today = crate::today();
-    Ok(Some(PublicTrace {
+    Ok(PublicTrace {
         lot_id: l.id,
         trace_code: l.trace_code.clone(),
         product_id: p.id,
@@ -180,5 +189,5 @@ pub async fn public_trace(db: &impl ConnectionTrait, code: &str) -> Result<Optio
         unit_flagged: unit.as_ref().is_some_and(|u| u.flagged_at.is_some()),
         unit_status: unit.as_ref().map(|u| u.status),
         unit_code: unit.map(|u| u.code),
-    }))
+    })
 }

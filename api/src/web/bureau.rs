@@ -6,9 +6,12 @@
 //! through the domain services with the session's `Actor`, which check the role and county.
 //!
 //! Parts: `lots` (the trace search, one lot's page, hold/release/recall, the recall report and
-//! the list of withdrawn lots).
+//! the list of withdrawn lots), `signals` (counterfeit and misuse signals, a signal's sale),
+//! `dealers` (dealers' records and the outcome of farmers' complaints).
 
+pub mod dealers;
 pub mod lots;
+pub mod signals;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -77,4 +80,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/bureau/lots/{id}/report", get(lots::report))
         .route("/bureau/lots/{id}/report.csv", get(lots::report_csv))
+        .route("/bureau/signals", get(signals::list))
+        .route("/bureau/signals.csv", get(signals::csv))
+        .route("/bureau/sales/{id}", get(signals::sale))
+        .route("/bureau/dealers", get(dealers::list))
+        .route("/bureau/dealers/{id}", get(dealers::record))
+        .route("/bureau/complaints/{id}/resolve", post(dealers::resolve))
 }

@@ -343,3 +343,67 @@ async fn inspections_of(db: &impl ConnectionTrait, dealer_id: i64) -> Result<Vec
     });
     Ok(out)
 }
+
+/// A sale as a county's inspector sees it (a signal's sale): who sold, when, to whom (name,
+/// village), the lines with their lots, the unit codes scanned.
+#[derive(Clone, Debug)]
+pub struct SaleRecord {
+    pub sale: sale::Model,
+    pub dealer: dealer::Model,
+    pub village: Option<region::Model>,
+    /// (line, product, pack label, lot).
+    pub lines: Vec<(sale_line::Model, product::Model, String, lot::Model)>,
+    pub unit_codes: Vec<String>,
+}
+
+/// One sale of a county's dealer, for its regulators and admins.
+pub async fn county_sale(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sale_id: i64,
+) -> Result<SaleRecord> {
+    let s = sale::Entity::find_by_id(sale_id)
+        .one(db)
+        .await?
+        .ok_or_else(|| Error::not_found("sale", sale_id))?;
+    let d = crate::regions::dealer(db, s.dealer_id).await?;
+    let county_id = crate::regions::county_of(db, d.region_id)
+        .await?
+        .ok_or_else(|| Error::not_found("sale", sale_id))?;
+    county_scope(db, actor, Some(county_id)).await?;
+    let lines = sale_line::Entity::find()
+        .filter(sale_line::Column::SaleId.eq(sale_id))
+        .order_by_asc(sale_line::Column::Id)
+        .all(db)
+        .await?;
+    let lots = crate::rows_by_id!(db, lot, lines.iter().map(|l| l.lot_id));
+    let skus = crate::rows_by_id!(db, sku, lines.iter().map(|l| l.sku_id));
+    let products = crate::rows_by_id!(db, product, skus.values().map(|s| s.product_id));
+    let lines = lines
+        .into_iter()
+        .filter_map(|l| {
+            let k = skus.get(&l.sku_id)?;
+            let p = products.get(&k.product_id)?.clone();
+            let lo = lots.get(&l.lot_id)?.clone();
+            Some((l, p, crate::catalog::pack_label(k), lo))
+        })
+        .collect();
+    let unit_codes = crate::entities::unit_code::Entity::find()
+        .filter(crate::entities::unit_code::Column::SaleId.eq(sale_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| u.code)
+        .collect();
+    let village = match s.buyer_village_id {
+        Some(v) => crate::regions::region(db, v).await.ok(),
+        None => None,
+    };
+    Ok(SaleRecord {
+        sale: s,
+        dealer: d,
+        village,
+        lines,
+        unit_codes,
+    })
+}

@@ -232,6 +232,23 @@ pub async fn record_scan(
     Ok(())
 }
 
+/// Records a trace-page look-up of `code` if it is a unit code (see [`record_scan`]).
+pub async fn record_code_scan(
+    db: &impl ConnectionTrait,
+    code: &str,
+    reader: Option<&Actor>,
+    coords: Option<(f64, f64)>,
+) -> Result<()> {
+    if let Some(u) = unit_code::Entity::find()
+        .filter(unit_code::Column::Code.eq(code.trim()))
+        .one(db)
+        .await?
+    {
+        record_scan(db, &u, Scanner::TracePage(reader), coords).await?;
+    }
+    Ok(())
+}
+
 /// A statement with its values, written with the backend's placeholders.
 struct Sql {
     backend: DbBackend,

@@ -10,7 +10,7 @@ use domain::bureau::{complaints, records};
 use domain::entities::{app_user, complaint, dealer, field, licence, unit_code};
 use domain::stock::{Buyer, CounterSaleInput, SaleLineInput, StockView};
 use domain::types::{Category, ComplaintStatus, LicenceKind, Role};
-use e2e::{TestApp, spawn_app};
+use e2e::{Browser, TestApp, spawn_app};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 
 const OWNER: &str = "13800000004";
@@ -721,4 +721,208 @@ async fn complaints_are_seen_by_their_farmer_and_the_countys_regulators_only() {
         .find(|r| r.dealer.id == owner.dealer_id.unwrap())
         .unwrap();
     assert_eq!((row.complaints, row.open_complaints), (1, 0));
+}
+
+async fn signed_in(app: &TestApp, phone: &str, password: &str) -> Browser {
+    let mut b = Browser::new(app);
+    b.sign_in(phone, password).await;
+    b
+}
+
+#[tokio::test]
+async fn the_complaint_form_round_trip_over_http() {
+    let app = demo_app().await;
+    let owner = actor(&app, OWNER).await;
+    let (_, u, _) = sold_code(&app, &owner).await;
+    let mut farmer = signed_in(&app, FARMER, "demo-farmer-2026").await;
+    // The trace page leads to the form.
+    let t = farmer.get(&format!("/t/{}", u.code)).await;
+    assert_eq!(t.status, 200);
+    assert!(t.body.contains(&format!("/complaints/new?code={}", u.code)));
+    let form = farmer
+        .get(&format!("/complaints/new?code={}", u.code))
+        .await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = form.csrf();
+    let before = complaint::Entity::find().count(app.db()).await.unwrap();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("code", u.code.as_str()),
+        ("body", "包装印刷模糊，怀疑假药"),
+    ];
+    // A wrong type and a photo over 2 MB are refused in words, the text kept, nothing stored.
+    let bad = farmer
+        .post_multipart("/complaints", &fields, ("photo", "a.gif", b"GIF89a-------"))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("JPEG、PNG 或 WebP"), "{}", bad.body);
+    assert!(bad.body.contains("包装印刷模糊"));
+    let big = [JPEG, &vec![0u8; 2 * 1024 * 1024 + 10]].concat();
+    let bad = farmer
+        .post_multipart("/complaints", &fields, ("photo", "big.jpg", &big))
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("最大 2 MB"), "{}", bad.body);
+    assert_eq!(
+        complaint::Entity::find().count(app.db()).await.unwrap(),
+        before
+    );
+    let ok = farmer
+        .post_multipart("/complaints", &fields, ("photo", "bag.jpg", JPEG))
+        .await;
+    assert_eq!(ok.status, 303, "{}", ok.body);
+    let id = complaint::Entity::find()
+        .all(app.db())
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .id;
+    let mine = farmer.get("/complaints").await;
+    assert!(mine.body.contains("包装印刷模糊") && mine.body.contains("待处理"));
+    let photo = farmer.get(&format!("/complaints/{id}/photo")).await;
+    assert_eq!(photo.status, 200);
+    assert_eq!(photo.headers["content-type"], "image/jpeg");
+    // Another farmer, and the dealer, get nothing.
+    let mut other = signed_in(&app, FARMER2, "demo-farmer2-2026").await;
+    assert_eq!(
+        other.get(&format!("/complaints/{id}/photo")).await.status,
+        404
+    );
+    assert!(!other.get("/complaints").await.body.contains("包装印刷模糊"));
+    let mut dealer = signed_in(&app, OWNER, "demo-dealer-2026").await;
+    assert_ne!(
+        dealer.get(&format!("/complaints/{id}/photo")).await.status,
+        200
+    );
+    // The regulator sees it on the dealer's record and records the outcome.
+    let mut reg = signed_in(&app, REGULATOR, "demo-regulator-2026").await;
+    let rec = reg
+        .get(&format!("/bureau/dealers/{}", owner.dealer_id.unwrap()))
+        .await;
+    assert_eq!(rec.status, 200);
+    assert!(
+        rec.body.contains("包装印刷模糊") && rec.body.contains(&format!("/complaints/{id}/photo"))
+    );
+    assert_eq!(
+        reg.get(&format!("/complaints/{id}/photo")).await.status,
+        200
+    );
+    let idem = rec.field("idem").unwrap();
+    let empty = reg
+        .post(
+            &format!("/bureau/complaints/{id}/resolve"),
+            &[
+                ("csrf", &rec.csrf()),
+                ("idem", &idem),
+                ("status", "RESOLVED"),
+                ("outcome", " "),
+            ],
+        )
+        .await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("请写明处理结果"));
+    let rec = reg
+        .get(&format!("/bureau/dealers/{}", owner.dealer_id.unwrap()))
+        .await;
+    let done = reg
+        .post(
+            &format!("/bureau/complaints/{id}/resolve"),
+            &[
+                ("csrf", &rec.csrf()),
+                ("idem", &rec.field("idem").unwrap()),
+                ("status", "RESOLVED"),
+                ("outcome", "已抽检，该批次合格；经销商已调换"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    let mine = farmer.get("/complaints").await;
+    assert!(mine.body.contains("已抽检，该批次合格；经销商已调换") && mine.body.contains("已处理"));
+    // A farmer cannot record outcomes.
+    let f = farmer.get("/complaints").await;
+    let refused = farmer
+        .post(
+            &format!("/bureau/complaints/{id}/resolve"),
+            &[
+                ("csrf", &f.csrf()),
+                ("idem", "x"),
+                ("status", "DISMISSED"),
+                ("outcome", "x"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test]
+async fn the_signals_page_lists_links_and_downloads() {
+    let app = demo_app().await;
+    let owner = actor(&app, OWNER).await;
+    let (v, u, sale) = sold_code(&app, &owner).await;
+    let _ = sell(
+        &app,
+        &owner,
+        v.sku.id,
+        1,
+        Buyer::default(),
+        None,
+        vec![u.code.clone()],
+    )
+    .await;
+    // The trace page records the look-up, with coordinates rounded to 0.01 degree.
+    let mut anon = Browser::new(&app);
+    assert_eq!(
+        anon.get(&format!("/t/{}?lat=39.90412&lon=116.40741", u.code))
+            .await
+            .status,
+        200
+    );
+    let scans = domain::entities::code_scan::Entity::find()
+        .filter(domain::entities::code_scan::Column::Source.eq("TRACE_PAGE"))
+        .all(app.db())
+        .await
+        .unwrap();
+    assert_eq!(scans.len(), 1);
+    assert_eq!(
+        (scans[0].lat, scans[0].lon, scans[0].user_id),
+        (Some(39.9), Some(116.41), None)
+    );
+    let mut reg = signed_in(&app, REGULATOR, "demo-regulator-2026").await;
+    let p = reg.get("/bureau/signals?kind=RESOLD_CODE").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("data-kind=\"RESOLD_CODE\""), "{}", p.body);
+    assert!(p.body.contains(&format!("/bureau/lots/{}", v.lot.id)));
+    assert!(p.body.contains(&format!("/bureau/sales/{sale}")));
+    assert!(!p.body.contains("data-kind=\"OUTSIDE_LICENCE\""));
+    let s = reg.get(&format!("/bureau/sales/{sale}")).await;
+    assert_eq!(s.status, 200);
+    assert!(s.body.contains(&u.code));
+    let csv = reg
+        .get("/bureau/signals.csv?kind=RESOLD_CODE&from=&to=")
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    assert!(csv.body.contains(&u.code) && csv.body.starts_with("\u{feff}类型"));
+    assert_eq!(reg.get("/bureau/signals?from=2026-13-01").await.status, 422);
+    let list = reg.get("/bureau/dealers").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body
+            .contains(&format!("/bureau/dealers/{}", owner.dealer_id.unwrap()))
+    );
+    for (phone, pw) in [(FARMER, "demo-farmer-2026"), (OWNER, "demo-dealer-2026")] {
+        let mut b = signed_in(&app, phone, pw).await;
+        for path in ["/bureau/signals", "/bureau/dealers", "/bureau/signals.csv"] {
+            assert_eq!(b.get(path).await.status, 403, "{phone} {path}");
+        }
+        assert_eq!(b.get(&format!("/bureau/sales/{sale}")).await.status, 403);
+    }
+    assert_eq!(Browser::new(&app).get("/bureau/signals").await.status, 303);
 }

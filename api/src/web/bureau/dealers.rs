@@ -65,7 +65,16 @@ pub async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> WebResult {
-    render_list(&state, &ctx, q.county, vec![], None, String::new(), q.done == "resolved").await
+    render_list(
+        &state,
+        &ctx,
+        q.county,
+        vec![],
+        None,
+        String::new(),
+        q.done == "resolved",
+    )
+    .await
 }
 
 async fn render_list(
@@ -232,7 +241,16 @@ pub async fn record(
     Path(id): Path<i64>,
     Query(q): Query<DoneQuery>,
 ) -> WebResult {
-    render(&state, &ctx, id, vec![], None, String::new(), q.done == "resolved").await
+    render(
+        &state,
+        &ctx,
+        id,
+        vec![],
+        None,
+        String::new(),
+        q.done == "resolved",
+    )
+    .await
 }
 
 async fn render(
@@ -254,7 +272,12 @@ async fn render(
         .map(|l| {
             let (state, class) = if l.valid && l.days_left <= 90 {
                 (
-                    format!("{}{}{}", pick("有效，", "valid, "), l.days_left, pick(" 天后到期", " days left")),
+                    format!(
+                        "{}{}{}",
+                        pick("有效，", "valid, "),
+                        l.days_left,
+                        pick(" 天后到期", " days left")
+                    ),
                     "warn",
                 )
             } else if l.valid {
@@ -266,9 +289,15 @@ async fn render(
             };
             LicenceRowView {
                 kind: match l.licence.kind {
-                    domain::types::LicenceKind::PesticideBusiness => lang.pick("农药经营许可证", "Pesticide business licence"),
-                    domain::types::LicenceKind::RestrictedPesticide => lang.pick("限制使用农药经营许可", "Restricted-use pesticide licence"),
-                    domain::types::LicenceKind::SeedBusiness => lang.pick("种子生产经营许可证", "Seed business licence"),
+                    domain::types::LicenceKind::PesticideBusiness => {
+                        lang.pick("农药经营许可证", "Pesticide business licence")
+                    }
+                    domain::types::LicenceKind::RestrictedPesticide => {
+                        lang.pick("限制使用农药经营许可", "Restricted-use pesticide licence")
+                    }
+                    domain::types::LicenceKind::SeedBusiness => {
+                        lang.pick("种子生产经营许可证", "Seed business licence")
+                    }
                 },
                 number: l.licence.number.clone(),
                 issuer: l.licence.issuer.clone(),
@@ -311,7 +340,10 @@ async fn render(
                 "{} {} {}",
                 i.lot.inspection_report_no.as_deref().unwrap_or_default(),
                 i.lot.inspection_lab.as_deref().unwrap_or_default(),
-                i.lot.inspection_date.map(|d| d.to_string()).unwrap_or_default()
+                i.lot
+                    .inspection_date
+                    .map(|d| d.to_string())
+                    .unwrap_or_default()
             ),
             result: match i.lot.inspection_result {
                 Some(InspectionResult::NonConformant) => lang.pick("不合格", "non-conformant"),
@@ -336,7 +368,11 @@ async fn render(
         recalls,
         rows: r.signals.iter().map(|s| signal_row(s, lang)).collect(),
         inspections,
-        complaints: r.complaints.iter().map(|v| complaint_row(v, lang)).collect(),
+        complaints: r
+            .complaints
+            .iter()
+            .map(|v| complaint_row(v, lang))
+            .collect(),
         errors,
         failed,
         outcome,
@@ -391,9 +427,10 @@ pub async fn resolve(
             let errors = messages(e, &ctx)?;
             match c.c.dealer_id {
                 Some(d) => render(&state, &ctx, d, errors, Some(id), form.outcome, false).await,
-                None => render_list(&state, &ctx, None, errors, Some(id), form.outcome, false).await,
+                None => {
+                    render_list(&state, &ctx, None, errors, Some(id), form.outcome, false).await
+                }
             }
         }
     }
 }
-

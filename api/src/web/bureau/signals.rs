@@ -109,8 +109,11 @@ fn filter_of(q: &SignalQuery, ctx: &Ctx) -> (SignalFilter, Vec<String>) {
         && f > t
     {
         errors.push(
-            ctx.l("开始日期在结束日期之后", "the start date is after the end date")
-                .to_owned(),
+            ctx.l(
+                "开始日期在结束日期之后",
+                "the start date is after the end date",
+            )
+            .to_owned(),
         );
     }
     (
@@ -196,7 +199,9 @@ pub async fn csv(
         &format!(
             "signals-{}-{}-{}.csv",
             c.code.unwrap_or_else(|| c.id.to_string()),
-            f.from.map(|d| d.to_string()).unwrap_or_else(|| "start".into()),
+            f.from
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| "start".into()),
             f.to.map(|d| d.to_string()).unwrap_or_else(|| "now".into())
         ),
     ))

@@ -12,6 +12,7 @@ pub mod market;
 pub mod messages;
 pub mod orders;
 pub mod region;
+pub mod signals;
 pub mod stock;
 
 use std::net::IpAddr;
@@ -36,6 +37,7 @@ pub struct Query(
     stock::StockQuery,
     orders::OrderQuery,
     agronomy::AgronomyQuery,
+    signals::SignalsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -46,6 +48,7 @@ pub struct Mutation(
     stock::StockMutation,
     orders::OrderMutation,
     agronomy::AgronomyMutation,
+    signals::SignalsMutation,
 );
 
 pub type NongziSchema = Schema<Query, Mutation, orders::Subscription>;
@@ -137,6 +140,7 @@ pub fn gid(kind: &str, id: i64) -> ID {
 pub fn kind_words(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "CartLine" => ("购物车商品", "cart line"),
+        "Complaint" => ("投诉", "complaint"),
         "CropPlan" => ("种植计划", "crop plan"),
         "Dealer" => ("经销商", "dealer"),
         "Field" => ("地块", "field"),

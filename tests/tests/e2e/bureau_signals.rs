@@ -926,3 +926,125 @@ async fn the_signals_page_lists_links_and_downloads() {
     }
     assert_eq!(Browser::new(&app).get("/bureau/signals").await.status, 303);
 }
+
+const FILE: &str = "mutation($i: ComplaintFileInput!) { complaintFile(input: $i) { id status code hasPhoto photoUrl dealerName } }";
+const RESOLVE: &str = "mutation($id: ID!, $o: String!) { complaintResolve(id: $id, status: RESOLVED, outcome: $o) { id status outcome } }";
+
+#[tokio::test]
+async fn complaint_mutations_check_the_role() {
+    use base64::Engine;
+    use serde_json::json;
+    let app = demo_app().await;
+    let owner = actor(&app, OWNER).await;
+    let (_, u, _) = sold_code(&app, &owner).await;
+    let mut tokens = std::collections::HashMap::new();
+    for role in [
+        "ADMIN",
+        "REGULATOR",
+        "AGRONOMIST",
+        "DEALER (OWNER)",
+        "DEALER (STAFF)",
+        "FARMER",
+    ] {
+        tokens.insert(role, app.demo_token(role).await);
+    }
+    let photo = base64::engine::general_purpose::STANDARD.encode(JPEG);
+    let vars = json!({ "i": { "code": u.code, "body": "瓶盖破损", "photoBase64": photo } });
+    assert_eq!(
+        app.gql(FILE, vars.clone(), None).await.error_code(),
+        Some("UNAUTHENTICATED")
+    );
+    for role in [
+        "ADMIN",
+        "REGULATOR",
+        "AGRONOMIST",
+        "DEALER (OWNER)",
+        "DEALER (STAFF)",
+    ] {
+        let r = app.gql(FILE, vars.clone(), Some(&tokens[role])).await;
+        assert_eq!(r.error_code(), Some("FORBIDDEN"), "{role}: {:#}", r.body);
+    }
+    let filed = app
+        .gql(FILE, vars.clone(), Some(&tokens["FARMER"]))
+        .await
+        .ok();
+    let c = &filed["complaintFile"];
+    assert_eq!(c["status"], "OPEN");
+    assert_eq!(c["hasPhoto"], true);
+    assert!(c["photoUrl"].as_str().unwrap().starts_with("/complaints/"));
+    let id = c["id"].clone();
+    let bad = app
+        .gql(
+            FILE,
+            json!({ "i": { "code": u.code, "body": "x", "photoBase64": "R0lGODlhAQABAAAAACw=" } }),
+            Some(&tokens["FARMER"]),
+        )
+        .await;
+    assert!(bad.body.to_string().contains("JPEG"), "{:#}", bad.body);
+    let rv = json!({ "id": id, "o": "已责令下架" });
+    assert_eq!(
+        app.gql(RESOLVE, rv.clone(), None).await.error_code(),
+        Some("UNAUTHENTICATED")
+    );
+    for role in ["FARMER", "AGRONOMIST", "DEALER (OWNER)", "DEALER (STAFF)"] {
+        let r = app.gql(RESOLVE, rv.clone(), Some(&tokens[role])).await;
+        assert_eq!(r.error_code(), Some("FORBIDDEN"), "{role}: {:#}", r.body);
+    }
+    for role in ["REGULATOR", "ADMIN"] {
+        let r = app.gql(RESOLVE, rv.clone(), Some(&tokens[role])).await.ok();
+        assert_eq!(r["complaintResolve"]["status"], "RESOLVED", "{role}");
+    }
+    // The queries: the farmer sees their own complaint and its outcome; signals and records are
+    // the bureau's.
+    let mine = app
+        .gql(
+            "{ complaints { id status outcome } }",
+            json!({}),
+            Some(&tokens["FARMER"]),
+        )
+        .await
+        .ok();
+    assert_eq!(mine["complaints"][0]["outcome"], "已责令下架");
+    let county = app
+        .gql(
+            "{ complaints { id } }",
+            json!({}),
+            Some(&tokens["REGULATOR"]),
+        )
+        .await
+        .ok();
+    assert_eq!(county["complaints"].as_array().unwrap().len(), 1);
+    const SIGNALS: &str = "{ bureauSignals(kind: RESOLD_CODE) { kind lotUrl evidence saleId } }";
+    for role in ["FARMER", "AGRONOMIST", "DEALER (OWNER)"] {
+        let r = app.gql(SIGNALS, json!({}), Some(&tokens[role])).await;
+        assert_eq!(r.error_code(), Some("FORBIDDEN"), "{role}");
+    }
+    let s = app
+        .gql(SIGNALS, json!({}), Some(&tokens["REGULATOR"]))
+        .await
+        .ok();
+    assert!(s["bureauSignals"].as_array().unwrap().is_empty());
+    let dealers = app.gql("{ dealers { id } }", json!({}), None).await.ok();
+    let rec = app
+        .gql(
+            "query($d: ID!) { dealerRecord(dealerId: $d) { name licences { kind valid } complaints { id } } }",
+            json!({ "d": dealers["dealers"][0]["id"] }),
+            Some(&tokens["REGULATOR"]),
+        )
+        .await
+        .ok();
+    assert!(
+        !rec["dealerRecord"]["licences"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    let r = app
+        .gql(
+            "query($d: ID!) { dealerRecord(dealerId: $d) { name } }",
+            json!({ "d": dealers["dealers"][0]["id"] }),
+            Some(&tokens["FARMER"]),
+        )
+        .await;
+    assert_eq!(r.error_code(), Some("FORBIDDEN"));
+}

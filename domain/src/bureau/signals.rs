@@ -308,6 +308,9 @@ fn id_list(ids: &[i64]) -> String {
     ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
+/// Writes a signal's evidence (zh, en) once names are known.
+type Evidence = Box<dyn Fn(&Names) -> (String, String) + Send>;
+
 /// A signal before names are attached.
 struct Raw {
     kind: SignalKind,
@@ -317,7 +320,7 @@ struct Raw {
     sale_id: Option<i64>,
     unit_code: Option<String>,
     /// Filled once names are known: (zh, en).
-    evidence: Box<dyn Fn(&Names) -> (String, String) + Send>,
+    evidence: Evidence,
 }
 
 struct Names {

@@ -213,6 +213,8 @@ struct DealerPage {
     recalls: Vec<RecallRowView>,
     rows: Vec<SignalRow>,
     inspections: Vec<InspectionRowView>,
+    bad_count: usize,
+    good_count: usize,
     complaints: Vec<ComplaintRow>,
     errors: Vec<String>,
     /// The complaint a refused outcome was for, and what was typed.
@@ -328,7 +330,7 @@ async fn render(
             anonymous: x.anonymous_sales,
         })
         .collect();
-    let inspections = r
+    let inspections: Vec<InspectionRowView> = r
         .inspections
         .iter()
         .map(|i| InspectionRowView {
@@ -352,6 +354,8 @@ async fn render(
             bad: i.lot.inspection_result == Some(InspectionResult::NonConformant),
         })
         .collect();
+    let bad_count = inspections.iter().filter(|i| i.bad).count();
+    let good_count = inspections.len() - bad_count;
     let region = r
         .region
         .as_ref()
@@ -368,6 +372,8 @@ async fn render(
         recalls,
         rows: r.signals.iter().map(|s| signal_row(s, lang)).collect(),
         inspections,
+        bad_count,
+        good_count,
         complaints: r
             .complaints
             .iter()

@@ -333,8 +333,13 @@ impl Page {
 
 impl Browser {
     pub fn new(app: &TestApp) -> Browser {
+        Browser::at(&app.url(""))
+    }
+
+    /// A browser for the server at `base` (`http://127.0.0.1:PORT`), e.g. one a benchmark started.
+    pub fn at(base: &str) -> Browser {
         Browser {
-            base: app.url(""),
+            base: base.trim_end_matches('/').to_owned(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .timeout(Duration::from_secs(60))
@@ -500,4 +505,35 @@ impl Browser {
             .unwrap_or_else(|| panic!("no demo user with role {role}"));
         self.sign_in(&c.phone, &c.password).await;
     }
+}
+
+/// A report's CSV as `CsvExport::titled` writes it: the `name, value` rows that say what it is
+/// about, then (after an empty row) the table, each row keyed by the table's header.
+pub fn titled_csv(
+    text: &str,
+) -> (
+    std::collections::BTreeMap<String, String>,
+    Vec<std::collections::BTreeMap<String, String>>,
+) {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let mut about = std::collections::BTreeMap::new();
+    let mut header: Option<Vec<String>> = None;
+    let mut rows = vec![];
+    for rec in r.records() {
+        let rec = rec.expect("a readable CSV record");
+        let cells: Vec<String> = rec.iter().map(str::to_owned).collect();
+        match &header {
+            None if cells.len() == 1 && cells[0].is_empty() => header = Some(vec![]),
+            None => {
+                about.insert(cells[0].clone(), cells.get(1).cloned().unwrap_or_default());
+            }
+            Some(h) if h.is_empty() => header = Some(cells),
+            Some(h) => rows.push(h.iter().cloned().zip(cells).collect()),
+        }
+    }
+    (about, rows)
 }

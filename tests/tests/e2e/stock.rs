@@ -3211,13 +3211,23 @@ async fn csv_cells_that_would_run_as_formulas_are_quoted_and_negative_numbers_st
     .await;
     assert_no_errors(&recall["lotRecall"]);
     let lot_id = lot["id"].as_str().unwrap();
-    let report = csv_rows(
+    let (about, report) = e2e::titled_csv(
         &csv_download(
             &app,
             format!("/lots/{lot_id}/recall-report.csv?lang=en"),
             Some(&c.regulator),
         )
         .await,
+    );
+    // The file says what it is about before its table.
+    assert_eq!(about["Lot"], "CSV-INJ", "{about:?}");
+    assert_eq!(about["Reason"], "检出不合格", "{about:?}");
+    assert_eq!(about["Status"], "recalled", "{about:?}");
+    assert!(!about["Ordered by"].is_empty(), "{about:?}");
+    assert!(!about["Date"].is_empty(), "{about:?}");
+    assert!(
+        about["Product"].contains(o["sku"]["product"]["nameEn"].as_str().unwrap()),
+        "{about:?}"
     );
     let b = report
         .iter()

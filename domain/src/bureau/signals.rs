@@ -284,15 +284,6 @@ impl Sql {
         }
         s
     }
-    /// The China calendar date of a UTC timestamp column.
-    fn china_date(&self, col: &str) -> String {
-        match self.backend {
-            DbBackend::Postgres => {
-                format!("CAST(({col} AT TIME ZONE 'UTC') + INTERVAL '8 hours' AS DATE)")
-            }
-            _ => format!("date({col}, '+8 hours')"),
-        }
-    }
     fn statement(self, sql: String) -> Statement {
         Statement::from_sql_and_values(self.backend, sql, self.values)
     }

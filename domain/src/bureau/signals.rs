@@ -554,7 +554,13 @@ async fn far_scans(
             unit_code: Some(u.code.clone()),
             evidence: Box::new(move |n: &Names| {
                 let (sz, se) = n.dealer(sale.dealer_id);
-                let (wz, we) = n.region(scan.region_id.or(scan.county_id));
+                let (wz, we) = match (scan.region_id.or(scan.county_id), scan.lat, scan.lon) {
+                    (None, Some(lat), Some(lon)) => (
+                        format!("北纬 {lat:.2}° 东经 {lon:.2}° 附近"),
+                        format!("the area of {lat:.2}° N {lon:.2}° E"),
+                    ),
+                    (r, _, _) => n.region(r),
+                };
                 let (kz, ke) = match km {
                     Some(k) => (
                         format!("，距售出经销商约 {k:.0} 公里"),

@@ -142,6 +142,12 @@ async fn any_code_leads_a_regulator_to_its_lot_and_a_product_code_to_its_lots() 
         "signed out: to the sign-in page"
     );
     b.sign_in(REGULATOR.0, REGULATOR.1).await;
+    let home = b.get("/").await;
+    assert_eq!(
+        home.location.as_deref(),
+        Some("/bureau"),
+        "a regulator's home is the bureau"
+    );
     let r = b.get(&format!("/bureau?code={}", l.trace_code)).await;
     assert_eq!(r.status, 303);
     assert_eq!(
@@ -216,6 +222,28 @@ async fn a_recall_from_the_console_says_whom_it_reaches_reaches_them_and_reports
     assert_eq!(cell(&confirm, "reach-buyers"), buyers.len().to_string());
     assert!(cell(&confirm, "reach-anonymous").starts_with(&anonymous.to_string()));
 
+    // GraphQL counts the same, and refuses a farmer.
+    let lot_gid = {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("Lot:{}", l.id))
+    };
+    let (reg_token, _) = app.login(REGULATOR.0, REGULATOR.1).await;
+    const REACH: &str = "query($l: ID!) { recallReach(lotId: $l) { holders unitsHeld dealers buyersNotified anonymousSales accounts } recallProgress(lotId: $l) { reason } }";
+    let g = app
+        .gql(REACH, json!({ "l": lot_gid }), Some(&reg_token))
+        .await
+        .ok();
+    assert_eq!(g["recallReach"]["holders"], json!(holders.len()));
+    assert_eq!(g["recallReach"]["unitsHeld"], json!(on_hand));
+    assert_eq!(g["recallReach"]["buyersNotified"], json!(buyers.len()));
+    assert_eq!(g["recallReach"]["anonymousSales"], json!(anonymous));
+    assert_eq!(g["recallProgress"], json!(null), "not recalled yet");
+    let (farmer_token, _) = app.login(FARMER.0, FARMER.1).await;
+    let refused = app
+        .gql(REACH, json!({ "l": lot_gid }), Some(&farmer_token))
+        .await;
+    assert_eq!(refused.error_code(), Some("FORBIDDEN"));
+
     // A recall without a reason is refused, and nothing changes.
     let csrf = confirm.csrf();
     let idem = confirm.field("idem").unwrap();
@@ -279,6 +307,12 @@ async fn a_recall_from_the_console_says_whom_it_reaches_reaches_them_and_reports
         );
     }
 
+    let g = app
+        .gql(REACH, json!({ "l": lot_gid }), Some(&reg_token))
+        .await
+        .ok();
+    assert_eq!(g["recallProgress"]["reason"], "抽检不合格：总养分不足");
+
     // The progress: nobody has read it yet; then the farmer reads it.
     let page = b.get(&format!("/bureau/lots/{}", l.id)).await;
     assert_eq!(page.status, 200);
@@ -307,7 +341,7 @@ async fn a_recall_from_the_console_says_whom_it_reaches_reaches_them_and_reports
         "the demo farmer bought from this lot"
     );
     {
-        let (tok, _) = app.login(FARMER.0, FARMER.1).await;
+        let tok = farmer_token.clone();
         let listed = app
             .gql(
                 "query { notifications(unreadOnly: true) { id kind payload } }",

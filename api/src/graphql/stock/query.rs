@@ -194,6 +194,34 @@ impl StockQuery {
         ))
     }
 
+    /// Whom a recall of the lot would reach now: ask before `lotRecall` (regulators, admins).
+    async fn recall_reach(&self, ctx: &Context<'_>, lot_id: ID) -> ApiResult<RecallReach> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let id = parse_gid("lotId", "Lot", &lot_id).map_err(|e| to_gql(e, l))?;
+        Ok(domain::bureau::lots::reach(db(ctx), a, id)
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .into())
+    }
+
+    /// A recalled lot's progress: units still out, notices read, buyers nobody can tell; null
+    /// when the lot is not recalled (regulators, admins).
+    async fn recall_progress(
+        &self,
+        ctx: &Context<'_>,
+        lot_id: ID,
+    ) -> ApiResult<Option<RecallProgress>> {
+        let a = actor(ctx)?;
+        let l = lang(ctx);
+        let id = parse_gid("lotId", "Lot", &lot_id).map_err(|e| to_gql(e, l))?;
+        Ok(domain::bureau::lots::dossier(db(ctx), a, id)
+            .await
+            .map_err(|e| to_gql(e, l))?
+            .progress
+            .map(Into::into))
+    }
+
     /// A dealer's purchase or sales ledger for a date range (local dates, inclusive). The same
     /// as CSV: `GET /dealers/{dealerId}/ledger.csv?kind=PURCHASE&from=...&to=...`.
     async fn ledger(

@@ -124,6 +124,76 @@ pub struct UpstreamStep {
     document: Option<String>,
 }
 
+/// Whom a recall of a lot would reach now (`recallReach`), counted before it is ordered.
+#[derive(SimpleObject)]
+pub struct RecallReach {
+    /// Dealer stores and stations holding the lot or with it in transit to them.
+    holders: i64,
+    /// Units on hand and in transit.
+    units_held: i64,
+    /// Dealers that hold or sold it (all their staff are notified).
+    dealers: i64,
+    /// Buyers with an account (notified in the app).
+    buyers_notified: i64,
+    /// Counter sales to buyers without an account, and how many of those left a phone.
+    anonymous_sales: i64,
+    anonymous_with_phone: i64,
+    /// Every account a recall notifies.
+    accounts: i64,
+}
+
+impl From<domain::bureau::lots::Reach> for RecallReach {
+    fn from(r: domain::bureau::lots::Reach) -> Self {
+        RecallReach {
+            holders: r.holders as i64,
+            units_held: r.units_held,
+            dealers: r.dealers as i64,
+            buyers_notified: r.buyers_notified as i64,
+            anonymous_sales: r.anonymous_sales as i64,
+            anonymous_with_phone: r.anonymous_with_phone as i64,
+            accounts: r.accounts as i64,
+        }
+    }
+}
+
+/// How a recall is going (`recallProgress`): stock still out, and who has read the notice.
+#[derive(SimpleObject)]
+pub struct RecallProgress {
+    recalled_at: DateTime<Utc>,
+    reason: String,
+    /// The officer who ordered it.
+    ordered_by: Option<String>,
+    on_shelves: i64,
+    in_transit: i64,
+    units_sold: i64,
+    buyer_accounts: i64,
+    buyers_read: i64,
+    dealer_accounts: i64,
+    dealers_read: i64,
+    /// Counter sales nobody can be told of in the app, and how many of those left a phone.
+    anonymous_sales: i64,
+    anonymous_with_phone: i64,
+}
+
+impl From<domain::bureau::lots::Progress> for RecallProgress {
+    fn from(p: domain::bureau::lots::Progress) -> Self {
+        RecallProgress {
+            recalled_at: p.recalled_at,
+            reason: p.reason,
+            ordered_by: p.ordered_by,
+            on_shelves: p.on_shelves,
+            in_transit: p.in_transit,
+            units_sold: p.units_sold,
+            buyer_accounts: p.buyer_accounts as i64,
+            buyers_read: p.buyers_read as i64,
+            dealer_accounts: p.dealer_accounts as i64,
+            dealers_read: p.dealers_read as i64,
+            anonymous_sales: p.anonymous_sales as i64,
+            anonymous_with_phone: p.anonymous_with_phone as i64,
+        }
+    }
+}
+
 #[derive(SimpleObject)]
 pub struct RecallReport {
     lot: Lot,

@@ -247,19 +247,19 @@ fn lot_view(d: &Dossier, lang: Lang) -> LotView {
                         "已通知的购买人账号（已读）",
                         "Buyer accounts notified (read)",
                     ),
-                    format!("{}（{}）", p.buyer_accounts, p.buyers_read),
+                    format!("{} ({})", p.buyer_accounts, p.buyers_read),
                 ),
                 (
                     pick(
                         "已通知的经销商账号（已读）",
                         "Dealer accounts notified (read)",
                     ),
-                    format!("{}（{}）", p.dealer_accounts, p.dealers_read),
+                    format!("{} ({})", p.dealer_accounts, p.dealers_read),
                 ),
                 (
                     pick("无法通知的柜台散客", "Counter sales nobody can notify"),
                     format!(
-                        "{}（{} {}）",
+                        "{} ({} {})",
                         p.anonymous_sales,
                         pick("留了电话：", "with a phone:"),
                         p.anonymous_with_phone

@@ -127,12 +127,14 @@ pub async fn home(
     if ctx.dealer().is_ok() {
         return Err(WebError::Redirect("/dealer".into()));
     }
-    if ctx
-        .session
-        .as_ref()
-        .is_some_and(|s| s.actor.role == domain::accounts::Role::Agronomist)
-    {
-        return Err(WebError::Redirect("/agronomist".into()));
+    match ctx.session.as_ref().map(|s| s.actor.role) {
+        Some(domain::accounts::Role::Agronomist) => {
+            return Err(WebError::Redirect("/agronomist".into()));
+        }
+        Some(domain::accounts::Role::Regulator) => {
+            return Err(WebError::Redirect("/bureau".into()));
+        }
+        _ => {}
     }
     let (actor, _) = ctx.farmer()?;
     let db = state.db();

@@ -222,6 +222,24 @@
     }, 8000);
   }
 
+  // Opt-in only: the browser's position, rounded by the server to about 1 km, goes with the
+  // code so a bag far from the dealer that sold it can be noticed.
+  function where() {
+    var box = $('#scan-loc');
+    if (!box || !navigator.geolocation) return;
+    $('#scan-loc-row').hidden = false;
+    box.onchange = function () {
+      if (!box.checked) { $('#scan-lat').value = ''; $('#scan-lon').value = ''; return; }
+      navigator.geolocation.getCurrentPosition(function (p) {
+        $('#scan-lat').value = p.coords.latitude.toFixed(2); $('#scan-lon').value = p.coords.longitude.toFixed(2);
+      }, function () { box.checked = false; }, { maximumAge: 600000, timeout: 10000 });
+    };
+  }
+  function whereQuery() {
+    var a = $('#scan-lat'), b = $('#scan-lon');
+    return a && b && a.value && b.value ? '&lat=' + a.value + '&lon=' + b.value : '';
+  }
+
   function scanner() {
     var start = $('#scan-start');
     if (!start || !('BarcodeDetector' in w) || !navigator.mediaDevices) return;
@@ -233,7 +251,7 @@
         $('#scanner').hidden = false; start.hidden = true; v.srcObject = s; v.play();
         (function loop() {
           det.detect(v).then(function (codes) {
-            if (codes.length) { s.getTracks().forEach(function (x) { x.stop(); }); location.href = '/scan?code=' + encodeURIComponent(codes[0].rawValue); }
+            if (codes.length) { s.getTracks().forEach(function (x) { x.stop(); }); location.href = '/scan?code=' + encodeURIComponent(codes[0].rawValue) + whereQuery(); }
             else requestAnimationFrame(loop);
           }).catch(function () { requestAnimationFrame(loop); });
         })();
@@ -266,5 +284,5 @@
   w.addEventListener('online', flush);
   var root = $('#offline-app');
   if (root) offlineApp(root); else saveCatalog();
-  renderOutbox(); flush(); live(); scanner();
+  renderOutbox(); flush(); live(); where(); scanner();
 })();

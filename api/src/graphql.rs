@@ -13,6 +13,7 @@ pub mod messages;
 pub mod open_data;
 pub mod orders;
 pub mod region;
+pub mod signals;
 pub mod stock;
 
 use std::net::IpAddr;
@@ -38,6 +39,7 @@ pub struct Query(
     orders::OrderQuery,
     agronomy::AgronomyQuery,
     open_data::OpenDataQuery,
+    signals::SignalsQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -48,6 +50,7 @@ pub struct Mutation(
     stock::StockMutation,
     orders::OrderMutation,
     agronomy::AgronomyMutation,
+    signals::SignalsMutation,
 );
 
 pub type NongziSchema = Schema<Query, Mutation, orders::Subscription>;
@@ -139,6 +142,7 @@ pub fn gid(kind: &str, id: i64) -> ID {
 pub fn kind_words(kind: &str) -> (&'static str, &'static str) {
     match kind {
         "CartLine" => ("购物车商品", "cart line"),
+        "Complaint" => ("投诉", "complaint"),
         "CropPlan" => ("种植计划", "crop plan"),
         "Dealer" => ("经销商", "dealer"),
         "Field" => ("地块", "field"),

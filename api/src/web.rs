@@ -303,6 +303,15 @@ pub fn routes(state: AppState) -> Router<AppState> {
             post(farmer::recommendation_cart),
         )
         .route("/scan", get(farmer::scan))
+        .route("/complaints", get(farmer::complaints::list))
+        .route(
+            "/complaints",
+            post(farmer::complaints::file).layer(axum::extract::DefaultBodyLimit::max(
+                farmer::complaints::MAX_FORM_BODY,
+            )),
+        )
+        .route("/complaints/new", get(farmer::complaints::form))
+        .route("/complaints/{id}/photo", get(farmer::complaints::photo))
         .route("/offline", get(offline::shell))
         .route("/app/catalog.json", get(offline::catalog))
         .route("/app/outbox", post(offline::outbox))

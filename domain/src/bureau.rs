@@ -9,8 +9,11 @@ use crate::entities::region;
 use crate::error::{Error, Result};
 use crate::types::Level;
 
+pub mod complaints;
 pub mod lots;
 pub mod open_data;
+pub mod records;
+pub mod signals;
 pub mod stats;
 
 /// The county a bureau page or query works on. A regulator gets their own county (asking for
@@ -57,4 +60,15 @@ pub async fn counties_for(db: &impl ConnectionTrait, actor: &Actor) -> Result<Ve
         Role::Regulator => crate::regions::regions_by_ids(db, &actor.county_ids).await,
         _ => Err(crate::accounts::forbidden()),
     }
+}
+
+/// The ids of the dealers in a county (a dealer's region is its county or lies below it).
+pub async fn county_dealer_ids(db: &impl ConnectionTrait, county_id: i64) -> Result<Vec<i64>> {
+    let dealers = crate::entities::dealer::Entity::find().all(db).await?;
+    let counties = crate::regions::counties_of(db, dealers.iter().map(|d| d.region_id)).await?;
+    Ok(dealers
+        .into_iter()
+        .filter(|d| counties.get(&d.region_id).copied().flatten() == Some(county_id))
+        .map(|d| d.id)
+        .collect())
 }

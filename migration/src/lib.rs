@@ -11,6 +11,7 @@ mod m20261201_000005_web;
 mod m20261202_000006_credit_repayment;
 mod m20261203_000007_formula_skipped;
 mod m20261204_000008_county_agronomy;
+mod m20261205_000009_signals_complaints;
 mod m20261205_000010_bureau_stats;
 mod util;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_credit_repayment::Migration),
             Box::new(m20261203_000007_formula_skipped::Migration),
             Box::new(m20261204_000008_county_agronomy::Migration),
+            Box::new(m20261205_000009_signals_complaints::Migration),
             Box::new(m20261205_000010_bureau_stats::Migration),
         ]
     }

@@ -641,7 +641,13 @@ async fn move_sequences_on(db: &DatabaseConnection) -> anyhow::Result<()> {
 
 /// The pages and exports measured, with `{county}` for the generated county's id. Each is a
 /// GET as the county's regulator (the open-data exports need no sign-in).
-const PAGES: &[&str] = &["/bureau", "/bureau/recalls"];
+const PAGES: &[&str] = &[
+    "/bureau",
+    "/bureau/recalls",
+    "/bureau/signals",
+    "/bureau/signals.csv",
+    "/bureau/dealers",
+];
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {

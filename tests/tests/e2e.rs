@@ -10,6 +10,7 @@ mod e2e {
     pub mod agronomy_rules;
     pub mod auth;
     pub mod bureau_lots;
+    pub mod bureau_signals;
     pub mod bureau_stats;
     pub mod catalog;
     pub mod dealer_desk;

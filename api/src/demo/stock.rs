@@ -181,10 +181,19 @@ pub(super) async fn stock_and_sales(
             unit_price_fen: None,
         }];
         let (mut crop, mut target) = (None, None);
+        let mut scanned = vec![];
         if let Some(r) = restricted {
-            let (_, p) = &lot_of_sku[&r.sku_id];
+            let (l, p) = &lot_of_sku[&r.sku_id];
             let uses = domain::catalog::uses_by_products(db, &[p.id]).await?;
             if let Some(u) = uses.first() {
+                // The bag's code is scanned at the till (the lot's last code, so the trace
+                // page's sample code stays an unsold one).
+                scanned.extend(
+                    domain::lots::unit_codes_of(db, l.id)
+                        .await?
+                        .last()
+                        .map(|c| c.code.clone()),
+                );
                 lines.push(domain::stock::SaleLineInput {
                     sku_id: r.sku_id,
                     quantity: 1,
@@ -204,7 +213,7 @@ pub(super) async fn stock_and_sales(
             },
             crop,
             target,
-            unit_codes: vec![],
+            unit_codes: scanned.clone(),
         };
         ctx(
             domain::stock::counter_sale(db, &owner, input)
@@ -212,6 +221,7 @@ pub(super) async fn stock_and_sales(
                 .map(|_| ()),
             || "demo sale".into(),
         )?;
+        market_watch_examples(db, county_store, dealer_ids, &clerk, &scanned).await?;
     }
     for (i, d) in dealer_ids.iter().enumerate().skip(1) {
         let o = offer::Entity::find()
@@ -246,6 +256,72 @@ pub(super) async fn stock_and_sales(
                 .map(|_| ()),
             || format!("demo sale at dealer {d}"),
         )?;
+    }
+    Ok(())
+}
+
+/// What the bureau's signals page shows on a demo: the county store's position (Shayang town,
+/// 30.71 N 112.59 E), and the bag sold above turning up again: at another dealer's till (the
+/// sale is refused and the code flagged: a resold code) and on the trace page in Wuhan, some
+/// 170 km away (a far scan).
+async fn market_watch_examples(
+    db: &DatabaseTransaction,
+    county_store: i64,
+    dealer_ids: &[i64],
+    clerk: &impl Fn(i64) -> Actor,
+    scanned: &[String],
+) -> anyhow::Result<()> {
+    use domain::entities::{dealer, offer, unit_code};
+    use sea_orm::{ColumnTrait, QueryFilter, QueryOrder};
+    let Some(code) = scanned.first() else {
+        return Ok(());
+    };
+    let mut d: dealer::ActiveModel = domain::regions::dealer(db, county_store).await?.into();
+    d.lat = sea_orm::Set(Some(30.71));
+    d.lon = sea_orm::Set(Some(112.59));
+    sea_orm::ActiveModelTrait::update(d, db).await?;
+    if let Some(other) = dealer_ids.get(1) {
+        let o = offer::Entity::find()
+            .filter(offer::Column::DealerId.eq(*other))
+            .order_by_asc(offer::Column::Id)
+            .one(db)
+            .await?;
+        if let Some(o) = o {
+            let again = domain::stock::counter_sale(
+                db,
+                &clerk(*other),
+                domain::stock::CounterSaleInput {
+                    dealer_id: *other,
+                    location_id: None,
+                    lines: vec![domain::stock::SaleLineInput {
+                        sku_id: o.sku_id,
+                        quantity: 1,
+                        unit_price_fen: None,
+                    }],
+                    buyer: domain::stock::Buyer::default(),
+                    crop: None,
+                    target: None,
+                    unit_codes: vec![code.clone()],
+                },
+            )
+            .await;
+            if again.is_ok() {
+                return Err(anyhow!("demo data: a sold code was sold again"));
+            }
+        }
+    }
+    if let Some(u) = unit_code::Entity::find()
+        .filter(unit_code::Column::Code.eq(code.as_str()))
+        .one(db)
+        .await?
+    {
+        domain::bureau::signals::record_scan(
+            db,
+            &u,
+            domain::bureau::signals::Scanner::TracePage(None),
+            Some((30.59, 114.30)),
+        )
+        .await?;
     }
     Ok(())
 }

@@ -374,6 +374,29 @@ mirror_enum! {
     }
 }
 
+mirror_enum! {
+    /// A counterfeit or misuse signal's kind (the bureau's signals).
+    SignalKindGql as "SignalKind" mirrors domain::bureau::signals::SignalKind {
+        /// A unit code already sold turned up again at a dealer.
+        ResoldCode,
+        /// A sold unit code scanned outside the seller's county or far from it.
+        FarScan,
+        /// A restricted-use pesticide sold above the label dose for the buyer's fields.
+        AboveLabelDose,
+        /// A product sold without the licence it needs on the sale date.
+        OutsideLicence,
+    }
+}
+
+mirror_enum! {
+    /// Where a farmer's complaint stands.
+    ComplaintStatusGql as "ComplaintStatus" mirrors types::ComplaintStatus {
+        Open,
+        Resolved,
+        Dismissed,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -442,6 +465,14 @@ mod tests {
         names_match::<_, DealerRoleGql>(types::DealerRole::ALL, types::DealerRole::as_str);
         names_match::<_, LevelGql>(types::Level::ALL, types::Level::as_str);
         names_match::<_, LicenceKindGql>(types::LicenceKind::ALL, types::LicenceKind::as_str);
+        names_match::<_, SignalKindGql>(
+            domain::bureau::signals::SignalKind::ALL,
+            domain::bureau::signals::SignalKind::as_str,
+        );
+        names_match::<_, ComplaintStatusGql>(
+            types::ComplaintStatus::ALL,
+            types::ComplaintStatus::as_str,
+        );
         names_match::<_, CategoryGql>(types::Category::ALL, types::Category::as_str);
         names_match::<_, OrderStatus>(orders::Status::ALL, orders::Status::as_str);
         names_match::<_, DeliveryModeGql>(orders::DeliveryMode::ALL, orders::DeliveryMode::as_str);

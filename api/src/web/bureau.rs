@@ -6,11 +6,16 @@
 //! through the domain services with the session's `Actor`, which check the role and county.
 //!
 //! Parts: `lots` (the trace search, one lot's page, hold/release/recall, the recall report and
-//! the list of withdrawn lots).
+//! the list of withdrawn lots), `signals` (counterfeit and misuse signals, a signal's sale),
+//! `dealers` (dealers' records and the outcome of farmers' complaints), `stats` (statistics
+//! with `chart`'s SVG charts and a CSV per table), `open_data` (the county's open datasets,
+//! published or withdrawn).
 
 pub mod chart;
+pub mod dealers;
 pub mod lots;
 pub mod open_data;
+pub mod signals;
 pub mod stats;
 
 use axum::Router;
@@ -84,4 +89,10 @@ pub fn routes() -> Router<AppState> {
         .route("/bureau/stats/{file}", get(stats::csv))
         .route("/bureau/open-data", get(open_data::page_get))
         .route("/bureau/open-data/publish", post(open_data::publish))
+        .route("/bureau/signals", get(signals::list))
+        .route("/bureau/signals.csv", get(signals::csv))
+        .route("/bureau/sales/{id}", get(signals::sale))
+        .route("/bureau/dealers", get(dealers::list))
+        .route("/bureau/dealers/{id}", get(dealers::record))
+        .route("/bureau/complaints/{id}/resolve", post(dealers::resolve))
 }

@@ -9,6 +9,7 @@ pub mod advice;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
+pub mod complaints;
 pub mod orders;
 pub mod product;
 
@@ -85,6 +86,8 @@ struct ScanPage {
 #[derive(Deserialize)]
 pub struct ScanQuery {
     code: Option<String>,
+    lat: Option<String>,
+    lon: Option<String>,
 }
 
 /// `GET /scan`: the camera where the browser can read a QR code, typing otherwise; a code goes
@@ -93,7 +96,15 @@ pub async fn scan(ctx: Ctx, Query(q): Query<ScanQuery>) -> WebResult {
     if let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) {
         // A scanned Digital Link is a URL; its path is what the trace page takes.
         let code: String = code.chars().filter(|c| !c.is_control()).take(300).collect();
-        return Ok(Redirect::to(&format!("/t/{}", urlencode(&code))).into_response());
+        // Coordinates only when the reader chose to give them, passed on as numbers.
+        let coord = |v: &Option<String>| v.as_deref().and_then(|x| x.trim().parse::<f64>().ok());
+        let at = match (coord(&q.lat), coord(&q.lon)) {
+            (Some(a), Some(b)) if a.is_finite() && b.is_finite() => {
+                format!("?lat={a:.2}&lon={b:.2}")
+            }
+            _ => String::new(),
+        };
+        return Ok(Redirect::to(&format!("/t/{}{at}", urlencode(&code))).into_response());
     }
     page(&ScanPage {
         c: Chrome::new(&ctx, ctx.l("扫码查真伪", "Scan a bag"), "scan"),

@@ -36,6 +36,8 @@ struct TracePage {
     restricted: bool,
     toxicity: String,
     uses: Vec<view::UseRow>,
+    /// The complaint form about this bag (or lot).
+    complain_url: String,
 }
 
 impl TracePage {
@@ -62,6 +64,7 @@ pub async fn page(
     ctx: Ctx,
     headers: HeaderMap,
     Path(code): Path<String>,
+    super::ctx::Query(at): super::ctx::Query<WhereQuery>,
 ) -> Response {
     let lang = ctx.lang;
     if let Err(e) = crate::rest::rate_limited(&state, &headers, peer, lang).await {
@@ -79,10 +82,36 @@ pub async fn page(
         }
         Err(e) => return super::WebError::from(e).into_response(),
     };
+    if t_unit(&found) {
+        let actor = ctx.session.as_ref().map(|s| &s.actor);
+        let num = |v: &Option<String>| v.as_deref().and_then(|x| x.trim().parse::<f64>().ok());
+        let coords = match (num(&at.lat), num(&at.lon)) {
+            (Some(a), Some(b)) if a.is_finite() && b.is_finite() => Some((a, b)),
+            _ => None,
+        };
+        // A scan that cannot be recorded must not keep the reader from the trace.
+        if let Err(e) =
+            domain::bureau::signals::record_code_scan(state.db(), &code, actor, coords).await
+        {
+            tracing::warn!(error = %e, "trace scan not recorded");
+        }
+    }
     match render(&state, c, found, lang).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     }
+}
+
+/// Where the reader is, when their browser gave it and they agreed (see the scan page).
+#[derive(serde::Deserialize, Default)]
+pub struct WhereQuery {
+    lat: Option<String>,
+    lon: Option<String>,
+}
+
+/// Only a unit code names one bag: a lot's trace code is printed on many.
+fn t_unit(t: &PublicTrace) -> bool {
+    t.unit_code.is_some()
 }
 
 async fn render(
@@ -147,6 +176,10 @@ async fn render(
             .map(|s| view::toxicity_words(&s.toxicity, lang).to_owned())
             .unwrap_or_default(),
         uses,
+        complain_url: format!(
+            "/complaints/new?code={}",
+            super::ctx::urlencode(t.unit_code.as_deref().unwrap_or(&t.trace_code))
+        ),
         c,
         t,
     };

@@ -14,6 +14,9 @@ pub struct Model {
     pub phone: String,
     pub status: crate::types::DealerStatus,
     pub created_at: DateTimeUtc,
+    /// Where the shop is (WGS-84 degrees), when known: the far-scan signal measures from here.
+    pub lat: Option<f64>,
+    pub lon: Option<f64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -441,6 +441,13 @@ pub(crate) async fn flag_resold_codes(
                 .filter(unit_code::Column::Id.eq(u.id))
                 .exec(db)
                 .await?;
+            crate::bureau::signals::record_scan(
+                db,
+                &u,
+                crate::bureau::signals::Scanner::DealerSale(dealer_id),
+                None,
+            )
+            .await?;
             return Err(Error::invalid(
                 format!("unitCodes.{i}"),
                 Code::CodeAlreadySold,
@@ -496,6 +503,13 @@ pub async fn write_sale(
                 .filter(unit_code::Column::Id.eq(u.id))
                 .exec(db)
                 .await?;
+            crate::bureau::signals::record_scan(
+                db,
+                &u,
+                crate::bureau::signals::Scanner::DealerSale(sale.dealer_id),
+                None,
+            )
+            .await?;
             return Err(Error::invalid(
                 field,
                 Code::CodeAlreadySold,

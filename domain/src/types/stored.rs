@@ -547,3 +547,25 @@ mod tests {
         assert_eq!(LotStatus::parse("active"), None);
     }
 }
+
+stored_enum! {
+    /// Where a unit code was scanned (`code_scan.source`).
+    pub enum ScanSource {
+        /// Anyone looking the code up on the public trace page (a farmer's scan lands there).
+        TracePage = "TRACE_PAGE",
+        /// A dealer scanning it at a sale or a hand-over.
+        DealerSale = "DEALER_SALE",
+    }
+}
+
+stored_enum! {
+    /// Where a farmer's complaint stands (`complaint.status`).
+    pub enum ComplaintStatus {
+        /// Filed, not yet handled.
+        Open = "OPEN",
+        /// Handled: the outcome says what was done.
+        Resolved = "RESOLVED",
+        /// Looked into and found groundless: the outcome says why.
+        Dismissed = "DISMISSED",
+    }
+}

@@ -70,8 +70,11 @@ const GUARDED: [&str; 37] = [
 
 /// Guarded mutations whose role matrix lives with their feature's tests
 /// (`agronomy_rules::every_agronomy_mutation_checks_the_role`,
-/// `dealer_desk::only_the_orders_dealer_may_swap_its_lots`).
-const GUARDED_ELSEWHERE: [&str; 17] = [
+/// `dealer_desk::only_the_orders_dealer_may_swap_its_lots`,
+/// `bureau_signals::complaint_mutations_check_the_role`).
+const GUARDED_ELSEWHERE: [&str; 19] = [
+    "complaintFile",
+    "complaintResolve",
     "orderLineReallocate",
     "recommendationApprove",
     "countyParameterSet",

@@ -24,7 +24,7 @@ use domain::accounts::sessions::Session;
 use domain::entities::soil_test;
 use domain::types::{Method, RecommendationStatus};
 
-use super::{Chrome, Ctx, WebError, WebResult};
+use super::{Chrome, Ctx, WebError};
 use crate::state::AppState;
 
 /// A console page's start: the agronomist's session and the page chrome, which names the
@@ -63,13 +63,7 @@ impl<'a> Desk<'a> {
     }
 }
 
-/// A form sent back with its refusal: the page again, as 422, with what was typed kept.
-pub fn refused(page: WebResult) -> WebResult {
-    page.map(|mut r| {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        r
-    })
-}
+pub use crate::web::ctx::refused;
 
 /// One soil value as read: its name, the value with its unit, and its China grade (1-6) in
 /// words when graded.

@@ -377,6 +377,15 @@ pub async fn finish(
     Ok(())
 }
 
+/// A form sent back with its refusal: the page again, as 422, with what was typed kept (every
+/// console's forms).
+pub fn refused(page: WebResult) -> WebResult {
+    page.map(|mut r| {
+        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        r
+    })
+}
+
 /// Renders a template as a page that is never stored by caches (it may be personal).
 pub fn page(t: &impl askama::Template) -> WebResult {
     Ok((

@@ -8,7 +8,7 @@
 use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect};
 use domain::Lang;
 use domain::bureau::lots::{self as bl, Dossier, Lookup, Reach};
 use domain::types::LotStatus;
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::Desk;
 use crate::state::{AppState, publish_events};
 use crate::web::account::messages;
-use crate::web::ctx::{Path, Query, claim, finish, page, random_token};
+use crate::web::ctx::{Path, Query, claim, finish, page, random_token, refused};
 use crate::web::view::china_time;
 use crate::web::{Chrome, Ctx, WebResult};
 
@@ -551,14 +551,6 @@ async fn act(state: AppState, ctx: Ctx, id: i64, form: ActForm, what: Act) -> We
             refused(page)
         }
     }
-}
-
-/// A form sent back with its refusal: the page again, as 422, with what was typed kept.
-fn refused(page: WebResult) -> WebResult {
-    page.map(|mut r: Response| {
-        *r.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        r
-    })
 }
 
 /// `POST /bureau/lots/{id}/hold` (one-shot), with a reason.

@@ -117,13 +117,7 @@ const CATEGORIES: [domain::types::Category; 3] = [
     domain::types::Category::Pesticide,
 ];
 
-/// A form sent back with its refusal: the page again, as 422.
-fn refused(page: WebResult) -> WebResult {
-    page.map(|mut r| {
-        *r.status_mut() = axum::http::StatusCode::UNPROCESSABLE_ENTITY;
-        r
-    })
-}
+use crate::web::ctx::refused;
 
 fn yuan(fen: i64) -> String {
     let sign = if fen < 0 { "-" } else { "" };

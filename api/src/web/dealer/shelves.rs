@@ -13,7 +13,6 @@ use crate::web::ctx::Query;
 use axum::Form;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use domain::Lang;
@@ -153,13 +152,7 @@ pub async fn once(
     }
 }
 
-/// A refused form's page: the page rendered again with the messages and what was typed.
-pub fn refused_page(r: WebResult) -> WebResult {
-    r.map(|mut resp| {
-        *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        resp
-    })
-}
+pub use crate::web::ctx::refused as refused_page;
 
 /// The session's actor and its dealer (console pages only).
 pub fn me(ctx: &Ctx) -> Result<(domain::accounts::Actor, i64), WebError> {

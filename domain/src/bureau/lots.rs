@@ -221,13 +221,13 @@ pub async fn dossier(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> R
             note: e.note.clone(),
         })
         .collect();
-    let reach = reach_of(db, &report).await?;
+    let (reach, accounts) = reach_of(db, &report).await?;
     let progress = if l.status == LotStatus::Recalled {
         let ev = events
             .iter()
             .rev()
             .find(|e| e.biz_step == BizStep::Holding && e.disposition == Disposition::Recalled);
-        Some(progress_of(db, &report, ev).await?)
+        Some(progress_of(db, &report, &reach, &accounts, ev).await?)
     } else {
         None
     };
@@ -247,14 +247,15 @@ pub async fn dossier(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> R
 /// Who a recall of the lot would reach now. Regulators and admins.
 pub async fn reach(db: &impl ConnectionTrait, actor: &Actor, lot_id: i64) -> Result<Reach> {
     let report = trace::recall_report(db, actor, lot_id).await?;
-    reach_of(db, &report).await
+    Ok(reach_of(db, &report).await?.0)
 }
 
-async fn reach_of(db: &impl ConnectionTrait, r: &RecallReport) -> Result<Reach> {
+/// The reach, and the accounts a recall notifies (dealer staff and buyers).
+async fn reach_of(db: &impl ConnectionTrait, r: &RecallReport) -> Result<(Reach, Vec<i64>)> {
     let (dealers, users) = trace::affected_parties(db, r.lot.id).await?;
     let buyers: BTreeSet<i64> = r.buyers.iter().filter_map(|b| b.user_id).collect();
     let anonymous: Vec<_> = r.buyers.iter().filter(|b| b.user_id.is_none()).collect();
-    Ok(Reach {
+    let reach = Reach {
         holders: r.holders.len(),
         units_held: r.holders.iter().map(|h| h.on_hand + h.in_transit).sum(),
         dealers: dealers.len(),
@@ -265,12 +266,17 @@ async fn reach_of(db: &impl ConnectionTrait, r: &RecallReport) -> Result<Reach> 
             .filter(|b| b.phone.as_deref().is_some_and(|p| !p.trim().is_empty()))
             .count(),
         accounts: users.len(),
-    })
+    };
+    Ok((reach, users))
 }
 
+/// Units still out come from the report's holders (stock on hand and transfers in transit);
+/// who was told and who read it from the recall notices to `accounts`.
 async fn progress_of(
     db: &impl ConnectionTrait,
     r: &RecallReport,
+    reach: &Reach,
+    accounts: &[i64],
     event: Option<&crate::entities::trace_event::Model>,
 ) -> Result<Progress> {
     let lot_id = r.lot.id;
@@ -286,27 +292,13 @@ async fn progress_of(
             .map(|u| u.display_name),
         None => None,
     };
-    let on_shelves: i64 = stock::Entity::find()
-        .filter(stock::Column::LotId.eq(lot_id))
-        .all(db)
-        .await?
-        .iter()
-        .map(|s| s.on_hand.max(0))
-        .sum();
-    let in_transit: i64 = transfer::Entity::find()
-        .filter(transfer::Column::LotId.eq(lot_id))
-        .filter(transfer::Column::Status.eq(TransferStatus::InTransit))
-        .all(db)
-        .await?
-        .iter()
-        .map(|t| t.quantity)
-        .sum();
-    let (_, users) = trace::affected_parties(db, lot_id).await?;
+    let on_shelves: i64 = r.holders.iter().map(|h| h.on_hand).sum();
+    let in_transit: i64 = r.holders.iter().map(|h| h.in_transit).sum();
     let buyer_ids: BTreeSet<i64> = r.buyers.iter().filter_map(|b| b.user_id).collect();
     // The recall notices sent to these accounts for this lot (the payload names the lot).
     let notices = notification::Entity::find()
         .filter(notification::Column::Kind.eq(NotificationKind::LotRecalled))
-        .filter(notification::Column::UserId.is_in(users.iter().copied()))
+        .filter(notification::Column::UserId.is_in(accounts.iter().copied()))
         .filter(notification::Column::CreatedAt.gte(recalled_at - chrono::Duration::seconds(1)))
         .all(db)
         .await?;
@@ -321,7 +313,6 @@ async fn progress_of(
             read.insert(n.user_id);
         }
     }
-    let anonymous: Vec<_> = r.buyers.iter().filter(|b| b.user_id.is_none()).collect();
     Ok(Progress {
         recalled_at,
         reason: r.lot.status_reason.clone().unwrap_or_default(),
@@ -333,11 +324,8 @@ async fn progress_of(
         buyers_read: read.iter().filter(|u| buyer_ids.contains(u)).count(),
         dealer_accounts: reached.iter().filter(|u| !buyer_ids.contains(u)).count(),
         dealers_read: read.iter().filter(|u| !buyer_ids.contains(u)).count(),
-        anonymous_sales: anonymous.len(),
-        anonymous_with_phone: anonymous
-            .iter()
-            .filter(|b| b.phone.as_deref().is_some_and(|p| !p.trim().is_empty()))
-            .count(),
+        anonymous_sales: reach.anonymous_sales,
+        anonymous_with_phone: reach.anonymous_with_phone,
     })
 }
 
